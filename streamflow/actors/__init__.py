@@ -1,0 +1,1 @@
+"""Operator kinds, the registry, and the actor that runs one operator."""

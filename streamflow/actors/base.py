@@ -1,0 +1,272 @@
+"""The operator kinds: the paper's generate / evaluate / filter / refine.
+
+An operator is configured in ``__init__`` and bound to field names in ``run(storage, input_*=...,
+output_*=...)``, exactly as in DataFlow. The work happens in a batch hook, ``process(rows,
+**keys)`` (``observe`` for a DatasetEvaluator), which may be ``def`` or ``async def``. Each kind
+turns what its hook returns into an :class:`~streamflow.rows.Outcome` and checks the kind's
+contract, so the runtime never has to know what kind it is driving.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal, Self
+
+from streamflow.errors import OperatorContractError, PromptTemplateError
+from streamflow.rows import Batch, DroppedRow, Failure, Outcome, Row, child_id
+
+ExecutorKind = Literal["thread", "process"]
+REQUIRED: Any = inspect.Parameter.empty
+"""Marks a hook key that has no default and must be bound in ``run()``."""
+
+
+class Operator:
+    """Base of every operator kind. Subclass one of the kinds, not this."""
+
+    kind: ClassVar[str] = "operator"
+    hook_name: ClassVar[str] = "process"
+    expensive: ClassVar[bool] = False
+    """Costly to redo (LLM, model, sandbox): the store keeps its results for resume."""
+    stateful: ClassVar[bool] = False
+    """Keeps state across batches (dedup sets, metrics): always runs on exactly one worker."""
+    executor: ClassVar[ExecutorKind] = "thread"
+    """Where a synchronous hook runs: a worker thread, or a process pool for CPU-heavy work."""
+    ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = ()
+
+    _config: dict[str, Any]
+    workers: int
+    executor_kind: ExecutorKind
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        self = super().__new__(cls)
+        self._config = _bind_config(cls, args, kwargs)
+        self.workers = 1
+        self.executor_kind = cls.executor
+        return self
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The arguments this operator was constructed with (defaults filled in)."""
+        return dict(self._config)
+
+    def options(self, *, workers: int | None = None, executor: ExecutorKind | None = None) -> Self:
+        """Set how the runtime drives this operator; returns ``self`` for chaining."""
+        if workers is not None:
+            if workers < 1:
+                raise ValueError(f"{self.name}: workers must be >= 1, got {workers}")
+            if self.stateful and workers != 1:
+                raise ValueError(f"{self.name} is stateful and runs on exactly one worker")
+            self.workers = workers
+        if executor is not None:
+            if executor not in ("thread", "process"):
+                raise ValueError(f"{self.name}: executor must be 'thread' or 'process'")
+            self.executor_kind = executor
+        return self
+
+    def run(self, storage: Any, **keys: Any) -> None:
+        """Bind field names to this operator's hook; called from ``Pipeline.forward()``."""
+        storage.record(self, keys)
+
+    # -- what the runtime uses -------------------------------------------------------------
+
+    @property
+    def hook(self) -> Callable[..., Any]:
+        return getattr(self, self.hook_name)  # type: ignore[no-any-return]
+
+    @classmethod
+    def hook_keys(cls) -> dict[str, Any]:
+        """The key parameters of the hook, with their defaults (``REQUIRED`` where none)."""
+        return hook_parameters(getattr(cls, cls.hook_name))
+
+    def check_prompt_template(self, template: Any) -> None:
+        """Reject a prompt template this operator does not list in ``ALLOWED_PROMPTS``."""
+        if template is None or not self.ALLOWED_PROMPTS:
+            return
+        if getattr(type(template), "diy", False) or isinstance(template, self.ALLOWED_PROMPTS):
+            return
+        allowed = ", ".join(t.__name__ for t in self.ALLOWED_PROMPTS)
+        raise PromptTemplateError(
+            f"{self.name} does not allow prompt template {type(template).__name__}; "
+            f"allowed: {allowed} (or a DIY template subclass)"
+        )
+
+    def outcome(self, batch: Batch, result: Any) -> Outcome:
+        """Turn the hook's result for ``batch`` into the batch that leaves, checking the contract."""
+        raise NotImplementedError
+
+    def _result_list(self, batch: Batch, result: Any) -> list[Any]:
+        if not isinstance(result, list | tuple) or len(result) != len(batch):
+            got = f"{type(result).__name__}"
+            if isinstance(result, list | tuple):
+                got += f" of length {len(result)}"
+            raise OperatorContractError(
+                f"{self.name}.{self.hook_name} must return a list with one entry per input row "
+                f"({len(batch)} rows), got {got}"
+            )
+        return list(result)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
+        return f"{self.name}({args})"
+
+
+class _OneToOne(Operator):
+    """Shared by the kinds whose hook returns one dict per row, in order."""
+
+    def process(self, rows: list[Row], **keys: Any) -> list[Row]:
+        raise NotImplementedError(f"{self.name} must implement process(rows, **keys)")
+
+    def outcome(self, batch: Batch, result: Any) -> Outcome:
+        out = Outcome(Batch([], []))
+        for row_id, row, res in zip(batch.ids, batch.rows, self._result_list(batch, result)):
+            if isinstance(res, Failure):
+                out.failed.append((row_id, row, res.reason))
+            elif isinstance(res, dict):
+                out.batch.ids.append(row_id)
+                out.batch.rows.append(res)
+            else:
+                raise OperatorContractError(
+                    f"{self.name}.process must return dicts (or Failure), got {type(res).__name__}"
+                )
+        return out
+
+
+class Generator(_OneToOne):
+    """1 -> 1: adds output fields to each row."""
+
+    kind = "generator"
+
+
+class Refiner(_OneToOne):
+    """1 -> 1: rewrites existing fields of each row."""
+
+    kind = "refiner"
+
+
+class SampleEvaluator(_OneToOne):
+    """1 -> 1: adds score or label fields to each row."""
+
+    kind = "sample_evaluator"
+
+
+class Filter(Operator):
+    """1 -> 0/1: keeps or drops each row; a dropped row records its reason.
+
+    ``process`` returns one ``bool`` (keep) or ``(bool, reason)`` per row. A filter may also
+    write score fields into the rows it is given; it changes nothing else.
+    """
+
+    kind = "filter"
+
+    def process(self, rows: list[Row], **keys: Any) -> list[bool | tuple[bool, str]]:
+        raise NotImplementedError(f"{self.name} must implement process(rows, **keys)")
+
+    def outcome(self, batch: Batch, result: Any) -> Outcome:
+        out = Outcome(Batch([], []))
+        for row_id, row, res in zip(batch.ids, batch.rows, self._result_list(batch, result)):
+            if isinstance(res, Failure):
+                out.failed.append((row_id, row, res.reason))
+                continue
+            keep, reason = res if isinstance(res, tuple) else (res, "")
+            if keep:
+                out.batch.ids.append(row_id)
+                out.batch.rows.append(row)
+            else:
+                out.dropped.append(DroppedRow(row_id, self.name, reason or f"dropped by {self.name}"))
+        return out
+
+
+class RowGenerator(Operator):
+    """1 -> 0..N: makes new rows from each row; the k-th child of row ``p`` gets id ``p/k``."""
+
+    kind = "row_generator"
+
+    def process(self, rows: list[Row], **keys: Any) -> list[list[Row]]:
+        raise NotImplementedError(f"{self.name} must implement process(rows, **keys)")
+
+    def outcome(self, batch: Batch, result: Any) -> Outcome:
+        out = Outcome(Batch([], []))
+        for row_id, row, res in zip(batch.ids, batch.rows, self._result_list(batch, result)):
+            if isinstance(res, Failure):
+                out.failed.append((row_id, row, res.reason))
+                continue
+            if not isinstance(res, list | tuple):
+                raise OperatorContractError(
+                    f"{self.name}.process must return a list of rows per input row, "
+                    f"got {type(res).__name__}"
+                )
+            for k, child in enumerate(res):
+                out.batch.ids.append(child_id(row_id, k))
+                out.batch.rows.append(child)
+        return out
+
+
+class DatasetEvaluator(Operator):
+    """stream -> report: rows pass through unchanged; ``report()`` gives dataset-level metrics.
+
+    ``observe(rows, **keys)`` sees every batch; ``report()`` is called once at end of stream.
+    A dataset evaluator is stateful and runs on one worker.
+    """
+
+    kind = "dataset_evaluator"
+    hook_name = "observe"
+    stateful = True
+
+    def observe(self, rows: list[Row], **keys: Any) -> None:
+        raise NotImplementedError(f"{self.name} must implement observe(rows, **keys)")
+
+    def report(self) -> dict[str, Any]:
+        raise NotImplementedError(f"{self.name} must implement report()")
+
+    def outcome(self, batch: Batch, result: Any) -> Outcome:
+        return Outcome(batch)
+
+
+KINDS: tuple[type[Operator], ...] = (
+    Generator,
+    RowGenerator,
+    Refiner,
+    Filter,
+    SampleEvaluator,
+    DatasetEvaluator,
+)
+
+
+def hook_parameters(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Keyword parameters of a hook after ``self`` and ``rows``, name -> default."""
+    params = list(inspect.signature(fn).parameters.values())
+    names = [p for p in params if p.name not in ("self", "rows")]
+    return {
+        p.name: p.default
+        for p in names
+        if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    }
+
+
+def accepts_any_key(fn: Callable[..., Any]) -> bool:
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fn).parameters.values()
+    )
+
+
+def _bind_config(cls: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Record the constructor's arguments (with defaults) for fingerprints and ``ops show``."""
+    init = cls.__init__  # type: ignore[misc]
+    if init is object.__init__:
+        return {}
+    try:
+        bound = inspect.signature(init).bind(None, *args, **kwargs)
+    except TypeError:
+        return dict(kwargs)  # __init__ itself will raise the precise error
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.pop(next(iter(config)))  # self
+    for name, param in inspect.signature(init).parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD and name in config:
+            config.update(config.pop(name))
+    return config

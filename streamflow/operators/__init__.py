@@ -1,0 +1,1 @@
+"""The operator library, one subpackage per domain (general, text, reasoning, code, ...)."""

@@ -1,0 +1,1 @@
+"""Domain-independent operators: deduplication and other general steps."""

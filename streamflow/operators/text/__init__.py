@@ -1,0 +1,1 @@
+"""Text operators: rule-based filters, refiners, HTML extraction."""

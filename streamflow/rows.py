@@ -1,0 +1,64 @@
+"""Rows, their ids and the batches that travel between actors.
+
+A row is a plain ``dict`` of JSON-like values; its id travels beside it in the batch, so an
+operator never copies or sees it. Ids are deterministic (source fingerprint + record offset, or
+``parent_id/k`` for generated rows), which is what makes resume and incremental runs exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows moving together through a channel; ``ids[i]`` is the id of ``rows[i]``."""
+
+    ids: list[str]
+    rows: list[Row]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(slots=True, frozen=True)
+class Failure:
+    """Returned by a hook in place of one row's result: that row goes to dead letters.
+
+    Use it where a row fails for a known reason (an unparsable LLM score, a rejected request)
+    without raising, so the other rows of the batch go on.
+    """
+
+    reason: str
+
+
+@dataclass(slots=True)
+class DroppedRow:
+    """A row a Filter removed, and why."""
+
+    id: str
+    operator: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one operator made of one batch."""
+
+    batch: Batch
+    dropped: list[DroppedRow] = field(default_factory=list)
+    failed: list[tuple[str, Row, str]] = field(default_factory=list)  # (id, input row, reason)
+
+
+def fingerprint(text: str, length: int = 12) -> str:
+    """A short stable hash used in row ids and config fingerprints."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()[:length]
+
+
+def child_id(parent_id: str, k: int) -> str:
+    """The id of the k-th row a RowGenerator made from ``parent_id``."""
+    return f"{parent_id}/{k}"

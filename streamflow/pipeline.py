@@ -1,0 +1,175 @@
+"""Pipeline: DataFlow's PyTorch-like API over the streaming runtime.
+
+``__init__`` creates storage, serving and operators; ``forward()`` calls
+``op.run(self.storage.step(), input_*=..., output_*=...)``. ``compile()`` traces ``forward()``
+into a checked plan, ``run()``/``await arun()`` execute it as actors, and ``session()`` opens a
+running pipeline that an async service feeds row by row. Calling ``forward()`` directly runs the
+pipeline, as it does in DataFlow.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from streamflow.actors.endpoints import file_consumer, file_producer
+from streamflow.errors import StreamflowError
+from streamflow.plan import Plan, compile_plan
+from streamflow.runtime import Monitor, RunOptions, RunResult, execute
+from streamflow.session import Session, open_session
+from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
+from streamflow.store.sinks import open_sink
+from streamflow.store.storage import FileStorage
+
+
+class CompileWarning(UserWarning):
+    """A plan that runs but probably not as meant (e.g. a refiner overwriting another field)."""
+
+
+class Pipeline:
+    """Subclass it, build operators in ``__init__``, bind them in ``forward()``."""
+
+    storage: FileStorage
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        forward = cls.__dict__.get("forward")
+        if forward is not None:
+            cls.forward = _trace_or_run(forward)  # type: ignore[method-assign]
+
+    def forward(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def compile(self, *, source_fields: Iterable[str] | None = None) -> Plan:
+        """Trace ``forward()`` and check the plan; every problem is reported in one error.
+
+        The source's field names come from ``source_fields`` or, when the storage names an input,
+        from its first record.
+        """
+        storage = self._storage()
+        if source_fields is None and storage.entry_file is not None:
+            source_fields = storage.source().fields()
+        storage.start_trace()
+        self._tracing = True
+        try:
+            self.forward()
+        finally:
+            self._tracing = False
+            calls = storage.end_trace()
+        plan = compile_plan(calls, source_fields)
+        for warning in plan.warnings:
+            warnings.warn(warning, CompileWarning, stacklevel=2)
+        return plan
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        input: str | Path | list[str | Path] | None = None,
+        output: str | Path | None = None,
+        run_dir: str | Path | None = None,
+        monitor: Monitor | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Run to the end of the input (blocking); see :meth:`arun`."""
+        call = functools.partial(
+            self.arun, input=input, output=output, run_dir=run_dir, monitor=monitor, **options
+        )
+        return anyio.run(call)
+
+    async def arun(
+        self,
+        *,
+        input: str | Path | list[str | Path] | None = None,
+        output: str | Path | None = None,
+        run_dir: str | Path | None = None,
+        monitor: Monitor | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Stream the storage's input through the plan into its output file.
+
+        ``input``/``output``/``run_dir`` override the storage's; ``options`` are
+        :class:`~streamflow.runtime.RunOptions` fields (batch_size, capacity, ordered, ...).
+        """
+        run_options = RunOptions(**options)
+        storage = self._storage().with_overrides(input, output, run_dir)
+        original, self.storage = self.storage, storage
+        try:
+            plan = self.compile()
+        finally:
+            self.storage = original
+        source = storage.source()
+        dead_letters, dropped = _logs(storage.run_dir)
+        sink = open_sink(storage.output_file)
+        result = await execute(
+            plan,
+            file_producer(source, run_options.batch_size, dead_letters),
+            file_consumer(sink),
+            options=run_options,
+            dead_letters=dead_letters,
+            dropped=dropped,
+            source_name=source.describe(),
+            sink_name=str(storage.output_file),
+            monitor=monitor,
+        )
+        if storage.run_dir is not None and result.reports:
+            reports = storage.run_dir / "reports.json"
+            await anyio.Path(reports).write_text(json.dumps(result.reports, indent=2))
+        return result
+
+    @asynccontextmanager
+    async def session(
+        self, *, source_fields: Iterable[str] | None = None, **options: Any
+    ) -> AsyncIterator[Session]:
+        """Open the pipeline as a running service: ``send()`` rows in, iterate results out.
+
+        Leaving the block ends the input and waits for the rows in flight; results nobody read
+        are discarded. An exception inside the block cancels the run.
+        """
+        plan = self.compile(source_fields=source_fields)
+        run_options = RunOptions(**options)
+        dead_letters, dropped = _logs(self._storage().run_dir)
+        async with open_session(plan, run_options, dead_letters, dropped) as session:
+            yield session
+
+    def _storage(self) -> FileStorage:
+        storage = getattr(self, "storage", None)
+        if not isinstance(storage, FileStorage):
+            raise StreamflowError(
+                f"{type(self).__name__} has no storage: set self.storage = FileStorage(...) "
+                "in __init__"
+            )
+        return storage
+
+
+def _trace_or_run(forward: Callable[..., None]) -> Callable[..., Any]:
+    @functools.wraps(forward)
+    def wrapper(self: Pipeline, **kwargs: Any) -> Any:
+        if getattr(self, "_tracing", False):
+            return forward(self)
+        return self.run(**kwargs)
+
+    return wrapper
+
+
+def _logs(run_dir: Path | None) -> tuple[DeadLetters, DropLog]:
+    """Dead letters and dropped rows: files in the run directory, or memory without one."""
+    if run_dir is None:
+        return DeadLetters(DeadLetter), DropLog(Dropped, keep_in_memory=False)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("deadletters.jsonl", "dropped.jsonl"):
+        (run_dir / name).unlink(missing_ok=True)
+    return (
+        DeadLetters(DeadLetter, run_dir / "deadletters.jsonl"),
+        DropLog(Dropped, run_dir / "dropped.jsonl"),
+    )

@@ -1,0 +1,172 @@
+"""compile(): a traced ``forward()`` becomes a checked plan before any row moves.
+
+Tracing records each ``op.run(storage.step(), **keys)`` call. The plan binds every call's keys
+against its operator's hook, works out which fields each step reads and writes, builds the DAG
+those bindings imply, and reports every mistake at once in a :class:`CompileError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from streamflow.actors.base import REQUIRED, Operator, accepts_any_key
+from streamflow.errors import CompileError, PromptTemplateError
+
+SOURCE = -1
+"""``depends_on`` entry meaning: the field comes from the source."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One ``op.run(...)`` recorded while tracing ``forward()``."""
+
+    op: Operator
+    keys: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    index: int
+    label: str
+    op: Operator
+    keys: dict[str, Any]
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    depends_on: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: tuple[Step, ...]
+    source_fields: tuple[str, ...] | None
+    warnings: tuple[str, ...]
+
+    def describe(self) -> str:
+        lines = []
+        for s in self.steps:
+            deps = ", ".join("source" if d == SOURCE else self.steps[d].label for d in s.depends_on)
+            lines.append(
+                f"{s.index + 1}. {s.label} [{s.op.kind}] reads {list(s.reads)} "
+                f"writes {list(s.writes)} after {deps or 'nothing'}"
+            )
+        return "\n".join(lines)
+
+
+def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> Plan:
+    """Check the traced calls and build the plan; raise one CompileError listing every problem."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    known = None if source_fields is None else tuple(source_fields)
+    producer: dict[str, int] = dict.fromkeys(known or (), SOURCE)
+    last_row_changer = SOURCE
+    labels = _labels([c.op for c in calls])
+    steps: list[Step] = []
+    if not calls:
+        problems.append("forward() ran no operator: call op.run(self.storage.step(), ...)")
+
+    for index, (call, label) in enumerate(zip(calls, labels)):
+        op = call.op
+        where = f"step {index + 1} ({label})"
+        keys, overwrite = _bind(op, call.keys, where, problems)
+        reads, writes = _fields(op, keys)
+        _check_prompt(op, where, problems)
+
+        deps = {last_row_changer} if op.kind in ("filter", "row_generator", "dataset_evaluator") else set()
+        for field in reads:
+            if field in producer:
+                deps.add(producer[field])
+            elif known is not None:
+                available = ", ".join(sorted(producer)) or "none"
+                problems.append(
+                    f"{where}: input key {field!r} is not produced by the source or an earlier "
+                    f"step; available: {available}"
+                )
+        for field in writes:
+            if field not in producer:
+                continue
+            origin = "the source" if producer[field] == SOURCE else labels[producer[field]]
+            if op.kind == "refiner" or op.kind == "filter":
+                if field not in reads:
+                    warnings.append(f"{where}: writes {field!r}, overwriting the field from {origin}")
+            elif not overwrite:
+                problems.append(
+                    f"{where}: output key {field!r} would overwrite the field from {origin}; "
+                    "choose another output key or pass overwrite=True to run()"
+                )
+        for field in writes:
+            producer[field] = index
+        if op.kind in ("filter", "row_generator"):
+            last_row_changer = index
+        steps.append(
+            Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE})))
+        )
+
+    if problems:
+        raise CompileError(problems)
+    return Plan(tuple(steps), known, tuple(warnings))
+
+
+def _bind(
+    op: Operator, given: dict[str, Any], where: str, problems: list[str]
+) -> tuple[dict[str, Any], bool]:
+    """The hook's keys: defaults, overridden by what run() bound; unknown or missing keys noted."""
+    given = dict(given)
+    overwrite = bool(given.pop("overwrite", False))
+    params = op.hook_keys()
+    keys = {k: d for k, d in params.items() if d is not REQUIRED}
+    for name, value in given.items():
+        if name not in params and not accepts_any_key(op.hook):
+            expected = ", ".join(params) or "no keys"
+            problems.append(f"{where}: unknown key {name}=...; {op.name} takes {expected}")
+            continue
+        keys[name] = value
+    for name, default in params.items():
+        if default is REQUIRED and name not in keys:
+            problems.append(f"{where}: {op.name} needs {name}=... in run()")
+    for name, value in keys.items():
+        if name.startswith(("input_", "output_")) and not _is_key_value(value):
+            problems.append(
+                f"{where}: {name} must be a field name or a list of field names, got {value!r}"
+            )
+    return keys, overwrite
+
+
+def _fields(op: Operator, keys: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    reads: list[str] = []
+    writes: list[str] = []
+    for name, value in keys.items():
+        if not _is_key_value(value) or value is None:
+            continue
+        names = [value] if isinstance(value, str) else list(value)
+        if name.startswith("input_"):
+            reads += names
+        elif name.startswith("output_"):
+            writes += names
+    if op.kind == "refiner" and not writes:
+        writes = list(reads)  # a refiner rewrites what it reads
+    return tuple(dict.fromkeys(reads)), tuple(dict.fromkeys(writes))
+
+
+def _is_key_value(value: Any) -> bool:
+    if value is None or isinstance(value, str):
+        return True
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+def _check_prompt(op: Operator, where: str, problems: list[str]) -> None:
+    try:
+        op.check_prompt_template(getattr(op, "prompt_template", None))
+    except PromptTemplateError as exc:
+        problems.append(f"{where}: {exc}")
+
+
+def _labels(ops: list[Operator]) -> list[str]:
+    """Unique step names: the class name, with #2, #3 for repeats."""
+    seen: dict[str, int] = {}
+    labels = []
+    for op in ops:
+        seen[op.name] = seen.get(op.name, 0) + 1
+        labels.append(op.name if seen[op.name] == 1 else f"{op.name}#{seen[op.name]}")
+    return labels

@@ -1,0 +1,156 @@
+"""Execute a plan: source -> operator actors -> sink in one task group, over bounded channels.
+
+Each channel holds at most ``capacity`` batches of at most ``batch_size`` rows, so a slow stage
+fills its inbound channel and blocks its producers: memory stays bounded whatever the input
+size. Every actor closes its outbound channel when it finishes, which is how end of stream
+reaches the sink. Any fatal error (or Ctrl-C) cancels the whole group: no task outlives the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+from streamflow.actors.actor import Actor, FailurePolicy, Recorder
+from streamflow.actors.base import DatasetEvaluator
+from streamflow.channels.stats import OperatorStats, RunStats
+from streamflow.plan import Plan
+from streamflow.rows import Batch
+from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
+
+Producer = Callable[[ObjectSendStream[Batch], OperatorStats], Awaitable[None]]
+"""Fills the first channel (counting into the source's stats) and closes it at end of input."""
+Consumer = Callable[[ObjectReceiveStream[Batch], OperatorStats], Awaitable[None]]
+"""Drains the last channel (counting into the sink's stats)."""
+Monitor = Callable[[RunStats], Awaitable[None]]
+
+
+@dataclass
+class RunOptions:
+    batch_size: int = 256
+    """Rows per batch: the unit that moves through channels and reaches a hook."""
+    capacity: int = 4
+    """Batches a channel holds before its producer blocks."""
+    ordered: bool = True
+    """Emit rows in input order; False emits in completion order (multi-worker steps only)."""
+    max_failed_fraction: float = 0.1
+    """Stop the run when more than this fraction of a step's rows fail..."""
+    min_rows_for_failure_limit: int = 100
+    """...once the step has seen at least this many rows."""
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.capacity < 1:
+            raise ValueError("batch_size and capacity must be >= 1")
+
+
+@dataclass
+class RunResult:
+    """What a finished run reports."""
+
+    stats: RunStats
+    dead_letters: DeadLetters
+    dropped: DropLog
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """DatasetEvaluator reports, by step label."""
+
+    @property
+    def rows_written(self) -> int:
+        return self.stats.sink.rows_out
+
+
+async def execute(
+    plan: Plan,
+    produce: Producer,
+    consume: Consumer,
+    *,
+    options: RunOptions,
+    dead_letters: DeadLetters,
+    dropped: DropLog,
+    source_name: str = "source",
+    sink_name: str = "sink",
+    monitor: Monitor | None = None,
+) -> RunResult:
+    stats = RunStats(
+        [OperatorStats(source_name, "source")]
+        + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
+        + [OperatorStats(sink_name, "sink")]
+    )
+    recorder = Recorder(
+        dead_letter=lambda letters: _log(dead_letters, letters),
+        dropped=lambda drops: _log(dropped, drops),
+    )
+    policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
+    channels = [
+        anyio.create_memory_object_stream[Batch](options.capacity)
+        for _ in range(len(plan.steps) + 1)
+    ]
+    actors = [
+        Actor(
+            op=step.op,
+            keys=step.keys,
+            stats=stats.steps[i + 1],
+            recorder=recorder,
+            policy=policy,
+            batch_size=options.batch_size,
+            ordered=options.ordered,
+        )
+        for i, step in enumerate(plan.steps)
+    ]
+    for i, step_stats in enumerate(stats.steps[1:]):
+        step_stats.queue_depth = _depth(channels[i][1])
+
+    async with anyio.create_task_group() as tg:
+        if monitor is not None:
+            monitor_scope = anyio.CancelScope()
+
+            async def watch() -> None:
+                with monitor_scope:
+                    await monitor(stats)
+
+            tg.start_soon(watch)
+        async with anyio.create_task_group() as run_group:
+            run_group.start_soon(_timed(produce, stats.source), channels[0][0])
+            for i, actor in enumerate(actors):
+                run_group.start_soon(actor.run, channels[i][1], channels[i + 1][0])
+            run_group.start_soon(_timed(consume, stats.sink), channels[-1][1])
+        stats.finished = time.monotonic()
+        if monitor is not None:
+            monitor_scope.cancel()
+
+    reports = {
+        step.label: step.op.report()
+        for step in plan.steps
+        if isinstance(step.op, DatasetEvaluator)
+    }
+    return RunResult(stats, dead_letters, dropped, reports)
+
+
+def _timed(
+    fn: Callable[[Any, OperatorStats], Awaitable[None]], stats: OperatorStats
+) -> Callable[[Any], Awaitable[None]]:
+    async def run(stream: Any) -> None:
+        stats.start()
+        try:
+            async with stream:
+                await fn(stream, stats)
+        finally:
+            stats.finish()
+
+    return run
+
+
+def _depth(receive: ObjectReceiveStream[Batch]) -> Callable[[], int]:
+    return lambda: receive.statistics().current_buffer_used  # type: ignore[attr-defined]
+
+
+async def _log(log: DeadLetters | DropLog, records: list[Any]) -> None:
+    if log.path is None:
+        log.add(records)
+    else:
+        await anyio.to_thread.run_sync(log.add, records)

@@ -1,0 +1,104 @@
+"""FileStorage: where a pipeline's rows come from and go to, DataFlow-compatible.
+
+In DataFlow, ``FileStorage`` materialises the whole dataset at every step. Here it only names
+the input, the output and the run directory; ``step()`` hands operators a handle whose
+``record()`` adds their ``run()`` call to the plan being traced. Rows stream; nothing is
+materialised.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from streamflow.errors import StreamflowError
+from streamflow.plan import Call
+from streamflow.store.sources import FileSource, OnBadRecord
+
+
+class FileStorage:
+    """Input file(s), output file and run directory of a pipeline.
+
+    ``entry_file`` may be a file, a directory, a glob or a list of those. DataFlow's argument
+    names (``first_entry_file_name``, ``cache_path``, ``file_name_prefix``, ``cache_type``) are
+    accepted so DataFlow pipelines move over unchanged: without ``output_file`` the output goes
+    to ``{cache_path}/{file_name_prefix}_output.{cache_type}``.
+    """
+
+    def __init__(
+        self,
+        entry_file: str | Path | list[str | Path] | None = None,
+        output_file: str | Path | None = None,
+        run_dir: str | Path | None = None,
+        *,
+        on_bad_record: OnBadRecord = "raise",
+        first_entry_file_name: str | None = None,
+        cache_path: str = "./cache",
+        file_name_prefix: str = "streamflow",
+        cache_type: str = "jsonl",
+        **source_options: Any,
+    ) -> None:
+        self.entry_file = entry_file if entry_file is not None else first_entry_file_name
+        self.output_file = (
+            Path(output_file)
+            if output_file is not None
+            else Path(cache_path) / f"{file_name_prefix}_output.{cache_type}"
+        )
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.on_bad_record = on_bad_record
+        self.source_options = source_options
+        self._trace: list[Call] | None = None
+
+    def step(self) -> StorageStep:
+        """The handle an operator's ``run()`` receives (DataFlow's ``storage.step()``)."""
+        return StorageStep(self)
+
+    def source(self) -> FileSource:
+        if self.entry_file is None:
+            raise StreamflowError("FileStorage has no entry_file: give one, or --input on the CLI")
+        paths = self.entry_file if isinstance(self.entry_file, list) else [self.entry_file]
+        return FileSource(paths, on_bad_record=self.on_bad_record, **self.source_options)
+
+    def with_overrides(
+        self,
+        input: str | Path | list[str | Path] | None = None,
+        output: str | Path | None = None,
+        run_dir: str | Path | None = None,
+    ) -> FileStorage:
+        """A copy with the CLI's ``--input/--output/--run-dir`` applied."""
+        clone = object.__new__(FileStorage)
+        clone.__dict__.update(self.__dict__)
+        if input is not None:
+            clone.entry_file = input
+        if output is not None:
+            clone.output_file = Path(output)
+        if run_dir is not None:
+            clone.run_dir = Path(run_dir)
+        return clone
+
+    def start_trace(self) -> None:
+        self._trace = []
+
+    def end_trace(self) -> list[Call]:
+        calls, self._trace = self._trace or [], None
+        return calls
+
+    def record(self, op: Any, keys: dict[str, Any]) -> None:
+        if self._trace is None:
+            raise StreamflowError(
+                f"{type(op).__name__}.run() was called outside Pipeline.forward(); operators run "
+                "through a Pipeline: define forward() and call pipeline.run()"
+            )
+        self._trace.append(Call(op, keys))
+
+
+class StorageStep:
+    """What ``storage.step()`` returns: records one operator call into the storage's trace."""
+
+    __slots__ = ("storage",)
+
+    def __init__(self, storage: FileStorage) -> None:
+        self.storage = storage
+
+    def record(self, op: Any, keys: dict[str, Any]) -> None:
+        self.storage.record(op, keys)

@@ -13,7 +13,7 @@ class StreamflowError(Exception):
 
 
 class CompileError(StreamflowError):
-    """The pipeline's plan is invalid; ``problems`` lists every mistake found, not just the first."""
+    """The plan is invalid; ``problems`` lists every mistake found, not just the first."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)

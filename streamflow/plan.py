@@ -66,14 +66,18 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
     if not calls:
         problems.append("forward() ran no operator: call op.run(self.storage.step(), ...)")
 
-    for index, (call, label) in enumerate(zip(calls, labels)):
+    for index, (call, label) in enumerate(zip(calls, labels, strict=True)):
         op = call.op
         where = f"step {index + 1} ({label})"
+        if not op.has_hook():
+            problems.append(f"{where}: {op.name} does not define {op.hook_name}(rows, **keys)")
+            continue
         keys, overwrite = _bind(op, call.keys, where, problems)
         reads, writes = _fields(op, keys)
         _check_prompt(op, where, problems)
 
-        deps = {last_row_changer} if op.kind in ("filter", "row_generator", "dataset_evaluator") else set()
+        changes_rows = op.kind in ("filter", "row_generator", "dataset_evaluator")
+        deps = {last_row_changer} if changes_rows and last_row_changer != SOURCE else set()
         for field in reads:
             if field in producer:
                 deps.add(producer[field])
@@ -89,7 +93,9 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
             origin = "the source" if producer[field] == SOURCE else labels[producer[field]]
             if op.kind == "refiner" or op.kind == "filter":
                 if field not in reads:
-                    warnings.append(f"{where}: writes {field!r}, overwriting the field from {origin}")
+                    warnings.append(
+                        f"{where}: writes {field!r}, overwriting the field from {origin}"
+                    )
             elif not overwrite:
                 problems.append(
                     f"{where}: output key {field!r} would overwrite the field from {origin}; "
@@ -99,9 +105,7 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
             producer[field] = index
         if op.kind in ("filter", "row_generator"):
             last_row_changer = index
-        steps.append(
-            Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE})))
-        )
+        steps.append(Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE}))))
 
     if problems:
         raise CompileError(problems)

@@ -9,24 +9,24 @@ reaches the sink. Any fatal error (or Ctrl-C) cancels the whole group: no task o
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from streamflow.actors.actor import Actor, FailurePolicy, Recorder
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.plan import Plan
 from streamflow.rows import Batch
-from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
+from streamflow.store.deadletters import DeadLetters, DropLog
 
-Producer = Callable[[ObjectSendStream[Batch], OperatorStats], Awaitable[None]]
+Producer = Callable[[MemoryObjectSendStream[Batch], OperatorStats], Awaitable[None]]
 """Fills the first channel (counting into the source's stats) and closes it at end of input."""
-Consumer = Callable[[ObjectReceiveStream[Batch], OperatorStats], Awaitable[None]]
+Consumer = Callable[[MemoryObjectReceiveStream[Batch], OperatorStats], Awaitable[None]]
 """Drains the last channel (counting into the sink's stats)."""
 Monitor = Callable[[RunStats], Awaitable[None]]
 
@@ -105,6 +105,25 @@ async def execute(
     for i, step_stats in enumerate(stats.steps[1:]):
         step_stats.queue_depth = _depth(channels[i][1])
 
+    try:
+        await _run_group(produce, consume, actors, channels, stats, monitor)
+    except BaseExceptionGroup as group:
+        raise root_cause(group) from None
+
+    reports = {
+        step.label: step.op.report() for step in plan.steps if isinstance(step.op, DatasetEvaluator)
+    }
+    return RunResult(stats, dead_letters, dropped, reports)
+
+
+async def _run_group(
+    produce: Producer,
+    consume: Consumer,
+    actors: list[Actor],
+    channels: list[tuple[MemoryObjectSendStream[Batch], MemoryObjectReceiveStream[Batch]]],
+    stats: RunStats,
+    monitor: Monitor | None,
+) -> None:
     async with anyio.create_task_group() as tg:
         if monitor is not None:
             monitor_scope = anyio.CancelScope()
@@ -123,17 +142,24 @@ async def execute(
         if monitor is not None:
             monitor_scope.cancel()
 
-    reports = {
-        step.label: step.op.report()
-        for step in plan.steps
-        if isinstance(step.op, DatasetEvaluator)
-    }
-    return RunResult(stats, dead_letters, dropped, reports)
+
+def root_cause(group: BaseExceptionGroup) -> BaseException:
+    """The error that brought the run down: the first leaf of the (nested) task-group errors.
+
+    One failing actor cancels the others, so there is nearly always exactly one leaf; where
+    two failed at the same instant, the first is raised and the group is kept as its context.
+    """
+    leaf: BaseException = group
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    if leaf.__context__ is None and len(group.exceptions) > 1:
+        leaf.__context__ = group
+    return leaf
 
 
 def _timed(
     fn: Callable[[Any, OperatorStats], Awaitable[None]], stats: OperatorStats
-) -> Callable[[Any], Awaitable[None]]:
+) -> Callable[[Any], Coroutine[Any, Any, None]]:
     async def run(stream: Any) -> None:
         stats.start()
         try:
@@ -145,8 +171,8 @@ def _timed(
     return run
 
 
-def _depth(receive: ObjectReceiveStream[Batch]) -> Callable[[], int]:
-    return lambda: receive.statistics().current_buffer_used  # type: ignore[attr-defined]
+def _depth(receive: MemoryObjectReceiveStream[Batch]) -> Callable[[], int]:
+    return lambda: receive.statistics().current_buffer_used
 
 
 async def _log(log: DeadLetters | DropLog, records: list[Any]) -> None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from streamflow.channels.stats import OperatorStats
 from streamflow.plan import Plan
 from streamflow.rows import Batch, Row
-from streamflow.runtime import RunOptions, RunResult, execute
+from streamflow.runtime import RunOptions, RunResult, execute, root_cause
 from streamflow.store.deadletters import DeadLetters, DropLog
 
 
@@ -30,7 +30,9 @@ class Session:
     """Send rows with :meth:`send`, end the input with :meth:`close`, iterate :class:`Result`s."""
 
     def __init__(
-        self, inbox: ObjectSendStream[tuple[str, Row]], outbox: ObjectReceiveStream[Batch]
+        self,
+        inbox: MemoryObjectSendStream[tuple[str, Row]],
+        outbox: MemoryObjectReceiveStream[Batch],
     ) -> None:
         self._inbox = inbox
         self._outbox = outbox
@@ -51,7 +53,7 @@ class Session:
 
     async def __aiter__(self) -> AsyncIterator[Result]:
         async for batch in self._outbox:
-            for row_id, row in zip(batch.ids, batch.rows):
+            for row_id, row in zip(batch.ids, batch.rows, strict=True):
                 yield Result(row_id, row)
 
 
@@ -63,7 +65,7 @@ async def open_session(
     outbox_send, outbox_recv = anyio.create_memory_object_stream[Batch](options.capacity)
     session = Session(inbox_send, outbox_recv)
 
-    async def produce(send: ObjectSendStream[Batch], stats: OperatorStats) -> None:
+    async def produce(send: MemoryObjectSendStream[Batch], stats: OperatorStats) -> None:
         async with inbox_recv:
             async for first in inbox_recv:
                 items = [first]
@@ -76,7 +78,7 @@ async def open_session(
                 stats.batches += 1
                 await send.send(Batch([i for i, _ in items], [r for _, r in items]))
 
-    async def consume(receive: ObjectReceiveStream[Batch], stats: OperatorStats) -> None:
+    async def consume(receive: MemoryObjectReceiveStream[Batch], stats: OperatorStats) -> None:
         async with outbox_send:
             async for batch in receive:
                 stats.rows_in += len(batch)
@@ -89,14 +91,17 @@ async def open_session(
             plan, produce, consume, options=options, dead_letters=dead_letters, dropped=dropped
         )
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(run)
-        try:
-            yield session
-        except BaseException:
-            tg.cancel_scope.cancel()
-            raise
-        await session.close()
-        async with outbox_recv:
-            async for _ in outbox_recv:  # results nobody read: let the run finish
-                pass
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            try:
+                yield session
+            except BaseException:
+                tg.cancel_scope.cancel()
+                raise
+            await session.close()
+            async with outbox_recv:
+                async for _ in outbox_recv:  # results nobody read: let the run finish
+                    pass
+    except BaseExceptionGroup as group:
+        raise root_cause(group) from None

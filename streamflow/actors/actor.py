@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from streamflow.actors.base import Operator
 from streamflow.actors.hooks import call_hook
@@ -24,8 +24,8 @@ from streamflow.errors import FailureLimitExceeded, OperatorContractError
 from streamflow.rows import Batch, Outcome
 from streamflow.store.deadletters import DeadLetter, Dropped
 
-BatchSend = ObjectSendStream[Batch]
-BatchReceive = ObjectReceiveStream[Batch]
+BatchSend = MemoryObjectSendStream[Batch]
+BatchReceive = MemoryObjectReceiveStream[Batch]
 
 
 @dataclass
@@ -114,7 +114,7 @@ class Actor:
     async def _isolate(self, batch: Batch) -> Outcome:
         """The batch raised: retry row by row so one bad row fails alone."""
         merged = Outcome(Batch([], []))
-        for row_id, row in zip(batch.ids, batch.rows):
+        for row_id, row in zip(batch.ids, batch.rows, strict=True):
             single = Batch([row_id], [row])
             try:
                 result = await call_hook(self.op, [row], self.keys)
@@ -166,7 +166,7 @@ class Actor:
                     await window_send.send(slot)
                     await work_send.send(slot)
 
-        async def worker(work: ObjectReceiveStream[_Slot]) -> None:
+        async def worker(work: MemoryObjectReceiveStream[_Slot]) -> None:
             async with work:
                 async for slot in work:
                     slot.result = await self.apply(slot.batch)

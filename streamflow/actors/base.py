@@ -10,7 +10,7 @@ contract, so the runtime never has to know what kind it is driving.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Literal, Self
 
 from streamflow.errors import OperatorContractError, PromptTemplateError
@@ -76,12 +76,18 @@ class Operator:
 
     @property
     def hook(self) -> Callable[..., Any]:
-        return getattr(self, self.hook_name)  # type: ignore[no-any-return]
+        hook: Callable[..., Any] = getattr(self, self.hook_name)
+        return hook
+
+    @classmethod
+    def has_hook(cls) -> bool:
+        return callable(getattr(cls, cls.hook_name, None))
 
     @classmethod
     def hook_keys(cls) -> dict[str, Any]:
         """The key parameters of the hook, with their defaults (``REQUIRED`` where none)."""
-        return hook_parameters(getattr(cls, cls.hook_name))
+        hook = getattr(cls, cls.hook_name, None)
+        return hook_parameters(hook) if callable(hook) else {}
 
     def check_prompt_template(self, template: Any) -> None:
         """Reject a prompt template this operator does not list in ``ALLOWED_PROMPTS``."""
@@ -96,7 +102,7 @@ class Operator:
         )
 
     def outcome(self, batch: Batch, result: Any) -> Outcome:
-        """Turn the hook's result for ``batch`` into the batch that leaves, checking the contract."""
+        """Turn the hook's result into the batch that leaves, checking the kind's contract."""
         raise NotImplementedError
 
     def _result_list(self, batch: Batch, result: Any) -> list[Any]:
@@ -118,12 +124,13 @@ class Operator:
 class _OneToOne(Operator):
     """Shared by the kinds whose hook returns one dict per row, in order."""
 
-    def process(self, rows: list[Row], **keys: Any) -> list[Row]:
-        raise NotImplementedError(f"{self.name} must implement process(rows, **keys)")
+    process: Callable[..., list[Row] | Awaitable[list[Row]]]
 
     def outcome(self, batch: Batch, result: Any) -> Outcome:
         out = Outcome(Batch([], []))
-        for row_id, row, res in zip(batch.ids, batch.rows, self._result_list(batch, result)):
+        for row_id, row, res in zip(
+            batch.ids, batch.rows, self._result_list(batch, result), strict=True
+        ):
             if isinstance(res, Failure):
                 out.failed.append((row_id, row, res.reason))
             elif isinstance(res, dict):
@@ -163,12 +170,13 @@ class Filter(Operator):
 
     kind = "filter"
 
-    def process(self, rows: list[Row], **keys: Any) -> list[bool | tuple[bool, str]]:
-        raise NotImplementedError(f"{self.name} must implement process(rows, **keys)")
+    process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
     def outcome(self, batch: Batch, result: Any) -> Outcome:
         out = Outcome(Batch([], []))
-        for row_id, row, res in zip(batch.ids, batch.rows, self._result_list(batch, result)):
+        for row_id, row, res in zip(
+            batch.ids, batch.rows, self._result_list(batch, result), strict=True
+        ):
             if isinstance(res, Failure):
                 out.failed.append((row_id, row, res.reason))
                 continue
@@ -177,7 +185,9 @@ class Filter(Operator):
                 out.batch.ids.append(row_id)
                 out.batch.rows.append(row)
             else:
-                out.dropped.append(DroppedRow(row_id, self.name, reason or f"dropped by {self.name}"))
+                out.dropped.append(
+                    DroppedRow(row_id, self.name, reason or f"dropped by {self.name}")
+                )
         return out
 
 
@@ -186,12 +196,13 @@ class RowGenerator(Operator):
 
     kind = "row_generator"
 
-    def process(self, rows: list[Row], **keys: Any) -> list[list[Row]]:
-        raise NotImplementedError(f"{self.name} must implement process(rows, **keys)")
+    process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
     def outcome(self, batch: Batch, result: Any) -> Outcome:
         out = Outcome(Batch([], []))
-        for row_id, row, res in zip(batch.ids, batch.rows, self._result_list(batch, result)):
+        for row_id, row, res in zip(
+            batch.ids, batch.rows, self._result_list(batch, result), strict=True
+        ):
             if isinstance(res, Failure):
                 out.failed.append((row_id, row, res.reason))
                 continue
@@ -217,8 +228,7 @@ class DatasetEvaluator(Operator):
     hook_name = "observe"
     stateful = True
 
-    def observe(self, rows: list[Row], **keys: Any) -> None:
-        raise NotImplementedError(f"{self.name} must implement observe(rows, **keys)")
+    observe: Callable[..., Awaitable[None] | None]
 
     def report(self) -> dict[str, Any]:
         raise NotImplementedError(f"{self.name} must implement report()")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import anyio
 import anyio.to_thread
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from streamflow.channels.stats import OperatorStats
 from streamflow.rows import Batch
@@ -17,19 +17,19 @@ from streamflow.store.deadletters import DeadLetter, DeadLetters
 from streamflow.store.sinks import Sink
 from streamflow.store.sources import FileSource
 
-_END = object()
-
 
 def file_producer(source: FileSource, batch_size: int, dead_letters: DeadLetters) -> Producer:
-    async def produce(send: ObjectSendStream[Batch], stats: OperatorStats) -> None:
+    async def produce(send: MemoryObjectSendStream[Batch], stats: OperatorStats) -> None:
         batches = source.iter_batches(batch_size)
         try:
-            while (item := await anyio.to_thread.run_sync(next, batches, _END)) is not _END:
-                batch, bad = item  # type: ignore[misc]
+            while (item := await anyio.to_thread.run_sync(next, batches, None)) is not None:
+                batch, bad = item
                 if bad:
                     stats.failed += len(bad)
                     letters = [
-                        DeadLetter("source", b.id, f"{b.path}: {b.where}: {b.reason}", {"raw": b.raw})
+                        DeadLetter(
+                            "source", b.id, f"{b.path}: {b.where}: {b.reason}", {"raw": b.raw}
+                        )
                         for b in bad
                     ]
                     await anyio.to_thread.run_sync(dead_letters.add, letters)
@@ -45,7 +45,7 @@ def file_producer(source: FileSource, batch_size: int, dead_letters: DeadLetters
 
 
 def file_consumer(sink: Sink) -> Consumer:
-    async def consume(receive: ObjectReceiveStream[Batch], stats: OperatorStats) -> None:
+    async def consume(receive: MemoryObjectReceiveStream[Batch], stats: OperatorStats) -> None:
         try:
             async for batch in receive:
                 stats.rows_in += len(batch)
@@ -57,4 +57,3 @@ def file_consumer(sink: Sink) -> Consumer:
                 await anyio.to_thread.run_sync(sink.close)
 
     return consume
-

@@ -49,10 +49,9 @@ class OperatorInfo:
             kind=op.kind,
             domain=domain,
             description=doc,
-            parameters=_params(op.__init__, skip=("self",)),  # type: ignore[misc]
+            parameters=_params(op.__init__, skip=("self",)),
             keys=tuple(
-                Param(k, None if d is REQUIRED else repr(d), "")
-                for k, d in op.hook_keys().items()
+                Param(k, None if d is REQUIRED else repr(d), "") for k, d in op.hook_keys().items()
             ),
             expensive=op.expensive,
             stateful=op.stateful,

@@ -1,0 +1,273 @@
+"""File sinks: JSON lines, CSV and Parquet outputs, written batch by batch.
+
+The runtime calls :meth:`Sink.write` from a worker thread, so writing is plain blocking I/O. A
+sink holds at most one Parquet row group in memory; JSON lines and CSV go straight to the file.
+Rows that do not fit the file (a field the CSV header or Parquet schema lacks, a value Parquet
+cannot store) raise :class:`~streamflow.errors.SinkError` naming the field and the row id.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from abc import ABC, abstractmethod
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol, Self, cast
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+
+from streamflow.errors import SinkError
+from streamflow.rows import Batch, Row
+
+EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+COMPRESSIONS = (".gz", ".zst")
+_ENCODER = msgspec.json.Encoder()
+
+
+class Sink(Protocol):
+    """Where a pipeline's rows end up; ``close`` flushes and may be called more than once."""
+
+    path: Path
+
+    def write(self, batch: Batch) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def open_sink(path: str | Path, *, format: str | None = None, row_group_size: int = 65536) -> Sink:
+    """Open a sink for ``path``, its format from the extension unless ``format`` is given."""
+    path = Path(path)
+    fmt = format or _format_of(path)
+    compressed = path.name.lower().endswith(COMPRESSIONS)
+    if fmt == "parquet":
+        if compressed:
+            raise SinkError(f"{path}: parquet compresses internally; remove the .gz/.zst")
+        return ParquetSink(path, row_group_size)
+    if fmt == "jsonl":
+        return JsonlSink(path)
+    if fmt == "csv":
+        return CsvSink(path)
+    raise SinkError(f"unknown sink format {fmt!r} for {path} (known: csv, jsonl, parquet)")
+
+
+class _FileSink(ABC):
+    """Shared life cycle: parent directories made on open, idempotent ``close``, ``with``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.closed = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise SinkError(f"{path}: cannot create its directory: {err}") from err
+
+    def write(self, batch: Batch) -> None:
+        if self.closed:
+            raise SinkError(f"{self.path}: write after close")
+        if batch.rows:
+            self._write(batch)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @abstractmethod
+    def _write(self, batch: Batch) -> None:
+        """Write a non-empty batch."""
+
+    @abstractmethod
+    def _close(self) -> None:
+        """Flush and release the file; called once."""
+
+
+class JsonlSink(_FileSink):
+    """One JSON object per line; each batch is one ``write`` call."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._file = _open_binary(path)
+
+    def _write(self, batch: Batch) -> None:
+        try:
+            data = _ENCODER.encode_lines(batch.rows)
+        except (TypeError, msgspec.EncodeError, OverflowError) as err:
+            raise SinkError(f"{self.path}: {_unencodable(batch, err)}") from err
+        self._file.write(data)
+
+    def _close(self) -> None:
+        self._file.close()
+
+
+class CsvSink(_FileSink):
+    """CSV with a header taken from the first rows; nested values are written as JSON."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        binary = cast(IO[bytes], _open_binary(path))
+        self._file = io.TextIOWrapper(binary, "utf-8", newline="")
+        self._writer = csv.writer(self._file)
+        self._header: dict[str, None] | None = None
+
+    def _write(self, batch: Batch) -> None:
+        if self._header is None:
+            self._header = {key: None for row in batch.rows for key in row}
+            self._writer.writerow(self._header)
+        header = self._header
+        lines = []
+        for row_id, row in zip(batch.ids, batch.rows, strict=True):
+            if extra := row.keys() - header.keys():
+                fields = ", ".join(map(repr, sorted(extra)))
+                raise SinkError(f"{self.path}: row {row_id}: field {fields} not in the CSV header")
+            lines.append([_cell(row.get(key)) for key in header])
+        self._writer.writerows(lines)
+
+    def _close(self) -> None:
+        self._file.close()
+
+
+class ParquetSink(_FileSink):
+    """Parquet, one row group per ``row_group_size`` rows; the first group fixes the schema."""
+
+    def __init__(self, path: Path, row_group_size: int) -> None:
+        super().__init__(path)
+        if row_group_size < 1:
+            raise SinkError(f"{path}: row_group_size must be at least 1, not {row_group_size}")
+        self.row_group_size = row_group_size
+        self._ids: list[str] = []
+        self._rows: list[Row] = []
+        self._writer: pq.ParquetWriter | None = None
+
+    def _write(self, batch: Batch) -> None:
+        self._ids.extend(batch.ids)
+        self._rows.extend(batch.rows)
+        while len(self._rows) >= self.row_group_size:
+            self._flush(self.row_group_size)
+
+    def _close(self) -> None:
+        try:
+            if self._rows or self._writer is None:
+                self._flush(len(self._rows))
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+
+    def _flush(self, n: int) -> None:
+        """Write the first ``n`` buffered rows as a row group.
+
+        They leave the buffer first, so a group that does not fit is reported once, not again
+        by every later write and by ``close``.
+        """
+        ids, rows = self._ids[:n], self._rows[:n]
+        del self._ids[:n], self._rows[:n]
+        if self._writer is None:
+            names = list({key: None for row in rows for key in row})
+            table = pa.table([self._column(ids, rows, name, None) for name in names], names=names)
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        else:
+            schema = self._writer.schema
+            known = set(schema.names)
+            for row_id, row in zip(ids, rows, strict=True):
+                if extra := row.keys() - known:
+                    fields = ", ".join(map(repr, sorted(extra)))
+                    raise SinkError(
+                        f"{self.path}: row {row_id}: field {fields} not in the Parquet schema "
+                        f"(fixed by the first row group of {self.row_group_size} rows)"
+                    )
+            columns = [self._column(ids, rows, f.name, f.type) for f in schema]
+            table = pa.Table.from_arrays(columns, schema=schema)
+        self._writer.write_table(table)
+
+    def _column(self, ids: list[str], rows: list[Row], name: str, type: pa.DataType | None) -> Any:
+        """One column as an Arrow array; a value that does not fit names its row and field."""
+        values = [row.get(name) for row in rows]
+        try:
+            return pa.array(values, type=type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as err:
+            if type is None:  # first group: the first non-null value decides the column's type
+                type = pa.array([next(v for v in values if v is not None)]).type
+            for row_id, value in zip(ids, values, strict=True):
+                try:
+                    pa.array([value], type=type)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                    hint = (
+                        " (the first row group held only nulls)" if pa.types.is_null(type) else ""
+                    )
+                    raise SinkError(
+                        f"{self.path}: row {row_id}: field {name!r}: cannot store {value!r:.80} "
+                        f"in a Parquet column of type {type}{hint}"
+                    ) from err
+            raise SinkError(f"{self.path}: field {name!r}: {err}") from err
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in COMPRESSIONS:
+        name = name.removesuffix(suffix)
+    fmt = EXTENSIONS.get(Path(name).suffix)
+    if fmt is None:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise SinkError(f"{path}: unknown output format (known extensions: {known}, + .gz/.zst)")
+    return fmt
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    """Open ``path`` for binary writing, compressing for ``.gz`` / ``.zst``."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            return gzip.open(path, "wb")
+        if name.endswith(".zst"):
+            return io.BufferedWriter(zstandard.open(path, "wb"))
+        return open(path, "wb")
+    except OSError as err:
+        raise SinkError(f"{path}: cannot open for writing: {err.strerror or err}") from err
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return _ENCODER.encode(value).decode()
+    return value
+
+
+def _unencodable(batch: Batch, err: Exception) -> str:
+    """Find the row behind a failed batch encode, so the message names it."""
+    for row_id, row in zip(batch.ids, batch.rows, strict=True):
+        try:
+            _ENCODER.encode(row)
+        except (TypeError, msgspec.EncodeError, OverflowError) as row_err:
+            return f"row {row_id}: cannot encode as JSON: {row_err}"
+    return f"cannot encode batch as JSON: {err}"

@@ -1,0 +1,394 @@
+"""File sources: JSON lines, JSON arrays, CSV, Parquet, text and HTML, read as row batches.
+
+The runtime drives :meth:`FileSource.iter_batches` from a worker thread, so reading is plain
+blocking I/O. Everything streams: a file is read record by record and only one batch is held at a
+time, whatever the input size. Row ids come from the file's resolved path and the record's
+position (byte offset for JSON lines), so the same input gives the same ids on every run and a
+JSONL file that grows keeps the ids of its old lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import glob
+import gzip
+import io
+import re
+from collections import Counter
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal, cast
+
+import ijson
+import msgspec
+import pyarrow.parquet as pq
+import zstandard
+
+from streamflow.errors import BadRecordError, SourceError
+from streamflow.rows import Batch, Row, fingerprint
+
+OnBadRecord = Literal["raise", "skip"]
+
+EXTENSIONS: dict[str, str] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".txt": "text",
+    ".md": "text",
+    ".markdown": "text",
+    ".html": "html",
+    ".htm": "html",
+}
+FORMATS = frozenset(EXTENSIONS.values())
+COMPRESSIONS = (".gz", ".zst")
+
+_DECODER = msgspec.json.Decoder()
+_RAW_LIMIT = 1000
+_CHARSET_SCAN = 8192  # real pages declare their charset after 1-5 KB of <head> boilerplate
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# As the WHATWG encoding standard says: pages labelled latin-1 or ASCII are really windows-1252,
+# and a UTF-16 label that could be read from ASCII-compatible bytes is wrong.
+_WHATWG_ALIASES = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "utf-16": "utf-8",
+    "utf-16-le": "utf-8",
+    "utf-16-be": "utf-8",
+}
+_STREAM_ERRORS = (OSError, EOFError, zstandard.ZstdError)
+
+
+@dataclass(slots=True)
+class BadRecord:
+    """A record that could not be read, kept for dead letters instead of stopping the run."""
+
+    id: str
+    path: str
+    where: str
+    reason: str
+    raw: str
+
+
+Record = tuple[str, Row] | BadRecord
+
+
+def format_of(path: Path) -> str:
+    """The format of ``path`` from its extension, ignoring a ``.gz`` or ``.zst`` suffix."""
+    name = path.name.lower()
+    for suffix in COMPRESSIONS:
+        name = name.removesuffix(suffix)
+    fmt = EXTENSIONS.get(Path(name).suffix)
+    if fmt is None:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise SourceError(
+            f"{path}: unknown file format (known extensions: {known}, optionally + .gz/.zst)"
+        )
+    return fmt
+
+
+class FileSource:
+    """Reads one input path, a directory, a glob pattern, or a list of those, as row batches."""
+
+    def __init__(
+        self,
+        paths: str | Path | Sequence[str | Path],
+        *,
+        on_bad_record: OnBadRecord = "raise",
+        format: str | None = None,
+        text_field: str = "text",
+        html_field: str = "html",
+        path_field: str = "path",
+    ) -> None:
+        if on_bad_record not in ("raise", "skip"):
+            raise SourceError(f"on_bad_record must be 'raise' or 'skip', not {on_bad_record!r}")
+        if format is not None and format not in FORMATS:
+            raise SourceError(f"unknown format {format!r} (known: {', '.join(sorted(FORMATS))})")
+        self.specs = [paths] if isinstance(paths, str | Path) else list(paths)
+        if not self.specs:
+            raise SourceError("no input paths given")
+        self.on_bad_record = on_bad_record
+        self.format = format
+        self.text_field = text_field
+        self.html_field = html_field
+        self.path_field = path_field
+        self._files: list[Path] | None = None
+
+    @property
+    def files(self) -> list[Path]:
+        """Every input file, resolved, sorted and deduplicated; checked once, on first use."""
+        if self._files is None:
+            found = {p.resolve() for spec in self.specs for p in _expand(Path(spec))}
+            self._files = sorted(found)
+            for path in self._files:
+                self._format(path)
+        return self._files
+
+    def fields(self) -> list[str] | None:
+        """Field names of the first record, or None when the input holds no rows."""
+        for path in self.files:
+            with contextlib.closing(self._records(path, 1)) as records:
+                for record in records:
+                    if not isinstance(record, BadRecord):
+                        return list(record[1])
+        return None
+
+    def iter_batches(self, batch_size: int) -> Generator[tuple[Batch, list[BadRecord]]]:
+        """Yield batches of at most ``batch_size`` rows, with the bad records met on the way.
+
+        Batches span file boundaries, so a directory of small files still makes full batches.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        ids: list[str] = []
+        rows: list[Row] = []
+        bad: list[BadRecord] = []
+        for path in self.files:
+            with contextlib.closing(self._records(path, batch_size)) as records:
+                for record in records:
+                    if isinstance(record, BadRecord):
+                        if self.on_bad_record == "raise":
+                            raise BadRecordError(record.path, record.where, record.reason)
+                        bad.append(record)
+                    else:
+                        ids.append(record[0])
+                        rows.append(record[1])
+                    if len(rows) >= batch_size or len(bad) >= batch_size:
+                        yield Batch(ids, rows), bad
+                        ids, rows, bad = [], [], []
+        if rows or bad:
+            yield Batch(ids, rows), bad
+
+    def describe(self) -> str:
+        """A one-line summary of the input for logs and ``streamflow status``."""
+        files = self.files
+        if len(files) == 1:
+            return f"{files[0]} ({self._format(files[0])})"
+        counts = Counter(self._format(p) for p in files)
+        kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(counts.items()))
+        return f"{len(files)} files ({kinds}) from {', '.join(map(str, self.specs))}"
+
+    def _format(self, path: Path) -> str:
+        fmt = self.format or format_of(path)
+        if fmt == "parquet" and path.name.lower().endswith(COMPRESSIONS):
+            raise SourceError(f"{path}: parquet compresses internally; remove the .gz/.zst")
+        return fmt
+
+    def _records(self, path: Path, batch_size: int) -> Generator[Record]:
+        """One file's records; a stream that breaks off (truncated .gz) ends in a bad record."""
+        fp = fingerprint(str(path))
+        fmt = self._format(path)
+        count = 0
+        try:
+            if fmt == "jsonl":
+                records = _jsonl(path, fp)
+            elif fmt == "json":
+                records = _json(path, fp)
+            elif fmt == "csv":
+                records = _csv(path, fp)
+            elif fmt == "parquet":
+                records = _parquet(path, fp, batch_size)
+            else:
+                records = self._whole_file(path, fp, fmt)
+            with contextlib.closing(records):
+                for record in records:
+                    yield record
+                    count += 1
+        except _STREAM_ERRORS as err:
+            reason = f"unreadable after {count} records: {err}"
+            yield BadRecord(f"{fp}:file", str(path), "file", reason, "")
+
+    def _whole_file(self, path: Path, fp: str, fmt: str) -> Generator[Record]:
+        with _open(path) as f:
+            data = f.read()
+        if fmt == "html":
+            yield f"{fp}:0", {self.path_field: str(path), self.html_field: decode_html(data)}
+            return
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            where = f"byte offset {err.start}"
+            yield BadRecord(f"{fp}:0", str(path), where, "not valid UTF-8", _raw(data))
+            return
+        yield f"{fp}:0", {self.path_field: str(path), self.text_field: text}
+
+
+def decode_html(data: bytes) -> str:
+    """Decode an HTML page: BOM, then the declared ``<meta charset>``, then UTF-8, then cp1252.
+
+    A declared charset that does not fit the bytes is ignored rather than trusted, because pages
+    often lie; cp1252 is the web's legacy default and decodes nearly every byte.
+    """
+    candidates = [name for bom, name in _BOMS if data.startswith(bom)]
+    if match := _CHARSET_RE.search(data, 0, _CHARSET_SCAN):
+        with contextlib.suppress(LookupError):
+            name = codecs.lookup(match.group(1).decode("ascii")).name
+            candidates.append(_WHATWG_ALIASES.get(name, name))
+    for name in [*candidates, "utf-8", "cp1252"]:
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode(name)
+    return data.decode("utf-8", errors="replace")
+
+
+def _expand(spec: Path) -> list[Path]:
+    """The files one input spec names: itself, a directory's known files, or a glob's matches.
+
+    An existing path wins over a pattern, so a file named ``data[1].jsonl`` is still found.
+    """
+    if spec.is_dir():
+        files = _known_files(spec)
+        if not files:
+            known = ", ".join(sorted(EXTENSIONS))
+            raise SourceError(f"{spec}: directory holds no files with a known extension ({known})")
+        return files
+    if spec.exists():
+        return [spec]
+    text = str(spec)
+    if not any(c in text for c in "*?["):
+        raise SourceError(f"{spec}: no such file or directory")
+    matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
+    if not matches:
+        raise SourceError(f"{text}: the pattern matches no files")
+    return [f for m in matches for f in (_known_files(m) if m.is_dir() else [m])]
+
+
+def _known_files(directory: Path) -> list[Path]:
+    found = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            with contextlib.suppress(SourceError):
+                format_of(path)
+                found.append(path)
+    return found
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    """Open ``path`` for binary reading, decompressing ``.gz`` / ``.zst`` on the fly."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            return gzip.open(path, "rb")
+        if name.endswith(".zst"):
+            return io.BufferedReader(zstandard.open(path, "rb"))
+        return open(path, "rb")
+    except OSError as err:
+        raise SourceError(f"{path}: cannot open: {err.strerror or err}") from err
+
+
+def _raw(data: bytes | str) -> str:
+    if isinstance(data, bytes):
+        data = data[: _RAW_LIMIT * 4].decode("utf-8", errors="replace")
+    return data[:_RAW_LIMIT]
+
+
+def _jsonl(path: Path, fp: str) -> Generator[Record]:
+    offset = 0
+    with _open(path) as f:
+        for number, line in enumerate(f, 1):
+            start, offset = offset, offset + len(line)
+            if number == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8) :]
+            if not line.strip():
+                continue
+            try:
+                row = _DECODER.decode(line)
+            except msgspec.DecodeError as err:
+                reason = f"invalid JSON: {err}"
+            else:
+                if isinstance(row, dict):
+                    yield f"{fp}:{start}", row
+                    continue
+                reason = f"expected a JSON object, got {_json_type(row)}"
+            yield BadRecord(f"{fp}:{start}", str(path), f"line {number}", reason, _raw(line))
+
+
+def _json(path: Path, fp: str) -> Generator[Record]:
+    """A JSON array of objects, streamed; a file starting with ``{`` is read as JSON lines."""
+    with _open(path) as f:
+        chunk = f.read(4096)
+        while chunk.isspace():
+            chunk = f.read(4096)
+    if not chunk.lstrip().startswith(b"["):
+        yield from _jsonl(path, fp)
+        return
+    index = 0
+    with _open(path) as f:
+        items = ijson.items(f, "item", use_float=True)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except ijson.JSONError as err:
+                reason = f"invalid JSON, rest of file unreadable: {err}"
+                yield BadRecord(f"{fp}:{index}", str(path), f"record {index + 1}", reason, "")
+                return
+            if isinstance(item, dict):
+                yield f"{fp}:{index}", item
+            else:
+                reason = f"expected a JSON object, got {_json_type(item)}"
+                raw = _raw(msgspec.json.encode(item))
+                yield BadRecord(f"{fp}:{index}", str(path), f"record {index + 1}", reason, raw)
+            index += 1
+
+
+def _csv(path: Path, fp: str) -> Generator[Record]:
+    csv.field_size_limit(2**31 - 1)  # long documents are the norm in LLM data
+    with (
+        _open(path) as binary,
+        io.TextIOWrapper(cast(IO[bytes], binary), "utf-8-sig", newline="") as f,
+    ):
+        reader = csv.reader(f)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            index = 0
+            for values in reader:
+                if not values:
+                    continue
+                if len(values) == len(header):
+                    yield f"{fp}:{index}", dict(zip(header, values, strict=True))
+                else:
+                    reason = f"expected {len(header)} fields (header), got {len(values)}"
+                    where = f"line {reader.line_num}"
+                    yield BadRecord(f"{fp}:{index}", str(path), where, reason, _csv_line(values))
+                index += 1
+        except (csv.Error, UnicodeDecodeError) as err:
+            reason = f"unreadable, rest of file skipped: {err}"
+            yield BadRecord(f"{fp}:file", str(path), f"line {reader.line_num + 1}", reason, "")
+
+
+def _parquet(path: Path, fp: str, batch_size: int) -> Generator[Record]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several types for a file that is not parquet
+        yield BadRecord(f"{fp}:file", str(path), "file", f"not a readable parquet file: {err}", "")
+        return
+    with parquet:
+        index = 0
+        for record_batch in parquet.iter_batches(batch_size=batch_size):
+            for row in record_batch.to_pylist():
+                yield f"{fp}:{index}", row
+                index += 1
+
+
+def _csv_line(values: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(values)
+    return _raw(out.getvalue().rstrip("\r\n"))
+
+
+def _json_type(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )

@@ -17,7 +17,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.actors.actor import Actor, FailurePolicy, Recorder
+from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, stages
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.plan import Plan
@@ -43,6 +43,8 @@ class RunOptions:
     """Stop the run when more than this fraction of a step's rows fail..."""
     min_rows_for_failure_limit: int = 100
     """...once the step has seen at least this many rows."""
+    fuse: bool = True
+    """Run consecutive cheap synchronous operators in one thread hop per batch."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.capacity < 1:
@@ -86,24 +88,23 @@ async def execute(
         dropped=lambda drops: _log(dropped, drops),
     )
     policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
-    channels = [
-        anyio.create_memory_object_stream[Batch](options.capacity)
-        for _ in range(len(plan.steps) + 1)
-    ]
+    bound = [BoundOp(step.op, step.keys, stats.steps[i + 1]) for i, step in enumerate(plan.steps)]
     actors = [
         Actor(
-            op=step.op,
-            keys=step.keys,
-            stats=stats.steps[i + 1],
+            ops=stage,
             recorder=recorder,
             policy=policy,
             batch_size=options.batch_size,
             ordered=options.ordered,
         )
-        for i, step in enumerate(plan.steps)
+        for stage in stages(bound, options.fuse)
     ]
-    for i, step_stats in enumerate(stats.steps[1:]):
-        step_stats.queue_depth = _depth(channels[i][1])
+    channels = [
+        anyio.create_memory_object_stream[Batch](options.capacity) for _ in range(len(actors) + 1)
+    ]
+    for i, actor in enumerate(actors):
+        actor.ops[0].stats.queue_depth = _depth(channels[i][1])
+    stats.sink.queue_depth = _depth(channels[-1][1])
 
     try:
         await _run_group(produce, consume, actors, channels, stats, monitor)

@@ -1,13 +1,16 @@
-"""The actor that runs one step of a plan: pull batches, apply the operator, push the result.
+"""The actor that runs one stage of a plan: pull batches, apply the operator(s), push the result.
 
-An actor owns its outbound channel and closes it when it is done, so end of stream flows
-downstream by closing channels, never by sentinels. With several workers the actor keeps input
-order by default (a bounded reorder window of ``workers`` batches) or, on request, emits in
-completion order.
+A stage is one operator, or a run of cheap synchronous operators fused together so a batch
+crosses into a worker thread once for the whole run instead of once per operator (each keeps
+its own statistics). An actor owns its outbound channel and closes it when it is done, so end
+of stream flows downstream by closing channels, never by sentinels. With several workers the
+actor keeps input order by default (a bounded reorder window of ``workers`` batches) or, on
+request, emits in completion order.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from streamflow.actors.base import Operator
@@ -56,21 +60,44 @@ class Recorder:
 
 
 @dataclass
-class Actor:
+class BoundOp:
+    """An operator with the keys ``run()`` bound and the statistics of its step."""
+
     op: Operator
     keys: dict[str, Any]
     stats: OperatorStats
+
+    @property
+    def fusable(self) -> bool:
+        """Cheap, synchronous, single-worker thread work: may share a thread hop with neighbours."""
+        op = self.op
+        return (
+            op.workers == 1
+            and op.executor_kind == "thread"
+            and not op.expensive
+            and not inspect.iscoroutinefunction(op.hook)
+        )
+
+
+@dataclass
+class Actor:
+    ops: list[BoundOp]
     recorder: Recorder
     policy: FailurePolicy
     batch_size: int
     ordered: bool = True
-    _seq: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.ops) > 1 and not all(b.fusable for b in self.ops):
+            raise ValueError("only fusable operators share a stage")
+        self.workers = self.ops[0].op.workers
 
     async def run(self, inbound: BatchReceive, outbound: BatchSend) -> None:
-        self.stats.start()
+        for bound in self.ops:
+            bound.stats.start()
         try:
             async with inbound, outbound:
-                if self.op.workers == 1:
+                if self.workers == 1:
                     async for batch in inbound:
                         await self._send(outbound, await self.apply(batch))
                 elif self.ordered:
@@ -78,56 +105,40 @@ class Actor:
                 else:
                     await self._run_unordered(inbound, outbound)
         finally:
-            self.stats.finish()
+            for bound in self.ops:
+                bound.stats.finish()
 
     async def apply(self, batch: Batch) -> Batch:
-        """Run the operator on one batch; failed rows become dead letters, the rest go on."""
-        stats = self.stats
-        stats.rows_in += len(batch)
+        """Run the stage on one batch; failed rows become dead letters, the rest go on."""
+        if len(self.ops) > 1 or self.ops[0].fusable:
+            steps = await anyio.to_thread.run_sync(_apply_chain_sync, self.ops, batch)
+        else:
+            bound = self.ops[0]
+            started = time.perf_counter()
+            outcome = await _apply_async(bound, batch)
+            steps = [(len(batch), outcome, time.perf_counter() - started)]
+        for bound, (rows_in, outcome, seconds) in zip(self.ops, steps, strict=False):
+            await self._record(bound, rows_in, outcome, seconds)
+            batch = outcome.batch
+        return batch if len(steps) == len(self.ops) else Batch([], [])
+
+    async def _record(self, bound: BoundOp, rows_in: int, outcome: Outcome, seconds: float) -> None:
+        stats = bound.stats
+        stats.rows_in += rows_in
         stats.batches += 1
-        started = time.perf_counter()
-        try:
-            outcome = self.op.outcome(batch, await call_hook(self.op, batch.rows, self.keys))
-        except OperatorContractError:
-            raise
-        except Exception:
-            outcome = await self._isolate(batch)
-        stats.busy_seconds += time.perf_counter() - started
+        stats.busy_seconds += seconds
         stats.rows_out += len(outcome.batch)
         if outcome.dropped:
             stats.dropped += len(outcome.dropped)
             await self.recorder.dropped(
-                [Dropped(self.op_label, d.id, d.reason) for d in outcome.dropped]
+                [Dropped(stats.name, d.id, d.reason) for d in outcome.dropped]
             )
         if outcome.failed:
             stats.failed += len(outcome.failed)
             await self.recorder.dead_letter(
-                [DeadLetter(self.op_label, i, reason, row) for i, row, reason in outcome.failed]
+                [DeadLetter(stats.name, i, reason, row) for i, row, reason in outcome.failed]
             )
             self.policy.check(stats)
-        return outcome.batch
-
-    @property
-    def op_label(self) -> str:
-        return self.stats.name
-
-    async def _isolate(self, batch: Batch) -> Outcome:
-        """The batch raised: retry row by row so one bad row fails alone."""
-        merged = Outcome(Batch([], []))
-        for row_id, row in zip(batch.ids, batch.rows, strict=True):
-            single = Batch([row_id], [row])
-            try:
-                result = await call_hook(self.op, [row], self.keys)
-                one = self.op.outcome(single, result)
-            except OperatorContractError:
-                raise
-            except Exception as exc:
-                one = Outcome(Batch([], []), failed=[(row_id, row, _describe(exc))])
-            merged.batch.ids += one.batch.ids
-            merged.batch.rows += one.batch.rows
-            merged.dropped += one.dropped
-            merged.failed += one.failed
-        return merged
 
     async def _send(self, outbound: BatchSend, batch: Batch) -> None:
         """Pass a batch on, split so no channel slot holds more than ``batch_size`` rows."""
@@ -147,7 +158,7 @@ class Actor:
                     await self._send(outbound, await self.apply(batch))
 
         async with anyio.create_task_group() as tg:
-            for _ in range(self.op.workers):
+            for _ in range(self.workers):
                 tg.start_soon(worker, inbound.clone(), outbound.clone())
 
     async def _run_ordered(self, inbound: BatchReceive, outbound: BatchSend) -> None:
@@ -156,7 +167,7 @@ class Actor:
         The window of slots is bounded by the worker count, so one slow batch holds back at
         most ``workers`` finished ones.
         """
-        window_send, window_recv = anyio.create_memory_object_stream[_Slot](self.op.workers)
+        window_send, window_recv = anyio.create_memory_object_stream[_Slot](self.workers)
         work_send, work_recv = anyio.create_memory_object_stream[_Slot]()
 
         async def dispatch() -> None:
@@ -181,10 +192,21 @@ class Actor:
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(dispatch)
-            for _ in range(self.op.workers):
+            for _ in range(self.workers):
                 tg.start_soon(worker, work_recv.clone())
             work_recv.close()
             tg.start_soon(emit)
+
+
+def stages(ops: list[BoundOp], fuse: bool) -> list[list[BoundOp]]:
+    """Group consecutive fusable operators into one stage each (when ``fuse``)."""
+    grouped: list[list[BoundOp]] = []
+    for bound in ops:
+        if fuse and bound.fusable and grouped and grouped[-1][-1].fusable:
+            grouped[-1].append(bound)
+        else:
+            grouped.append([bound])
+    return grouped
 
 
 @dataclass
@@ -192,6 +214,73 @@ class _Slot:
     batch: Batch
     result: Batch | None = None
     done: anyio.Event = field(default_factory=anyio.Event)
+
+
+def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outcome, float]]:
+    """In a worker thread: each operator in turn; stops early once no row is left."""
+    steps = []
+    for bound in ops:
+        if not batch.rows:
+            break
+        started = time.perf_counter()
+        outcome = _apply_sync(bound, batch)
+        steps.append((len(batch), outcome, time.perf_counter() - started))
+        batch = outcome.batch
+    return steps
+
+
+def _apply_sync(bound: BoundOp, batch: Batch) -> Outcome:
+    op, keys = bound.op, bound.keys
+    try:
+        return op.outcome(batch, op.hook(batch.rows, **keys))
+    except OperatorContractError:
+        raise
+    except Exception:
+        pass
+    # The batch raised: retry row by row so one bad row fails alone.
+    return _merge(_try_row_sync(bound, row_id, row) for row_id, row in _pairs(batch))
+
+
+def _try_row_sync(bound: BoundOp, row_id: str, row: dict[str, Any]) -> Outcome:
+    try:
+        return bound.op.outcome(Batch([row_id], [row]), bound.op.hook([row], **bound.keys))
+    except OperatorContractError:
+        raise
+    except Exception as exc:
+        return Outcome(Batch([], []), failed=[(row_id, row, _describe(exc))])
+
+
+async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
+    op, keys = bound.op, bound.keys
+    try:
+        return op.outcome(batch, await call_hook(op, batch.rows, keys))
+    except OperatorContractError:
+        raise
+    except Exception:
+        pass
+    outcomes = []
+    for row_id, row in _pairs(batch):
+        try:
+            outcomes.append(op.outcome(Batch([row_id], [row]), await call_hook(op, [row], keys)))
+        except OperatorContractError:
+            raise
+        except Exception as exc:
+            outcomes.append(Outcome(Batch([], []), failed=[(row_id, row, _describe(exc))]))
+    return _merge(outcomes)
+
+
+def _pairs(batch: Batch) -> zip[tuple[str, dict[str, Any]]]:
+    return zip(batch.ids, batch.rows, strict=True)
+
+
+def _merge(outcomes: Any) -> Outcome:
+    merged = Outcome(Batch([], []))
+    for one in outcomes:
+        merged.batch.ids += one.batch.ids
+        merged.batch.rows += one.batch.rows
+        merged.dropped += one.dropped
+        merged.failed += one.failed
+    return merged
 
 
 def _describe(exc: BaseException) -> str:

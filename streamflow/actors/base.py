@@ -33,6 +33,8 @@ class Operator:
     executor: ClassVar[ExecutorKind] = "thread"
     """Where a synchronous hook runs: a worker thread, or a process pool for CPU-heavy work."""
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = ()
+    removes_fields: ClassVar[bool] = False
+    """The fields it reads are gone after it (a field remover): compile() checks later reads."""
 
     _config: dict[str, Any]
     workers: int

@@ -1,0 +1,5 @@
+"""``python -m streamflow`` runs the command line."""
+
+from streamflow.cli import main
+
+main()

@@ -1,0 +1,137 @@
+"""The command line, run as a user runs it: a real `streamflow` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import read_jsonl, write_jsonl
+from typer.testing import CliRunner
+
+from streamflow.cli import app
+
+PIPELINE = '''
+import anyio
+from streamflow import FileStorage, Generator, Pipeline
+
+class Shout(Generator):
+    def process(self, rows, input_key, output_key):
+        return [{**r, output_key: r[input_key].upper()} for r in rows]
+
+class Slow(Generator):
+    async def process(self, rows):
+        await anyio.sleep(SLEEP)
+        return rows
+
+class Demo(Pipeline):
+    def __init__(self):
+        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
+        self.shout = Shout()
+        self.slow = Slow()
+
+    def forward(self):
+        self.shout.run(self.storage.step(), input_key="text", output_key=OUTPUT_KEY)
+        self.slow.run(self.storage.step())
+'''
+
+
+def streamflow(*args: str, cwd: Path, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamflow", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def make_project(tmp_path: Path, sleep: float = 0.0, output_key: str = "loud") -> Path:
+    (tmp_path / "demo.py").write_text(
+        PIPELINE.replace("SLEEP", repr(sleep)).replace("OUTPUT_KEY", repr(output_key))
+    )
+    write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(50)])
+    return tmp_path
+
+
+def test_run_writes_output_and_summary(tmp_path):
+    project = make_project(tmp_path)
+    proc = streamflow("run", "demo.py", "--json", cwd=project)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    rows = read_jsonl(project / "out.jsonl")
+    assert [r["loud"] for r in rows] == [f"ROW {i}" for i in range(50)]
+    summary = json.loads(stdout)
+    assert [s["name"] for s in summary["steps"]][1:3] == ["Shout", "Slow"]
+    assert "50 rows written" in stderr
+
+
+def test_input_output_overrides(tmp_path):
+    project = make_project(tmp_path)
+    write_jsonl(project / "other.jsonl", [{"text": "x"}])
+    proc = streamflow("run", "demo.py:Demo", "--input", "other.jsonl", "--output", "o2.jsonl",
+                      "--run-dir", "rd", cwd=project)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert read_jsonl(project / "o2.jsonl") == [{"text": "x", "loud": "X"}]
+    assert (project / "rd").is_dir()
+
+
+def test_compile_error_exit_status_2(tmp_path):
+    project = make_project(tmp_path, output_key="text")  # overwrites the source field
+    proc = streamflow("run", "demo.py", cwd=project)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "output key 'text' would overwrite" in stderr
+    assert not (project / "out.jsonl").exists()  # nothing ran
+
+
+def test_bad_input_exit_status_1_names_file_and_line(tmp_path):
+    project = make_project(tmp_path)
+    (project / "in.jsonl").write_text('{"text": "ok"}\n{"text": broken}\n')
+    proc = streamflow("run", "demo.py", cwd=project)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "in.jsonl" in stderr and "line 2" in stderr
+
+
+def test_missing_pipeline_file(tmp_path):
+    proc = streamflow("run", "nope.py", cwd=tmp_path)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "nope.py: no such pipeline file" in stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT semantics")
+def test_ctrl_c_cancels_cleanly(tmp_path):
+    project = make_project(tmp_path, sleep=30.0)
+    proc = streamflow("run", "demo.py", "--batch-size", "5", cwd=project)
+    time.sleep(3)  # interpreter start-up and the run under way
+    proc.send_signal(signal.SIGINT)
+    started = time.perf_counter()
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 130, stderr
+    assert time.perf_counter() - started < 10
+    assert "interrupted" in stderr
+
+
+def test_ops_list_and_show():
+    runner = CliRunner()
+    listed = runner.invoke(app, ["ops", "list", "--kind", "filter", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert rows and all(r["kind"] == "filter" for r in rows)
+    assert "ColonEndFilter" in {r["name"] for r in rows}
+
+    shown = runner.invoke(app, ["ops", "show", "ColonEndFilter"])
+    assert shown.exit_code == 0
+    assert "input_key: required" in shown.stdout
+
+    missing = runner.invoke(app, ["ops", "show", "NoSuchOp"])
+    assert missing.exit_code == 2
+    assert "no operator named 'NoSuchOp'" in missing.output

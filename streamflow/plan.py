@@ -103,6 +103,9 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
                 )
         for field in writes:
             producer[field] = index
+        if op.removes_fields:
+            for field in reads:
+                producer.pop(field, None)
         if op.kind in ("filter", "row_generator"):
             last_row_changer = index
         steps.append(Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE}))))

@@ -23,6 +23,7 @@ from streamflow.actors.endpoints import file_consumer, file_producer
 from streamflow.errors import StreamflowError
 from streamflow.plan import Plan, compile_plan
 from streamflow.runtime import Monitor, RunOptions, RunResult, execute
+from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
 from streamflow.store.sinks import open_sink
@@ -111,17 +112,18 @@ class Pipeline:
         source = storage.source()
         dead_letters, dropped = _logs(storage.run_dir)
         sink = open_sink(storage.output_file)
-        result = await execute(
-            plan,
-            file_producer(source, run_options.batch_size, dead_letters),
-            file_consumer(sink),
-            options=run_options,
-            dead_letters=dead_letters,
-            dropped=dropped,
-            source_name=source.describe(),
-            sink_name=str(storage.output_file),
-            monitor=monitor,
-        )
+        async with servings_started(plan.servings()):
+            result = await execute(
+                plan,
+                file_producer(source, run_options.batch_size, dead_letters),
+                file_consumer(sink),
+                options=run_options,
+                dead_letters=dead_letters,
+                dropped=dropped,
+                source_name=source.describe(),
+                sink_name=str(storage.output_file),
+                monitor=monitor,
+            )
         if storage.run_dir is not None and result.reports:
             reports = storage.run_dir / "reports.json"
             await anyio.Path(reports).write_text(json.dumps(result.reports, indent=2))
@@ -139,7 +141,10 @@ class Pipeline:
         plan = self.compile(source_fields=source_fields)
         run_options = RunOptions(**options)
         dead_letters, dropped = _logs(self._storage().run_dir)
-        async with open_session(plan, run_options, dead_letters, dropped) as session:
+        async with (
+            servings_started(plan.servings()),
+            open_session(plan, run_options, dead_letters, dropped) as session,
+        ):
             yield session
 
     def _storage(self) -> FileStorage:

@@ -43,6 +43,11 @@ class Plan:
     source_fields: tuple[str, ...] | None
     warnings: tuple[str, ...]
 
+    def servings(self) -> list[Any]:
+        """The LLM servings the plan's operators use (``op.llm_serving``), each once."""
+        found = (getattr(s.op, "llm_serving", None) for s in self.steps)
+        return list({id(s): s for s in found if s is not None}.values())
+
     def describe(self) -> str:
         lines = []
         for s in self.steps:

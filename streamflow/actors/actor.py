@@ -23,7 +23,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from streamflow.actors.base import Operator
 from streamflow.actors.hooks import call_hook
-from streamflow.channels.stats import OperatorStats
+from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import FailureLimitExceeded, OperatorContractError
 from streamflow.rows import Batch, Outcome
 from streamflow.store.deadletters import DeadLetter, Dropped
@@ -115,7 +115,11 @@ class Actor:
         else:
             bound = self.ops[0]
             started = time.perf_counter()
-            outcome = await _apply_async(bound, batch)
+            token = current_stats.set(bound.stats)
+            try:
+                outcome = await _apply_async(bound, batch)
+            finally:
+                current_stats.reset(token)
             steps = [(len(batch), outcome, time.perf_counter() - started)]
         for bound, (rows_in, outcome, seconds) in zip(self.ops, steps, strict=False):
             await self._record(bound, rows_in, outcome, seconds)
@@ -223,7 +227,11 @@ def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outco
         if not batch.rows:
             break
         started = time.perf_counter()
-        outcome = _apply_sync(bound, batch)
+        token = current_stats.set(bound.stats)
+        try:
+            outcome = _apply_sync(bound, batch)
+        finally:
+            current_stats.reset(token)
         steps.append((len(batch), outcome, time.perf_counter() - started))
         batch = outcome.batch
     return steps

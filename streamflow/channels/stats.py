@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +26,19 @@ class OperatorStats:
     busy_seconds: float = 0.0
     started: float | None = None
     finished: float | None = None
+    requests: int = 0
+    """LLM requests made, counted by the serving layer through :data:`current_stats`."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
     queue_depth: Callable[[], int] = field(default=lambda: 0, repr=False)
     """Batches waiting in this step's inbound channel, read live from the channel."""
+
+    def add_usage(self, prompt_tokens: int, completion_tokens: int, cost: float = 0.0) -> None:
+        self.requests += 1
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.cost += cost
 
     def start(self) -> None:
         if self.started is None:
@@ -59,6 +71,10 @@ class OperatorStats:
             "elapsed_seconds": round(self.elapsed, 3),
             "rows_per_second": round(self.rows_per_second, 1),
             "queue_depth": self.queue_depth(),
+            "requests": self.requests,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": round(self.cost, 6),
         }
 
 
@@ -99,3 +115,8 @@ class RunStats:
             "elapsed_seconds": round(self.elapsed, 3),
             "steps": [s.snapshot() for s in self.steps],
         }
+
+
+current_stats: ContextVar[OperatorStats | None] = ContextVar("current_stats", default=None)
+"""The statistics of the operator whose hook is running in this context (set by its actor), so
+the serving layer can count tokens against the right operator without operators passing it."""

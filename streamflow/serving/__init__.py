@@ -1,0 +1,1 @@
+"""LLM serving backends: vLLM in-process, any OpenAI-compatible server; admission and usage."""

@@ -1,0 +1,194 @@
+"""The serving contract every LLM backend fulfils, and what a request returns.
+
+Actors call :meth:`LLMServing.complete` once per row (the per-request async API); DataFlow code
+calls :meth:`LLMServing.generate_from_input` with a list of prompts. A backend bounds the
+requests it has in flight (its admission limit): when the engine or the API is saturated,
+``complete`` waits, the LLM operator's hook waits, and the channels upstream fill — that is how
+a slow model turns into backpressure instead of a growing queue.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+
+from streamflow.channels.stats import current_stats
+from streamflow.errors import StreamflowError
+
+Message = dict[str, str]
+"""A chat message: ``{"role": "system" | "user" | "assistant", "content": "..."}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingParams:
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 256
+    n: int = 1
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One request's answer: ``texts`` holds ``n`` samples."""
+
+    texts: list[str]
+    usage: Usage = field(default_factory=Usage)
+    finish_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+
+class LLMRequestError(StreamflowError):
+    """A request that failed for good (after any retries): its row goes to the dead letters.
+
+    ``reason`` is short and stable ("context too long", "content filter", "HTTP 400: ...",
+    "gave up after 5 attempts: HTTP 503") so dead letters can be grouped by it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ServingStartError(StreamflowError):
+    """A backend could not start (bad model path, out of memory, server unreachable)."""
+
+
+class LLMServing(ABC):
+    """Base of every backend. Subclasses implement :meth:`_complete`; usage is counted here."""
+
+    model: str
+    cost_per_prompt_token: float = 0.0
+    cost_per_completion_token: float = 0.0
+
+    def __init__(self, *, max_in_flight: int, params: SamplingParams | None = None) -> None:
+        self.params = params or SamplingParams()
+        self.max_in_flight = max_in_flight
+        self._admission = anyio.Semaphore(max_in_flight)
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    async def complete(
+        self,
+        prompt: str | list[Message],
+        *,
+        system_prompt: str = "",
+        json_schema: dict[str, Any] | None = None,
+        params: SamplingParams | None = None,
+    ) -> Completion:
+        """One request. Waits while ``max_in_flight`` requests are outstanding (backpressure)."""
+        messages = _messages(prompt, system_prompt)
+        async with self._admission:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                completion = await self._complete(messages, json_schema, params or self.params)
+            finally:
+                self.in_flight -= 1
+        stats = current_stats.get()
+        if stats is not None:
+            usage = completion.usage
+            stats.add_usage(
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.prompt_tokens * self.cost_per_prompt_token
+                + usage.completion_tokens * self.cost_per_completion_token,
+            )
+        return completion
+
+    async def generate_from_input(
+        self,
+        user_inputs: list[str],
+        system_prompt: str = "",
+        json_schema: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """DataFlow's entry point: one answer per prompt, in order, all requests concurrent."""
+        answers: list[str] = [""] * len(user_inputs)
+
+        async def one(i: int, prompt: str) -> None:
+            answers[i] = (
+                await self.complete(prompt, system_prompt=system_prompt, json_schema=json_schema)
+            ).text
+
+        async with anyio.create_task_group() as tg:
+            for i, prompt in enumerate(user_inputs):
+                tg.start_soon(one, i, prompt)
+        return answers
+
+    @abstractmethod
+    async def _complete(
+        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
+    ) -> Completion: ...
+
+    @property
+    def started(self) -> bool:
+        return getattr(self, "_started", False)
+
+    async def start(self) -> None:
+        """Start the engine or open the client (once; later calls do nothing)."""
+        if not self.started:
+            await self._start()
+            self._started = True
+
+    async def aclose(self) -> None:
+        """Release the engine or client; safe to call twice."""
+        if self.started:
+            self._started = False
+            await self._aclose()
+
+    async def _start(self) -> None:
+        """Backend hook: start the engine, open the HTTP client."""
+        return None
+
+    async def _aclose(self) -> None:
+        """Backend hook: shut the engine down, close the client."""
+        return None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _messages(prompt: str | list[Message], system_prompt: str) -> list[Message]:
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+    if system_prompt:
+        messages.insert(0, {"role": "system", "content": system_prompt})
+    return messages
+
+
+@asynccontextmanager
+async def servings_started(servings: Iterable[LLMServing]) -> AsyncIterator[None]:
+    """Start the servings a run uses and close, afterwards, the ones this run started.
+
+    A serving the caller already started (``async with serving:`` around several runs, in a
+    service) stays up: whoever starts a serving closes it.
+    """
+    async with AsyncExitStack() as stack:
+        for serving in {id(s): s for s in servings}.values():
+            if not serving.started:
+                await stack.enter_async_context(serving)
+        yield

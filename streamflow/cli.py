@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import msgspec
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +22,9 @@ from streamflow.actors.registry import OPERATORS
 from streamflow.display import LiveDisplay, stats_table
 from streamflow.errors import CompileError, StreamflowError
 from streamflow.loader import load_pipeline_class
+from streamflow.models import DEFAULT_MODEL, model_cache_dir, prepare_default_model
+from streamflow.store.rundir import RunDirectoryError
+from streamflow.store.status import age, read_dead_letters, read_status
 
 app = typer.Typer(
     name="streamflow",
@@ -30,6 +34,8 @@ app = typer.Typer(
 )
 ops_app = typer.Typer(help="List and describe operators.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
+models_app = typer.Typer(help="Prepare and list local models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 err = Console(stderr=True)
 out = Console()
@@ -59,8 +65,18 @@ def run(
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file.")] = None,
     run_dir: Annotated[
-        Path | None, typer.Option(help="Directory for dead letters, dropped rows and reports.")
+        Path | None,
+        typer.Option(help="Run directory: makes the run resumable (store, dead letters, reports)."),
     ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the unfinished or changed run in --run-dir.")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Discard what --run-dir holds (and the output) and start over.")
+    ] = False,
+    checkpoint_interval: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between checkpoints in a run directory.")
+    ] = 2.0,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per batch.")] = 256,
     capacity: Annotated[int, typer.Option(min=1, help="Batches per channel.")] = 4,
     unordered: Annotated[
@@ -88,13 +104,16 @@ def run(
                 input=(input[0] if len(input) == 1 else list(input)) if input else None,
                 output=output,
                 run_dir=run_dir,
+                resume=resume,
+                overwrite=overwrite,
+                checkpoint_interval=checkpoint_interval,
                 monitor=monitor,
                 batch_size=batch_size,
                 capacity=capacity,
                 ordered=not unordered,
                 max_failed_fraction=max_failed_fraction,
             )
-        except CompileError as exc:
+        except (CompileError, RunDirectoryError) as exc:
             _fail(str(exc), 2)
         except StreamflowError as exc:
             _fail(str(exc), 1)
@@ -116,6 +135,73 @@ def run(
         err.print(f"{label}: {json.dumps(report)}", highlight=False)
     if json_summary:
         print(json.dumps({**result.stats.snapshot(), "reports": result.reports}))
+
+
+@app.command()
+def status(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
+) -> None:
+    """Progress, failures and dead letters of a run, live or finished."""
+    try:
+        info = read_status(run_dir)
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        print(json.dumps(info.to_dict()))
+        return
+    out.print(f"[bold]{run_dir}[/]: {info.state}" + (f" (pid {info.pid})" if info.pid else ""))
+    if info.error:
+        out.print(f"error: {info.error}", highlight=False)
+    if info.checkpoint:
+        ckpt = info.checkpoint
+        out.print(
+            f"checkpoint #{ckpt['number']} ({age(ckpt['at'])}): {ckpt['rows_written']:,} rows "
+            f"committed to {info.output}" + (" — complete" if ckpt["final"] else ""),
+            highlight=False,
+        )
+    if info.progress:
+        table = Table("step", "kind", "in", "out", "dropped", "failed", "rows/s", "queue")
+        for step in info.progress["steps"]:
+            table.add_row(
+                step["name"],
+                step["kind"],
+                f"{step['rows_in']:,}",
+                f"{step['rows_out']:,}",
+                f"{step['dropped']:,}",
+                f"{step['failed']:,}",
+                f"{step['rows_per_second']:,.0f}",
+                str(step["queue_depth"]),
+            )
+        out.print(table)
+        out.print(f"progress recorded {age(info.progress['at'])}")
+    out.print(f"dead letters: {info.dead_letters:,}; dropped rows: {info.dropped:,}")
+
+
+@app.command()
+def deadletters(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory.")],
+    export: Annotated[
+        Path | None, typer.Option(help="Write every dead letter to this JSONL file.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Rows to list.")] = 20,
+) -> None:
+    """List or export a run's dead letters (rows that failed, with the step and the error)."""
+    try:
+        letters = read_dead_letters(run_dir)
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    if export is not None:
+        encoder = msgspec.json.Encoder()
+        export.write_bytes(b"".join(encoder.encode(d) + b"\n" for d in letters))
+        err.print(f"{len(letters):,} dead letters written to {export}")
+        return
+    table = Table("step", "row id", "error")
+    for letter in letters[:limit]:
+        table.add_row(letter.operator, letter.id, letter.error)
+    out.print(table)
+    if len(letters) > limit:
+        out.print(f"... and {len(letters) - limit:,} more (--export FILE for all)")
 
 
 @ops_app.command("list")
@@ -167,6 +253,39 @@ def ops_show(name: Annotated[str, typer.Argument(help="Operator name.")]) -> Non
             out.print(f"  {p.name}: {default}", highlight=False)
     if info.allowed_prompts:
         out.print(f"\n[bold]allowed prompt templates[/]: {', '.join(info.allowed_prompts)}")
+
+
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(help="Model cache [default: $STREAMFLOW_MODEL_CACHE, ~/.cache/streamflow/models]"),
+]
+
+
+@models_app.command("prepare")
+def models_prepare(cache_dir: CacheDirOption = None) -> None:
+    """Fetch and convert the default model (SmolLM2-135M-Instruct) once; print its directory."""
+    try:
+        path = prepare_default_model(cache_dir)
+    except StreamflowError as exc:
+        _fail(str(exc), 1)
+    print(path)
+
+
+@models_app.command("list")
+def models_list(cache_dir: CacheDirOption = None) -> None:
+    """List the model directories in the cache (pass one to --model, or a model id)."""
+    root = cache_dir or model_cache_dir()
+    table = Table("name", "size")
+    table.add_column("path", overflow="fold")
+    found = sorted(d for d in root.glob("*") if (d / "config.json").is_file())
+    for model in found:
+        size = sum(f.stat().st_size for f in model.iterdir() if f.is_file())
+        default = " (default)" if model.name == DEFAULT_MODEL else ""
+        table.add_row(model.name + default, f"{size / 2**20:,.0f} MiB", str(model))
+    if not found:
+        err.print(f"no models in {root}; run: streamflow models prepare", highlight=False)
+        return
+    out.print(table)
 
 
 def main() -> None:

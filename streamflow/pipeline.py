@@ -20,13 +20,17 @@ from typing import Any
 import anyio
 
 from streamflow.actors.endpoints import file_consumer, file_producer
+from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import StreamflowError
 from streamflow.plan import Plan, compile_plan
+from streamflow.rows import Barrier
 from streamflow.runtime import Monitor, RunOptions, RunResult, execute
 from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
+from streamflow.store.rundir import RunDirectory
 from streamflow.store.sinks import open_sink
+from streamflow.store.sources import FileSource
 from streamflow.store.storage import FileStorage
 
 
@@ -79,12 +83,21 @@ class Pipeline:
         input: str | Path | list[str | Path] | None = None,
         output: str | Path | None = None,
         run_dir: str | Path | None = None,
+        resume: bool = False,
+        overwrite: bool = False,
         monitor: Monitor | None = None,
         **options: Any,
     ) -> RunResult:
         """Run to the end of the input (blocking); see :meth:`arun`."""
         call = functools.partial(
-            self.arun, input=input, output=output, run_dir=run_dir, monitor=monitor, **options
+            self.arun,
+            input=input,
+            output=output,
+            run_dir=run_dir,
+            resume=resume,
+            overwrite=overwrite,
+            monitor=monitor,
+            **options,
         )
         return anyio.run(call)
 
@@ -94,6 +107,8 @@ class Pipeline:
         input: str | Path | list[str | Path] | None = None,
         output: str | Path | None = None,
         run_dir: str | Path | None = None,
+        resume: bool = False,
+        overwrite: bool = False,
         monitor: Monitor | None = None,
         **options: Any,
     ) -> RunResult:
@@ -101,6 +116,9 @@ class Pipeline:
 
         ``input``/``output``/``run_dir`` override the storage's; ``options`` are
         :class:`~streamflow.runtime.RunOptions` fields (batch_size, capacity, ordered, ...).
+        With a run directory the run is resumable (see :mod:`streamflow.store.rundir`):
+        ``resume`` continues an unfinished or changed run, ``overwrite`` starts over, and a
+        finished run given more input processes only the new records.
         """
         run_options = RunOptions(**options)
         storage = self._storage().with_overrides(input, output, run_dir)
@@ -110,22 +128,90 @@ class Pipeline:
         finally:
             self.storage = original
         source = storage.source()
-        dead_letters, dropped = _logs(storage.run_dir)
-        sink = open_sink(storage.output_file)
-        async with servings_started(plan.servings()):
-            result = await execute(
+        if storage.run_dir is None:
+            sink = open_sink(storage.output_file)
+            dead_letters = DeadLetters(DeadLetter)
+            async with servings_started(plan.servings()):
+                return await execute(
+                    plan,
+                    file_producer(source, run_options.batch_size, dead_letters),
+                    file_consumer(sink),
+                    options=run_options,
+                    dead_letters=dead_letters,
+                    dropped=DropLog(Dropped, keep_in_memory=False),
+                    source_name=source.describe(),
+                    sink_name=str(storage.output_file),
+                    monitor=monitor,
+                )
+        run = await anyio.to_thread.run_sync(
+            functools.partial(
+                RunDirectory.open,
+                storage.run_dir,
                 plan,
-                file_producer(source, run_options.batch_size, dead_letters),
-                file_consumer(sink),
-                options=run_options,
-                dead_letters=dead_letters,
-                dropped=dropped,
-                source_name=source.describe(),
-                sink_name=str(storage.output_file),
-                monitor=monitor,
+                storage.output_file,
+                resume=resume,
+                overwrite=overwrite,
             )
-        if storage.run_dir is not None and result.reports:
-            reports = storage.run_dir / "reports.json"
+        )
+        try:
+            return await self._run_in(run, plan, source, storage, run_options, monitor)
+        finally:
+            run.close()
+
+    async def _run_in(
+        self,
+        run: RunDirectory,
+        plan: Plan,
+        source: FileSource,
+        storage: FileStorage,
+        options: RunOptions,
+        monitor: Monitor | None,
+    ) -> RunResult:
+        dead_letters = DeadLetters(DeadLetter, run.store)
+        checkpoint = run.checkpoint
+        sink = run.open_sink()
+
+        async def commit(barrier: Barrier, sink_stats: OperatorStats) -> None:
+            await run.commit(barrier, sink, sink_stats.rows_out)
+
+        async def save_progress(stats: RunStats) -> None:
+            while True:
+                await anyio.to_thread.run_sync(run.save_progress, stats)
+                await anyio.sleep(1.0)
+
+        run.mark("running")
+        try:
+            async with servings_started(plan.servings()):
+                result = await execute(
+                    plan,
+                    file_producer(
+                        source,
+                        options.batch_size,
+                        dead_letters,
+                        done=checkpoint.position if checkpoint else None,
+                        checkpoint_interval=options.checkpoint_interval,
+                        first_barrier=checkpoint.number if checkpoint else 0,
+                    ),
+                    file_consumer(sink, on_barrier=commit),
+                    options=options,
+                    dead_letters=dead_letters,
+                    dropped=DropLog(Dropped, run.store),
+                    source_name=source.describe(),
+                    sink_name=str(storage.output_file),
+                    monitor=_both(monitor, save_progress),
+                    store=run.store,
+                    fingerprints=run.fingerprints,
+                    states=checkpoint.states if checkpoint else None,
+                )
+            await anyio.to_thread.run_sync(run.finish)
+        except BaseException as exc:
+            state = "failed" if isinstance(exc, Exception) else "interrupted"
+            run.mark(state, error=f"{type(exc).__name__}: {exc}")
+            raise
+        run.save_progress(result.stats)
+        run.mark("finished")
+        if result.reports:
+            reports = run.path / "reports.json"
             await anyio.Path(reports).write_text(json.dumps(result.reports, indent=2))
         return result
 
@@ -140,7 +226,8 @@ class Pipeline:
         """
         plan = self.compile(source_fields=source_fields)
         run_options = RunOptions(**options)
-        dead_letters, dropped = _logs(self._storage().run_dir)
+        dead_letters = DeadLetters(DeadLetter)
+        dropped = DropLog(Dropped, keep_in_memory=False)
         async with (
             servings_started(plan.servings()),
             open_session(plan, run_options, dead_letters, dropped) as session,
@@ -167,14 +254,14 @@ def _trace_or_run(forward: Callable[..., None]) -> Callable[..., Any]:
     return wrapper
 
 
-def _logs(run_dir: Path | None) -> tuple[DeadLetters, DropLog]:
-    """Dead letters and dropped rows: files in the run directory, or memory without one."""
-    if run_dir is None:
-        return DeadLetters(DeadLetter), DropLog(Dropped, keep_in_memory=False)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("deadletters.jsonl", "dropped.jsonl"):
-        (run_dir / name).unlink(missing_ok=True)
-    return (
-        DeadLetters(DeadLetter, run_dir / "deadletters.jsonl"),
-        DropLog(Dropped, run_dir / "dropped.jsonl"),
-    )
+def _both(first: Monitor | None, second: Monitor) -> Monitor:
+    """Run two monitors side by side."""
+    if first is None:
+        return second
+
+    async def both(stats: RunStats) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first, stats)
+            tg.start_soon(second, stats)
+
+    return both

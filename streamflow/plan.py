@@ -66,6 +66,7 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
     known = None if source_fields is None else tuple(source_fields)
     producer: dict[str, int] = dict.fromkeys(known or (), SOURCE)
     last_row_changer = SOURCE
+    last_row_maker = SOURCE
     labels = _labels([c.op for c in calls])
     steps: list[Step] = []
     if not calls:
@@ -83,6 +84,8 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
 
         changes_rows = op.kind in ("filter", "row_generator", "dataset_evaluator")
         deps = {last_row_changer} if changes_rows and last_row_changer != SOURCE else set()
+        if last_row_maker != SOURCE:
+            deps.add(last_row_maker)  # its rows' ids and contents are what this step sees
         for field in reads:
             if field in producer:
                 deps.add(producer[field])
@@ -113,6 +116,8 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
                 producer.pop(field, None)
         if op.kind in ("filter", "row_generator"):
             last_row_changer = index
+        if op.kind == "row_generator":
+            last_row_maker = index
         steps.append(Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE}))))
 
     if problems:

@@ -8,6 +8,7 @@ operator never copies or sees it. Ids are deterministic (source fingerprint + re
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,23 @@ class Batch:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+@dataclass(slots=True)
+class Barrier:
+    """A checkpoint marker travelling in the stream between batches.
+
+    Channels are FIFO and actors keep order, so when the barrier reaches an operator every
+    batch the source read before it has passed that operator: the operator's state then is
+    exactly "all rows up to ``position``". Each stateful operator adds its state; the sink
+    writes its output up to the barrier and commits everything in one transaction.
+    """
+
+    number: int
+    position: dict[str, int]
+    """Per source file (its fingerprint): the offset of the last record read before it."""
+    states: dict[str, Any] = field(default_factory=dict)
+    final: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -52,6 +70,15 @@ class Outcome:
     batch: Batch
     dropped: list[DroppedRow] = field(default_factory=list)
     failed: list[tuple[str, Row, str]] = field(default_factory=list)  # (id, input row, reason)
+
+
+current_row_ids: ContextVar[list[str]] = ContextVar("current_row_ids")
+"""The ids of the rows the running hook was given (set by the actor around each call)."""
+
+
+def row_ids() -> list[str]:
+    """Inside a hook: the ids of its ``rows``, in order (for operators keeping state by row)."""
+    return current_row_ids.get()
 
 
 def fingerprint(text: str, length: int = 12) -> str:

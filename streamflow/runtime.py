@@ -17,18 +17,27 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, stages
+from streamflow.actors.actor import (
+    Actor,
+    BoundOp,
+    FailurePolicy,
+    Item,
+    Recorder,
+    StoredResults,
+    stages,
+)
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.plan import Plan
-from streamflow.rows import Batch
 from streamflow.store.deadletters import DeadLetters, DropLog
+from streamflow.store.runstore import RunStore
+from streamflow.store.state import MemoryState, StoreState
 
-Producer = Callable[[MemoryObjectSendStream[Batch], OperatorStats], Awaitable[None]]
+Producer = Callable[[MemoryObjectSendStream[Item], OperatorStats], Awaitable[None]]
 """Fills the first channel (counting into the source's stats) and closes it at end of input."""
-Consumer = Callable[[MemoryObjectReceiveStream[Batch], OperatorStats], Awaitable[None]]
+Consumer = Callable[[MemoryObjectReceiveStream[Item], OperatorStats], Awaitable[None]]
 """Drains the last channel (counting into the sink's stats)."""
-Monitor = Callable[[RunStats], Awaitable[None]]
+Monitor = Callable[[RunStats], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -45,6 +54,8 @@ class RunOptions:
     """...once the step has seen at least this many rows."""
     fuse: bool = True
     """Run consecutive cheap synchronous operators in one thread hop per batch."""
+    checkpoint_interval: float = 2.0
+    """Seconds between checkpoints of a run with a run directory."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.capacity < 1:
@@ -77,7 +88,16 @@ async def execute(
     source_name: str = "source",
     sink_name: str = "sink",
     monitor: Monitor | None = None,
+    store: RunStore | None = None,
+    fingerprints: list[str] | None = None,
+    states: dict[str, Any] | None = None,
 ) -> RunResult:
+    """Run ``plan`` between ``produce`` and ``consume``.
+
+    With a ``store``, expensive steps replay and commit their results under their step's
+    fingerprint, stateful steps keep their state there, and ``states`` (from the last
+    checkpoint) restores dataset evaluators.
+    """
     stats = RunStats(
         [OperatorStats(source_name, "source")]
         + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
@@ -88,7 +108,15 @@ async def execute(
         dropped=lambda drops: _log(dropped, drops),
     )
     policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
-    bound = [BoundOp(step.op, step.keys, stats.steps[i + 1]) for i, step in enumerate(plan.steps)]
+    bound = []
+    for i, step in enumerate(plan.steps):
+        op = step.op
+        fp = fingerprints[i] if fingerprints else step.label
+        results = StoredResults(store, fp) if store is not None and op.expensive else None
+        op.open_state(StoreState(store, fp) if store is not None else MemoryState())
+        if isinstance(op, DatasetEvaluator) and states and step.label in states:
+            op.load_state_dict(states[step.label])
+        bound.append(BoundOp(op, step.keys, stats.steps[i + 1], results))
     actors = [
         Actor(
             ops=stage,
@@ -100,7 +128,7 @@ async def execute(
         for stage in stages(bound, options.fuse)
     ]
     channels = [
-        anyio.create_memory_object_stream[Batch](options.capacity) for _ in range(len(actors) + 1)
+        anyio.create_memory_object_stream[Item](options.capacity) for _ in range(len(actors) + 1)
     ]
     for i, actor in enumerate(actors):
         actor.ops[0].stats.queue_depth = _depth(channels[i][1])
@@ -121,7 +149,7 @@ async def _run_group(
     produce: Producer,
     consume: Consumer,
     actors: list[Actor],
-    channels: list[tuple[MemoryObjectSendStream[Batch], MemoryObjectReceiveStream[Batch]]],
+    channels: list[tuple[MemoryObjectSendStream[Item], MemoryObjectReceiveStream[Item]]],
     stats: RunStats,
     monitor: Monitor | None,
 ) -> None:
@@ -172,7 +200,7 @@ def _timed(
     return run
 
 
-def _depth(receive: MemoryObjectReceiveStream[Batch]) -> Callable[[], int]:
+def _depth(receive: MemoryObjectReceiveStream[Item]) -> Callable[[], int]:
     return lambda: receive.statistics().current_buffer_used
 
 

@@ -14,9 +14,10 @@ from typing import NamedTuple
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from streamflow.actors.actor import Item
 from streamflow.channels.stats import OperatorStats
 from streamflow.plan import Plan
-from streamflow.rows import Batch, Row
+from streamflow.rows import Barrier, Batch, Row
 from streamflow.runtime import RunOptions, RunResult, execute, root_cause
 from streamflow.store.deadletters import DeadLetters, DropLog
 
@@ -65,7 +66,7 @@ async def open_session(
     outbox_send, outbox_recv = anyio.create_memory_object_stream[Batch](options.capacity)
     session = Session(inbox_send, outbox_recv)
 
-    async def produce(send: MemoryObjectSendStream[Batch], stats: OperatorStats) -> None:
+    async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
         async with inbox_recv:
             async for first in inbox_recv:
                 items = [first]
@@ -78,9 +79,11 @@ async def open_session(
                 stats.batches += 1
                 await send.send(Batch([i for i, _ in items], [r for _, r in items]))
 
-    async def consume(receive: MemoryObjectReceiveStream[Batch], stats: OperatorStats) -> None:
+    async def consume(receive: MemoryObjectReceiveStream[Item], stats: OperatorStats) -> None:
         async with outbox_send:
             async for batch in receive:
+                if isinstance(batch, Barrier):
+                    continue
                 stats.rows_in += len(batch)
                 stats.rows_out += len(batch)
                 stats.batches += 1

@@ -5,7 +5,8 @@ crosses into a worker thread once for the whole run instead of once per operator
 its own statistics). An actor owns its outbound channel and closes it when it is done, so end
 of stream flows downstream by closing channels, never by sentinels. With several workers the
 actor keeps input order by default (a bounded reorder window of ``workers`` batches) or, on
-request, emits in completion order.
+request, emits in completion order. Checkpoint barriers pass every actor in stream order: a
+barrier leaves an actor only after every batch that came before it.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.actors.base import Operator
+from streamflow.actors.base import DatasetEvaluator, Operator
 from streamflow.actors.hooks import call_hook
 from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import FailureLimitExceeded, OperatorContractError
-from streamflow.rows import Batch, Outcome
+from streamflow.rows import Barrier, Batch, Failure, Outcome, Row, current_row_ids
 from streamflow.store.deadletters import DeadLetter, Dropped
+from streamflow.store.runstore import RunStore
 
-BatchSend = MemoryObjectSendStream[Batch]
-BatchReceive = MemoryObjectReceiveStream[Batch]
+Item = Batch | Barrier
+ItemSend = MemoryObjectSendStream[Item]
+ItemReceive = MemoryObjectReceiveStream[Item]
 
 
 @dataclass
@@ -60,12 +63,35 @@ class Recorder:
 
 
 @dataclass
+class StoredResults:
+    """An expensive step's per-row results in the run store (blocking: call from a thread)."""
+
+    store: RunStore
+    step: str
+
+    def get(self, ids: list[str]) -> list[Any]:
+        return [
+            None if r is None else _decode_result(r) for r in self.store.get_results(self.step, ids)
+        ]
+
+    def put(self, ids: list[str], results: list[Any]) -> None:
+        items = [
+            (row_id, _encode_result(r))
+            for row_id, r in zip(ids, results, strict=True)
+            if not isinstance(r, _Raised)  # an exception may be transient: retried on resume
+        ]
+        if items:
+            self.store.put_results(self.step, items)
+
+
+@dataclass
 class BoundOp:
-    """An operator with the keys ``run()`` bound and the statistics of its step."""
+    """An operator with the keys ``run()`` bound, its step's statistics and stored results."""
 
     op: Operator
     keys: dict[str, Any]
     stats: OperatorStats
+    results: StoredResults | None = None
 
     @property
     def fusable(self) -> bool:
@@ -92,14 +118,14 @@ class Actor:
             raise ValueError("only fusable operators share a stage")
         self.workers = self.ops[0].op.workers
 
-    async def run(self, inbound: BatchReceive, outbound: BatchSend) -> None:
+    async def run(self, inbound: ItemReceive, outbound: ItemSend) -> None:
         for bound in self.ops:
             bound.stats.start()
         try:
             async with inbound, outbound:
                 if self.workers == 1:
-                    async for batch in inbound:
-                        await self._send(outbound, await self.apply(batch))
+                    async for item in inbound:
+                        await self._emit(outbound, await self._process(item))
                 elif self.ordered:
                     await self._run_ordered(inbound, outbound)
                 else:
@@ -108,18 +134,21 @@ class Actor:
             for bound in self.ops:
                 bound.stats.finish()
 
+    async def _process(self, item: Item) -> Item:
+        if isinstance(item, Barrier):
+            for bound in self.ops:
+                if isinstance(bound.op, DatasetEvaluator):
+                    item.states[bound.stats.name] = bound.op.state_dict()
+            return item
+        return await self.apply(item)
+
     async def apply(self, batch: Batch) -> Batch:
         """Run the stage on one batch; failed rows become dead letters, the rest go on."""
-        if len(self.ops) > 1 or self.ops[0].fusable:
+        if self.ops[0].fusable:
             steps = await anyio.to_thread.run_sync(_apply_chain_sync, self.ops, batch)
         else:
-            bound = self.ops[0]
             started = time.perf_counter()
-            token = current_stats.set(bound.stats)
-            try:
-                outcome = await _apply_async(bound, batch)
-            finally:
-                current_stats.reset(token)
+            outcome = await _apply_async(self.ops[0], batch)
             steps = [(len(batch), outcome, time.perf_counter() - started)]
         for bound, (rows_in, outcome, seconds) in zip(self.ops, steps, strict=False):
             await self._record(bound, rows_in, outcome, seconds)
@@ -144,47 +173,79 @@ class Actor:
             )
             self.policy.check(stats)
 
-    async def _send(self, outbound: BatchSend, batch: Batch) -> None:
-        """Pass a batch on, split so no channel slot holds more than ``batch_size`` rows."""
-        if len(batch) <= self.batch_size:
-            if batch.rows:
-                await outbound.send(batch)
-            return
-        for i in range(0, len(batch), self.batch_size):
-            await outbound.send(
-                Batch(batch.ids[i : i + self.batch_size], batch.rows[i : i + self.batch_size])
-            )
+    async def _emit(self, outbound: ItemSend, item: Item) -> None:
+        """Pass an item on; a batch is split so no channel slot holds more than ``batch_size``."""
+        if isinstance(item, Barrier):
+            await outbound.send(item)
+        elif len(item) <= self.batch_size:
+            if item.rows:
+                await outbound.send(item)
+        else:
+            for i in range(0, len(item), self.batch_size):
+                await outbound.send(
+                    Batch(item.ids[i : i + self.batch_size], item.rows[i : i + self.batch_size])
+                )
 
-    async def _run_unordered(self, inbound: BatchReceive, outbound: BatchSend) -> None:
-        async def worker(inbound: BatchReceive, outbound: BatchSend) -> None:
-            async with inbound, outbound:
-                async for batch in inbound:
-                    await self._send(outbound, await self.apply(batch))
+    async def _run_unordered(self, inbound: ItemReceive, outbound: ItemSend) -> None:
+        """Workers emit as they finish; a barrier waits until every earlier batch is out."""
+        work_send, work_recv = anyio.create_memory_object_stream[Batch]()
+        in_flight = 0
+        drained = anyio.Event()
+
+        async def dispatch() -> None:
+            nonlocal in_flight, drained
+            async with work_send:
+                async for item in inbound:
+                    if isinstance(item, Barrier):
+                        if in_flight:
+                            await drained.wait()
+                        await self._emit(outbound, await self._process(item))
+                    else:
+                        in_flight += 1
+                        drained = anyio.Event()
+                        await work_send.send(item)
+
+        async def worker(work: MemoryObjectReceiveStream[Batch], out: ItemSend) -> None:
+            nonlocal in_flight
+            async with work, out:
+                async for batch in work:
+                    await self._emit(out, await self.apply(batch))
+                    in_flight -= 1
+                    if not in_flight:
+                        drained.set()
 
         async with anyio.create_task_group() as tg:
+            tg.start_soon(dispatch)
             for _ in range(self.workers):
-                tg.start_soon(worker, inbound.clone(), outbound.clone())
+                tg.start_soon(worker, work_recv.clone(), outbound.clone())
+            work_recv.close()
 
-    async def _run_ordered(self, inbound: BatchReceive, outbound: BatchSend) -> None:
+    async def _run_ordered(self, inbound: ItemReceive, outbound: ItemSend) -> None:
         """Workers run batches concurrently; an emitter releases them in arrival order.
 
         The window of slots is bounded by the worker count, so one slow batch holds back at
-        most ``workers`` finished ones.
+        most ``workers`` finished ones. A barrier takes a slot already done: it leaves after
+        every batch ahead of it.
         """
         window_send, window_recv = anyio.create_memory_object_stream[_Slot](self.workers)
         work_send, work_recv = anyio.create_memory_object_stream[_Slot]()
 
         async def dispatch() -> None:
             async with window_send, work_send:
-                async for batch in inbound:
-                    slot = _Slot(batch)
+                async for item in inbound:
+                    slot = _Slot(item)
                     await window_send.send(slot)
-                    await work_send.send(slot)
+                    if isinstance(item, Barrier):
+                        slot.result = item
+                        slot.done.set()
+                    else:
+                        await work_send.send(slot)
 
         async def worker(work: MemoryObjectReceiveStream[_Slot]) -> None:
             async with work:
                 async for slot in work:
-                    slot.result = await self.apply(slot.batch)
+                    assert isinstance(slot.item, Batch)
+                    slot.result = await self.apply(slot.item)
                     slot.done.set()
 
         async def emit() -> None:
@@ -192,7 +253,7 @@ class Actor:
                 async for slot in window_recv:
                     await slot.done.wait()
                     assert slot.result is not None
-                    await self._send(outbound, slot.result)
+                    await self._emit(outbound, slot.result)
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(dispatch)
@@ -215,9 +276,15 @@ def stages(ops: list[BoundOp], fuse: bool) -> list[list[BoundOp]]:
 
 @dataclass
 class _Slot:
-    batch: Batch
-    result: Batch | None = None
+    item: Item
+    result: Item | None = None
     done: anyio.Event = field(default_factory=anyio.Event)
+
+
+class _Raised(Failure):
+    """A failure that came from an exception (not a hook's own ``Failure``): never stored."""
+
+    __slots__ = ()
 
 
 def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outcome, float]]:
@@ -227,68 +294,103 @@ def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outco
         if not batch.rows:
             break
         started = time.perf_counter()
-        token = current_stats.set(bound.stats)
+        stats_token = current_stats.set(bound.stats)
         try:
-            outcome = _apply_sync(bound, batch)
+            outcome = bound.op.outcome(batch, _hook_results_sync(bound, batch.ids, batch.rows))
         finally:
-            current_stats.reset(token)
+            current_stats.reset(stats_token)
         steps.append((len(batch), outcome, time.perf_counter() - started))
         batch = outcome.batch
     return steps
 
 
-def _apply_sync(bound: BoundOp, batch: Batch) -> Outcome:
-    op, keys = bound.op, bound.keys
+def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
+    """The hook's per-row results; a raising batch is retried row by row so one row fails."""
+    op = bound.op
+    token = current_row_ids.set(ids)
     try:
-        return op.outcome(batch, op.hook(batch.rows, **keys))
+        return op.check_results(rows, op.hook(rows, **bound.keys))
     except OperatorContractError:
         raise
     except Exception:
         pass
-    # The batch raised: retry row by row so one bad row fails alone.
-    return _merge(_try_row_sync(bound, row_id, row) for row_id, row in _pairs(batch))
-
-
-def _try_row_sync(bound: BoundOp, row_id: str, row: dict[str, Any]) -> Outcome:
-    try:
-        return bound.op.outcome(Batch([row_id], [row]), bound.op.hook([row], **bound.keys))
-    except OperatorContractError:
-        raise
-    except Exception as exc:
-        return Outcome(Batch([], []), failed=[(row_id, row, _describe(exc))])
-
-
-async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
-    op, keys = bound.op, bound.keys
-    try:
-        return op.outcome(batch, await call_hook(op, batch.rows, keys))
-    except OperatorContractError:
-        raise
-    except Exception:
-        pass
-    outcomes = []
-    for row_id, row in _pairs(batch):
+    finally:
+        current_row_ids.reset(token)
+    results: list[Any] = []
+    for row_id, row in zip(ids, rows, strict=True):
+        token = current_row_ids.set([row_id])
         try:
-            outcomes.append(op.outcome(Batch([row_id], [row]), await call_hook(op, [row], keys)))
+            results += op.check_results([row], op.hook([row], **bound.keys))
         except OperatorContractError:
             raise
         except Exception as exc:
-            outcomes.append(Outcome(Batch([], []), failed=[(row_id, row, _describe(exc))]))
-    return _merge(outcomes)
+            results.append(_Raised(_describe(exc)))
+        finally:
+            current_row_ids.reset(token)
+    return results
 
 
-def _pairs(batch: Batch) -> zip[tuple[str, dict[str, Any]]]:
-    return zip(batch.ids, batch.rows, strict=True)
+async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
+    """As :func:`_hook_results_sync`, for async hooks and hooks run in a thread or process."""
+    op = bound.op
+    token = current_row_ids.set(ids)
+    try:
+        return op.check_results(rows, await call_hook(op, rows, bound.keys))
+    except OperatorContractError:
+        raise
+    except Exception:
+        pass
+    finally:
+        current_row_ids.reset(token)
+    results: list[Any] = []
+    for row_id, row in zip(ids, rows, strict=True):
+        token = current_row_ids.set([row_id])
+        try:
+            results += op.check_results([row], await call_hook(op, [row], bound.keys))
+        except OperatorContractError:
+            raise
+        except Exception as exc:
+            results.append(_Raised(_describe(exc)))
+        finally:
+            current_row_ids.reset(token)
+    return results
 
 
-def _merge(outcomes: Any) -> Outcome:
-    merged = Outcome(Batch([], []))
-    for one in outcomes:
-        merged.batch.ids += one.batch.ids
-        merged.batch.rows += one.batch.rows
-        merged.dropped += one.dropped
-        merged.failed += one.failed
-    return merged
+async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
+    """One operator on one batch; an expensive one replays stored results and commits new
+    ones (in one transaction) before they go downstream."""
+    token = current_stats.set(bound.stats)
+    try:
+        if bound.results is None:
+            return bound.op.outcome(batch, await _hook_results_async(bound, batch.ids, batch.rows))
+        results = await anyio.to_thread.run_sync(bound.results.get, batch.ids)
+        todo = [i for i, r in enumerate(results) if r is None]
+        if todo:
+            ids = [batch.ids[i] for i in todo]
+            fresh = await _hook_results_async(bound, ids, [batch.rows[i] for i in todo])
+            await anyio.to_thread.run_sync(bound.results.put, ids, fresh)
+            for i, result in zip(todo, fresh, strict=True):
+                results[i] = result
+        return bound.op.outcome(batch, results)
+    finally:
+        current_stats.reset(token)
+
+
+def _encode_result(result: Any) -> list[Any]:
+    if isinstance(result, Failure):
+        return ["failure", result.reason]
+    if isinstance(result, tuple):
+        return ["tuple", list(result)]
+    return ["value", result]
+
+
+def _decode_result(encoded: list[Any]) -> Any:
+    tag, value = encoded
+    if tag == "failure":
+        return Failure(value)
+    if tag == "tuple":
+        return tuple(value)
+    return value
 
 
 def _describe(exc: BaseException) -> str:

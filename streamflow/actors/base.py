@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from streamflow.errors import OperatorContractError, PromptTemplateError
 from streamflow.rows import Batch, DroppedRow, Failure, Outcome, Row, child_id
+
+if TYPE_CHECKING:
+    from streamflow.store.state import OperatorState
 
 ExecutorKind = Literal["thread", "process"]
 REQUIRED: Any = inspect.Parameter.empty
@@ -103,20 +106,27 @@ class Operator:
             f"allowed: {allowed} (or a DIY template subclass)"
         )
 
-    def outcome(self, batch: Batch, result: Any) -> Outcome:
-        """Turn the hook's result into the batch that leaves, checking the kind's contract."""
-        raise NotImplementedError
-
-    def _result_list(self, batch: Batch, result: Any) -> list[Any]:
-        if not isinstance(result, list | tuple) or len(result) != len(batch):
+    def check_results(self, rows: list[Row], result: Any) -> list[Any]:
+        """The hook's return value as one entry per row, or OperatorContractError (a bug)."""
+        if not isinstance(result, list | tuple) or len(result) != len(rows):
             got = f"{type(result).__name__}"
             if isinstance(result, list | tuple):
                 got += f" of length {len(result)}"
             raise OperatorContractError(
                 f"{self.name}.{self.hook_name} must return a list with one entry per input row "
-                f"({len(batch)} rows), got {got}"
+                f"({len(rows)} rows), got {got}"
             )
         return list(result)
+
+    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        """Turn per-row results (from :meth:`check_results`) into the batch that leaves."""
+        raise NotImplementedError
+
+    def open_state(self, state: OperatorState) -> None:
+        """Called before a run with the state this operator may keep across batches and runs.
+
+        Store-backed (LMDB) in a run directory, in memory otherwise. Stateless operators ignore it.
+        """
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
@@ -126,13 +136,11 @@ class Operator:
 class _OneToOne(Operator):
     """Shared by the kinds whose hook returns one dict per row, in order."""
 
-    process: Callable[..., list[Row] | Awaitable[list[Row]]]
+    process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
-    def outcome(self, batch: Batch, result: Any) -> Outcome:
+    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
         out = Outcome(Batch([], []))
-        for row_id, row, res in zip(
-            batch.ids, batch.rows, self._result_list(batch, result), strict=True
-        ):
+        for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
                 out.failed.append((row_id, row, res.reason))
             elif isinstance(res, dict):
@@ -174,11 +182,9 @@ class Filter(Operator):
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
-    def outcome(self, batch: Batch, result: Any) -> Outcome:
+    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
         out = Outcome(Batch([], []))
-        for row_id, row, res in zip(
-            batch.ids, batch.rows, self._result_list(batch, result), strict=True
-        ):
+        for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
                 out.failed.append((row_id, row, res.reason))
                 continue
@@ -200,11 +206,9 @@ class RowGenerator(Operator):
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
-    def outcome(self, batch: Batch, result: Any) -> Outcome:
+    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
         out = Outcome(Batch([], []))
-        for row_id, row, res in zip(
-            batch.ids, batch.rows, self._result_list(batch, result), strict=True
-        ):
+        for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
                 out.failed.append((row_id, row, res.reason))
                 continue
@@ -235,9 +239,23 @@ class DatasetEvaluator(Operator):
     def report(self) -> dict[str, Any]:
         raise NotImplementedError(f"{self.name} must implement report()")
 
-    def outcome(self, batch: Batch, result: Any) -> Outcome:
+    def check_results(self, rows: list[Row], result: Any) -> list[Any]:
+        return [None] * len(rows)
+
+    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
         return Outcome(batch)
 
+    def state_dict(self) -> dict[str, Any]:
+        """What ``observe`` accumulated, saved at each checkpoint so a resumed run goes on
+        from it. The default takes the instance's attributes set outside ``__init__``'s
+        configuration; they must be plain data (numbers, strings, lists, dicts)."""
+        return {k: v for k, v in vars(self).items() if k not in _RUNTIME_ATTRS}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+
+
+_RUNTIME_ATTRS = frozenset({"_config", "workers", "executor_kind"})
 
 KINDS: tuple[type[Operator], ...] = (
     Generator,

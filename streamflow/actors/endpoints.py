@@ -1,29 +1,57 @@
 """The two ends of a run: a producer filling the first channel and a consumer draining the last.
 
 File reading and writing is blocking, so each batch is read or written in a worker thread; the
-event loop only moves finished batches.
+event loop only moves finished batches. In a run with a run directory the producer also skips
+what earlier runs consumed and sends checkpoint barriers, and the consumer commits at each one.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from streamflow.actors.actor import Item
 from streamflow.channels.stats import OperatorStats
-from streamflow.rows import Batch
+from streamflow.rows import Barrier, Batch
 from streamflow.runtime import Consumer, Producer
 from streamflow.store.deadletters import DeadLetter, DeadLetters
 from streamflow.store.sinks import Sink
 from streamflow.store.sources import FileSource
 
+Position = dict[str, int]
+"""Per source file fingerprint, the offset of the last record consumed."""
 
-def file_producer(source: FileSource, batch_size: int, dead_letters: DeadLetters) -> Producer:
-    async def produce(send: MemoryObjectSendStream[Batch], stats: OperatorStats) -> None:
+
+def file_producer(
+    source: FileSource,
+    batch_size: int,
+    dead_letters: DeadLetters,
+    *,
+    done: Position | None = None,
+    checkpoint_interval: float | None = None,
+    first_barrier: int = 0,
+) -> Producer:
+    """Read ``source`` in batches, skipping records at or before ``done``.
+
+    With a ``checkpoint_interval``, a barrier follows the batch that crosses each interval, and
+    a final barrier ends the stream.
+    """
+    position: Position = dict(done or {})
+
+    async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
         batches = source.iter_batches(batch_size)
+        number = first_barrier
+        last_barrier = time.monotonic()
         try:
             while (item := await anyio.to_thread.run_sync(next, batches, None)) is not None:
                 batch, bad = item
+                if done:
+                    batch = _unseen(batch, done)
+                    bad = [b for b in bad if _is_new(b.id, done)]
                 if bad:
                     stats.failed += len(bad)
                     letters = [
@@ -33,10 +61,21 @@ def file_producer(source: FileSource, batch_size: int, dead_letters: DeadLetters
                         for b in bad
                     ]
                     await anyio.to_thread.run_sync(dead_letters.add, letters)
+                if checkpoint_interval is not None:
+                    _advance(position, batch.ids)
+                    _advance(position, [b.id for b in bad])
                 stats.rows_out += len(batch)
                 stats.batches += 1
                 if batch.rows:
                     await send.send(batch)
+                if checkpoint_interval is not None:
+                    now = time.monotonic()
+                    if now - last_barrier >= checkpoint_interval:
+                        number += 1
+                        await send.send(Barrier(number, dict(position)))
+                        last_barrier = now
+            if checkpoint_interval is not None:
+                await send.send(Barrier(number + 1, dict(position), final=True))
         finally:
             with anyio.CancelScope(shield=True):  # close the file even when cancelled
                 await anyio.to_thread.run_sync(batches.close)
@@ -44,16 +83,49 @@ def file_producer(source: FileSource, batch_size: int, dead_letters: DeadLetters
     return produce
 
 
-def file_consumer(sink: Sink) -> Consumer:
-    async def consume(receive: MemoryObjectReceiveStream[Batch], stats: OperatorStats) -> None:
+def file_consumer(
+    sink: Sink, on_barrier: Callable[[Barrier, OperatorStats], Awaitable[None]] | None = None
+) -> Consumer:
+    """Write batches to ``sink``; at each barrier, hand over to ``on_barrier`` to commit."""
+
+    async def consume(receive: MemoryObjectReceiveStream[Item], stats: OperatorStats) -> None:
         try:
-            async for batch in receive:
-                stats.rows_in += len(batch)
+            async for item in receive:
+                if isinstance(item, Barrier):
+                    if on_barrier is not None:
+                        await on_barrier(item, stats)
+                    continue
+                stats.rows_in += len(item)
                 stats.batches += 1
-                await anyio.to_thread.run_sync(sink.write, batch)
-                stats.rows_out += len(batch)
+                await anyio.to_thread.run_sync(sink.write, item)
+                stats.rows_out += len(item)
         finally:
             with anyio.CancelScope(shield=True):  # flush and close even when cancelled
                 await anyio.to_thread.run_sync(sink.close)
 
     return consume
+
+
+def _split_id(row_id: str) -> tuple[str, int] | None:
+    """``fingerprint:offset`` -> (fingerprint, offset); None for ids with no offset."""
+    fp, _, offset = row_id.rpartition(":")
+    return (fp, int(offset)) if offset.isdigit() else None
+
+
+def _is_new(row_id: str, done: Position) -> bool:
+    parts = _split_id(row_id)
+    return parts is None or parts[1] > done.get(parts[0], -1)
+
+
+def _unseen(batch: Batch, done: Position) -> Batch:
+    keep = [i for i, row_id in enumerate(batch.ids) if _is_new(row_id, done)]
+    if len(keep) == len(batch):
+        return batch
+    return Batch([batch.ids[i] for i in keep], [batch.rows[i] for i in keep])
+
+
+def _advance(position: Position, ids: list[str]) -> None:
+    for row_id in ids:
+        parts = _split_id(row_id)
+        if parts is not None and parts[1] > position.get(parts[0], -1):
+            position[parts[0]] = parts[1]

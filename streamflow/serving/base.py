@@ -136,6 +136,11 @@ class LLMServing(ABC):
         self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
     ) -> Completion: ...
 
+    def fingerprint(self) -> str:
+        """What decides the answers (backend, model, sampling): part of a step's fingerprint,
+        so a changed model invalidates stored results."""
+        return f"{type(self).__name__}:{getattr(self, 'model', '')}:{self.params}"
+
     @property
     def started(self) -> bool:
         return getattr(self, "_started", False)

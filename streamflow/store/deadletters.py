@@ -1,18 +1,21 @@
-"""Dead letters: rows that failed, kept with the operator, the error and the row itself.
+"""Dead letters and dropped rows: what left the stream, and why.
 
 Nothing is lost silently: a row that raises in a hook, a hook's ``Failure``, or a malformed source
-record ends here, in memory or in ``deadletters.jsonl`` of the run directory. Dropped rows (a
-Filter said no) are logged the same way, with the filter's reason, in ``dropped.jsonl``.
+record becomes a dead letter with the step, the error and the row itself. Rows a Filter drops
+are logged with the filter's reason. In a run directory both live in the run store, keyed by
+step and row id, so a row replayed after a crash is recorded once; without one they are kept in
+memory (dropped rows are only counted there: a long run would otherwise grow without bound).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import msgspec
+
+from streamflow.store.runstore import RunStore
 
 
 class DeadLetter(msgspec.Struct, frozen=True):
@@ -29,48 +32,56 @@ class Dropped(msgspec.Struct, frozen=True):
     reason: str
 
 
-_encoder = msgspec.json.Encoder()
-T = TypeVar("T", bound=msgspec.Struct)
+T = TypeVar("T", DeadLetter, Dropped)
 
 
 class RecordLog(Generic[T]):
-    """An append-only log of records: a JSONL file, or memory when no path is given.
+    """Dead letters or dropped rows of one run, in the run store or in memory."""
 
-    ``keep_in_memory=False`` with no path only counts (dropped rows of a long run would
-    otherwise grow without bound).
-    """
-
-    def __init__(self, kind: type[T], path: Path | None = None, keep_in_memory: bool = True):
-        self.kind = kind
-        self.path = path
-        self.count = 0
-        self._memory: list[T] | None = [] if (path is None and keep_in_memory) else None
+    def __init__(
+        self,
+        kind: type[T],
+        store: RunStore | None = None,
+        keep_in_memory: bool = True,
+    ) -> None:
+        self.kind: type[T] = kind
+        self.store = store
+        self.table = "deadletters" if kind is DeadLetter else "dropped"
+        self._memory: list[T] | None = [] if (store is None and keep_in_memory) else None
+        self._added = 0
         self._lock = threading.Lock()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def path(self) -> str | None:
+        """Where the records are kept, for messages (None: in memory)."""
+        return None if self.store is None else f"{self.store.path} ({self.table})"
 
     def add(self, records: list[T]) -> None:
-        """Append records; blocking when backed by a file (call it off the event loop)."""
+        """Append records; blocking when store-backed (call it off the event loop)."""
         if not records:
             return
         with self._lock:
-            self.count += len(records)
+            self._added += len(records)
             if self._memory is not None:
                 self._memory.extend(records)
-            if self.path is not None:
-                data = b"".join(_encoder.encode(r) + b"\n" for r in records)
-                with self.path.open("ab") as f:
-                    f.write(data)
+        if self.store is not None:
+            self.store.add_records(
+                self.table, [(r.operator, r.id, msgspec.to_builtins(r)) for r in records]
+            )
+
+    @property
+    def count(self) -> int:
+        """Distinct records (a replayed row counts once)."""
+        if self.store is None:
+            return self._added
+        with self.store.reading() as store:
+            return store.count(self.table)
 
     def records(self) -> list[T]:
-        """Every record kept (read back from the file when file-backed)."""
-        if self._memory is not None:
-            return list(self._memory)
-        if self.path is None or not self.path.exists():
-            return []
-        decoder = msgspec.json.Decoder(self.kind)
-        with self.path.open("rb") as f:
-            return [decoder.decode(line) for line in f if line.strip()]
+        if self.store is None:
+            return list(self._memory or [])
+        with self.store.reading() as store:
+            return [msgspec.convert(r, self.kind) for r in store.records(self.table)]
 
 
 DeadLetters = RecordLog[DeadLetter]

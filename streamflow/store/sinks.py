@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
@@ -112,12 +113,40 @@ class _FileSink(ABC):
         """Flush and release the file; called once."""
 
 
+def supports_append(path: Path) -> bool:
+    """Whether :func:`open_appending` can continue ``path`` at a byte offset (plain JSONL/CSV)."""
+    name = path.name.lower()
+    return not name.endswith(COMPRESSIONS) and _format_of(path) in ("jsonl", "csv")
+
+
+def open_appending(path: Path, offset: int, header: list[str] | None = None) -> JsonlSink | CsvSink:
+    """Continue a plain JSONL or CSV file at ``offset`` (dropping anything after it).
+
+    This is how a resumed run discards output written after its last checkpoint. A CSV sink
+    continued past its header needs that ``header`` back.
+    """
+    try:
+        mode = "r+b" if path.exists() else "wb"
+        file = cast(io.BufferedIOBase, open(path, mode))  # noqa: SIM115 (the sink closes it)
+        file.truncate(offset)
+        file.seek(offset)
+    except OSError as err:
+        raise SinkError(f"{path}: cannot open for appending: {err.strerror or err}") from err
+    if _format_of(path) == "csv":
+        return CsvSink(path, file, header if offset else None)
+    return JsonlSink(path, file)
+
+
 class JsonlSink(_FileSink):
     """One JSON object per line; each batch is one ``write`` call."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, file: io.BufferedIOBase | None = None) -> None:
         super().__init__(path)
-        self._file = _open_binary(path)
+        self._file = file if file is not None else _open_binary(path)
+
+    def commit(self) -> int:
+        """Flush to disk; returns the byte offset everything before is durable up to."""
+        return _sync(self._file)
 
     def _write(self, batch: Batch) -> None:
         try:
@@ -133,12 +162,23 @@ class JsonlSink(_FileSink):
 class CsvSink(_FileSink):
     """CSV with a header taken from the first rows; nested values are written as JSON."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, file: io.BufferedIOBase | None = None, header: list[str] | None = None
+    ) -> None:
         super().__init__(path)
-        binary = cast(IO[bytes], _open_binary(path))
-        self._file = io.TextIOWrapper(binary, "utf-8", newline="")
+        self._binary = cast(IO[bytes], file if file is not None else _open_binary(path))
+        self._file = io.TextIOWrapper(self._binary, "utf-8", newline="")
         self._writer = csv.writer(self._file)
-        self._header: dict[str, None] | None = None
+        self._header: dict[str, None] | None = dict.fromkeys(header) if header else None
+
+    @property
+    def header(self) -> list[str] | None:
+        return None if self._header is None else list(self._header)
+
+    def commit(self) -> int:
+        """Flush to disk; returns the byte offset everything before is durable up to."""
+        self._file.flush()
+        return _sync(self._binary)
 
     def _write(self, batch: Batch) -> None:
         if self._header is None:
@@ -253,6 +293,12 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
         return open(path, "wb")
     except OSError as err:
         raise SinkError(f"{path}: cannot open for writing: {err.strerror or err}") from err
+
+
+def _sync(file: IO[bytes] | io.BufferedIOBase) -> int:
+    file.flush()
+    os.fsync(file.fileno())
+    return file.tell()
 
 
 def _cell(value: Any) -> Any:

@@ -119,13 +119,13 @@ def test_refiner_then_evaluator_then_filter(chain, tmp_path, src):
 
 def test_filter_records_reasons_in_run_dir(chain, tmp_path, src):
     out = tmp_path / "out.jsonl"
-    run_dir = tmp_path / "run"
-    chain(
-        [(MinLength(6), {"input_key": "text"})], entry_file=src, output_file=out, run_dir=run_dir
+    result = chain(
+        [(MinLength(6), {"input_key": "text"})], entry_file=src, output_file=out,
+        run_dir=tmp_path / "run",
     ).run()
-    dropped = read_jsonl(run_dir / "dropped.jsonl")
-    assert [d["reason"] for d in dropped] == ["length 2 < 6"]
-    assert dropped[0]["operator"] == "MinLength"
+    (dropped,) = result.dropped.records()
+    assert (dropped.operator, dropped.reason) == ("MinLength", "length 2 < 6")
+    assert result.dropped.path is not None  # kept in the run store, not in memory
 
 
 def test_row_generator_makes_child_ids(chain, tmp_path, src):

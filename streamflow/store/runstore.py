@@ -1,0 +1,229 @@
+"""The run store: one LMDB environment per run directory.
+
+It holds what a killed run needs to resume without redoing committed work, and what
+``streamflow status`` shows while a run is live or after it ended:
+
+- ``meta``: the run manifest (step fingerprints, output path), the last checkpoint, live progress;
+- ``results``: an expensive operator's per-row results, keyed by step fingerprint and row id;
+- ``state``: operator state (the exact-dedup set), keyed by step fingerprint;
+- ``deadletters`` and ``dropped``: keyed by step and row id, so a replayed row is recorded once.
+
+Every method is blocking and thread-safe; the runtime calls them from worker threads, a batch at
+a time, one write transaction per call. Writes are not fsynced one by one (a killed process
+loses nothing the OS already has); :meth:`commit_checkpoint` syncs, and it is the only record
+whose durability matters for exactness. The map grows on demand; a full disk raises
+:class:`StoreFullError` and leaves the store as it was before the failed transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import lmdb
+import msgspec
+
+from streamflow.errors import StreamflowError
+
+T = TypeVar("T")
+
+_DBS = ("meta", "results", "state", "deadletters", "dropped")
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder().decode
+INITIAL_MAP_SIZE = 64 << 20
+SEP = b"\x00"
+
+
+class StoreFullError(StreamflowError):
+    """The disk (or the address space) has no room for the store to grow."""
+
+
+class RunStore:
+    """The LMDB environment of one run directory."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if not readonly:
+            path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.env = lmdb.open(
+                str(path),
+                map_size=INITIAL_MAP_SIZE,
+                max_dbs=len(_DBS),
+                readonly=readonly,
+                lock=True,
+                sync=False,  # commit_checkpoint() syncs; see the module docstring
+                metasync=False,
+                readahead=False,
+            )
+        except lmdb.Error as exc:
+            raise StreamflowError(f"{path}: cannot open the run store: {exc}") from exc
+        self.readonly = readonly
+        self._dbs: dict[str, Any] = {}
+        for name in _DBS:
+            try:
+                self._dbs[name] = self.env.open_db(name.encode(), create=not readonly)
+            except lmdb.NotFoundError:  # a read-only view of a store that never wrote this table
+                continue
+        self._lock = threading.Lock()
+        self.closed = False
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def _write(self, fn: Callable[[lmdb.Transaction], T]) -> T:
+        """Run ``fn`` in one write transaction, growing the map and retrying when it is full."""
+        with self._lock:
+            while True:
+                try:
+                    with self.env.begin(write=True) as txn:
+                        return fn(txn)
+                except lmdb.MapFullError:
+                    self._grow()
+                except lmdb.DiskError as exc:
+                    raise StoreFullError(
+                        f"{self.path}: no room to write the run store: {exc}"
+                    ) from exc
+
+    def _read(self, fn: Callable[[lmdb.Transaction], T]) -> T:
+        with self._lock, self.env.begin() as txn:
+            return fn(txn)
+
+    def _grow(self) -> None:
+        size = self.env.info()["map_size"] * 2
+        try:
+            self.env.set_mapsize(size)
+        except lmdb.Error as exc:
+            raise StoreFullError(
+                f"{self.path}: cannot grow the run store to {size}: {exc}"
+            ) from exc
+
+    @property
+    def map_size(self) -> int:
+        return int(self.env.info()["map_size"])
+
+    # -- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> Any:
+        db = self._dbs.get("meta")
+        if db is None:
+            return None
+        raw = self._read(lambda txn: txn.get(key.encode(), db=db))
+        return None if raw is None else _decode(raw)
+
+    def put_meta(self, **items: Any) -> None:
+        db = self._dbs["meta"]
+
+        def put(txn: lmdb.Transaction) -> None:
+            for key, value in items.items():
+                txn.put(key.encode(), _encode(value), db=db)
+
+        self._write(put)
+
+    def commit_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record a checkpoint durably: everything written before it is synced with it."""
+        self.put_meta(checkpoint=checkpoint)
+        self.env.sync(True)
+
+    # -- expensive results -------------------------------------------------------------------
+
+    def get_results(self, step: str, ids: list[str]) -> list[Any]:
+        """Stored results for ``ids`` (None where none is stored)."""
+        db = self._dbs["results"]
+        prefix = step.encode() + SEP
+
+        def get(txn: lmdb.Transaction) -> list[Any]:
+            out = []
+            for row_id in ids:
+                raw = txn.get(prefix + row_id.encode(), db=db)
+                out.append(None if raw is None else _decode(raw))
+            return out
+
+        return self._read(get)
+
+    def put_results(self, step: str, items: list[tuple[str, Any]]) -> None:
+        db = self._dbs["results"]
+        prefix = step.encode() + SEP
+
+        def put(txn: lmdb.Transaction) -> None:
+            for row_id, value in items:
+                txn.put(prefix + row_id.encode(), _encode(value), db=db)
+
+        self._write(put)
+
+    # -- operator state ----------------------------------------------------------------------
+
+    def claim(self, step: str, keys: list[bytes], ids: list[str]) -> list[str | None]:
+        """Claim each key for the row id beside it; returns the earlier owner, or None.
+
+        Idempotent under replay: a row that claimed a key before a crash finds itself as the
+        owner and is told None again, so a resumed run decides exactly as the first one did.
+        """
+        db = self._dbs["state"]
+        prefix = step.encode() + SEP
+
+        def claim(txn: lmdb.Transaction) -> list[str | None]:
+            owners: list[str | None] = []
+            for key, row_id in zip(keys, ids, strict=True):
+                mine = row_id.encode()
+                held = txn.get(prefix + key, db=db)
+                if held is None:
+                    txn.put(prefix + key, mine, db=db)
+                    owners.append(None)
+                else:
+                    owners.append(None if held == mine else bytes(held).decode())
+            return owners
+
+        return self._write(claim)
+
+    # -- dead letters and dropped rows -------------------------------------------------------
+
+    def add_records(self, table: str, records: list[tuple[str, str, Any]]) -> None:
+        """Record (step, row id, record) in ``deadletters`` or ``dropped``; replays overwrite."""
+        db = self._dbs[table]
+
+        def put(txn: lmdb.Transaction) -> None:
+            for step, row_id, record in records:
+                txn.put(step.encode() + SEP + row_id.encode(), _encode(record), db=db)
+
+        self._write(put)
+
+    def delete_records(self, table: str, keys: list[tuple[str, str]]) -> None:
+        db = self._dbs[table]
+
+        def delete(txn: lmdb.Transaction) -> None:
+            for step, row_id in keys:
+                txn.delete(step.encode() + SEP + row_id.encode(), db=db)
+
+        self._write(delete)
+
+    def records(self, table: str) -> Iterator[Any]:
+        """Every record of ``deadletters`` or ``dropped``, in key order (a snapshot)."""
+        db = self._dbs.get(table)
+        if db is None:
+            return iter(())
+        return iter(self._read(lambda txn: [_decode(v) for _, v in txn.cursor(db=db)]))
+
+    def count(self, table: str) -> int:
+        db = self._dbs.get(table)
+        if db is None:
+            return 0
+        return int(self._read(lambda txn: txn.stat(db)["entries"]))
+
+    @contextmanager
+    def reading(self) -> Iterator[RunStore]:
+        """This store, or, once closed, a read-only one opened for the duration."""
+        if not self.closed:
+            yield self
+            return
+        store = RunStore(self.path, readonly=True)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.env.close()

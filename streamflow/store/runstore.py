@@ -17,6 +17,7 @@ whose durability matters for exactness. The map grows on demand; a full disk rai
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,10 +83,19 @@ class RunStore:
                         return fn(txn)
                 except lmdb.MapFullError:
                     self._grow()
-                except lmdb.DiskError as exc:
-                    raise StoreFullError(
-                        f"{self.path}: no room to write the run store: {exc}"
-                    ) from exc
+                except lmdb.Error as exc:
+                    raise self._failure(exc) from exc
+
+    def _failure(self, exc: lmdb.Error) -> StreamflowError:
+        """A failed commit: tell a full disk (the usual cause) from anything else."""
+        free = shutil.disk_usage(self.path).free
+        if free < 64 << 20:
+            return StoreFullError(
+                f"{self.path}: the disk is full ({free:,} bytes free): the run store could not "
+                f"commit ({exc}); it holds everything up to its last commit: free space, then "
+                "--resume"
+            )
+        return StreamflowError(f"{self.path}: the run store could not commit: {exc}")
 
     def _read(self, fn: Callable[[lmdb.Transaction], T]) -> T:
         with self._lock, self.env.begin() as txn:

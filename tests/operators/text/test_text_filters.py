@@ -342,10 +342,8 @@ def test_filters_in_a_pipeline_record_reasons_scores_and_dead_letters(chain, tmp
     ]
     result = chain(steps, entry_file=src, output_file=out, run_dir=run_dir).run(batch_size=2)
     assert [r["n_words"] for r in read_jsonl(out)] == [3, 4]
-    dropped = read_jsonl(run_dir / "dropped.jsonl")
-    assert [(d["operator"], d["reason"]) for d in dropped] == [
-        ("WordNumberFilter", "2 words < min 3")
-    ]
+    dropped = result.dropped.records()
+    assert [(d.operator, d.reason) for d in dropped] == [("WordNumberFilter", "2 words < min 3")]
     [letter] = result.dead_letters.records()
     assert letter.operator == "ContentNullFilter" and "'text'" in letter.error
 

@@ -23,7 +23,7 @@ from streamflow.display import LiveDisplay, stats_table
 from streamflow.errors import CompileError, StreamflowError
 from streamflow.loader import load_pipeline_class
 from streamflow.models import DEFAULT_MODEL, model_cache_dir, prepare_default_model
-from streamflow.store.rundir import RunDirectoryError
+from streamflow.store.rundir import RunDirectoryError, requeue_dead_letters
 from streamflow.store.status import age, read_dead_letters, read_status
 
 app = typer.Typer(
@@ -185,10 +185,22 @@ def deadletters(
         Path | None, typer.Option(help="Write every dead letter to this JSONL file.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Rows to list.")] = 20,
+    requeue: Annotated[
+        bool,
+        typer.Option(help="Queue them for the next run in RUN_DIR to retry (--resume retries)."),
+    ] = False,
+    step: Annotated[str | None, typer.Option(help="Only this step's dead letters.")] = None,
 ) -> None:
-    """List or export a run's dead letters (rows that failed, with the step and the error)."""
+    """List, export or requeue a run's dead letters (rows that failed, with step and error)."""
     try:
-        letters = read_dead_letters(run_dir)
+        letters = [d for d in read_dead_letters(run_dir) if step in (None, d.operator)]
+        if requeue:
+            moved = requeue_dead_letters(run_dir, step)
+            err.print(
+                f"{moved:,} dead letters queued: the next `streamflow run ... --run-dir "
+                f"{run_dir}` retries each from the step where it failed"
+            )
+            return
     except StreamflowError as exc:
         _fail(str(exc), 2)
     if export is not None:

@@ -19,16 +19,16 @@ from typing import Any
 
 import anyio
 
-from streamflow.actors.endpoints import file_consumer, file_producer
+from streamflow.actors.endpoints import file_consumer, file_producer, replay_producer
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import StreamflowError
 from streamflow.plan import Plan, compile_plan
-from streamflow.rows import Barrier
+from streamflow.rows import Barrier, Batch
 from streamflow.runtime import Monitor, RunOptions, RunResult, execute
 from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
-from streamflow.store.rundir import RunDirectory
+from streamflow.store.rundir import ResumeNotice, RunDirectory
 from streamflow.store.sinks import open_sink
 from streamflow.store.sources import FileSource
 from streamflow.store.storage import FileStorage
@@ -158,6 +158,42 @@ class Pipeline:
         finally:
             run.close()
 
+    async def _retry_requeued(self, run: RunDirectory, plan: Plan, options: RunOptions) -> None:
+        """Retry requeued dead letters first: each row re-enters at the step it failed in, with
+        the row as that step received it, and what comes out is appended to the output."""
+        for k, letters in await anyio.to_thread.run_sync(run.take_requeued, plan):
+            warnings.warn(
+                f"retrying {len(letters)} requeued dead letters from {plan.steps[k].label}",
+                ResumeNotice,
+                stacklevel=2,
+            )
+            sub = Plan(plan.steps[k:], None, ())
+            start = run.checkpoint
+            sink = run.open_sink()
+            final = Barrier(
+                (start.number if start else 0) + 1,
+                dict(start.position) if start else {},
+                final=True,
+            )
+
+            async def commit(barrier: Barrier, sink_stats: OperatorStats) -> None:
+                await run.commit(barrier, sink, sink_stats.rows_out)  # noqa: B023 (awaited now)
+
+            rows = Batch([d.id for d in letters], [d.row or {} for d in letters])
+            await execute(
+                sub,
+                replay_producer(rows, options.batch_size, final),
+                file_consumer(sink, on_barrier=commit),
+                options=options,
+                dead_letters=DeadLetters(DeadLetter, run.store),
+                dropped=DropLog(Dropped, run.store),
+                store=run.store,
+                fingerprints=run.fingerprints[k:],
+                states=start.states if start else None,
+            )
+            run.advance()
+        await anyio.to_thread.run_sync(run.clear_requeued)
+
     async def _run_in(
         self,
         run: RunDirectory,
@@ -168,8 +204,6 @@ class Pipeline:
         monitor: Monitor | None,
     ) -> RunResult:
         dead_letters = DeadLetters(DeadLetter, run.store)
-        checkpoint = run.checkpoint
-        sink = run.open_sink()
 
         async def commit(barrier: Barrier, sink_stats: OperatorStats) -> None:
             await run.commit(barrier, sink, sink_stats.rows_out)
@@ -182,6 +216,9 @@ class Pipeline:
         run.mark("running")
         try:
             async with servings_started(plan.servings()):
+                await self._retry_requeued(run, plan, options)
+                checkpoint = run.checkpoint
+                sink = run.open_sink()
                 result = await execute(
                     plan,
                     file_producer(

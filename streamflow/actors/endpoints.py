@@ -83,6 +83,20 @@ def file_producer(
     return produce
 
 
+def replay_producer(batch: Batch, batch_size: int, final: Barrier) -> Producer:
+    """Rows given in memory (a retry of dead letters), then ``final``."""
+
+    async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
+        for i in range(0, len(batch), batch_size):
+            chunk = Batch(batch.ids[i : i + batch_size], batch.rows[i : i + batch_size])
+            stats.rows_out += len(chunk)
+            stats.batches += 1
+            await send.send(chunk)
+        await send.send(final)
+
+    return produce
+
+
 def file_consumer(
     sink: Sink, on_barrier: Callable[[Barrier, OperatorStats], Awaitable[None]] | None = None
 ) -> Consumer:

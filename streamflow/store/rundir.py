@@ -29,6 +29,7 @@ the run directory and converted at the end of each run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import warnings
@@ -44,6 +45,7 @@ from streamflow.channels.stats import RunStats
 from streamflow.errors import StreamflowError
 from streamflow.plan import SOURCE, Plan
 from streamflow.rows import Barrier, Batch, fingerprint
+from streamflow.store.deadletters import DeadLetter
 from streamflow.store.runstore import RunStore
 from streamflow.store.sinks import (
     CsvSink,
@@ -129,7 +131,9 @@ class RunDirectory:
     store: RunStore
     output: Path
     checkpoint: Checkpoint | None
-    """Where this run starts from (None: from the beginning)."""
+    """Where this run (or its next pass) starts from (None: from the beginning)."""
+    last: Checkpoint | None = None
+    """The last checkpoint this process committed."""
 
     @classmethod
     def open(
@@ -212,20 +216,48 @@ class RunDirectory:
         ``written`` is the rows this run has written so far.
         """
         offset = await anyio.to_thread.run_sync(sink.commit)
-        base = self.checkpoint.rows_written if self.checkpoint else 0
+        start = self.checkpoint
         checkpoint = Checkpoint(
             number=barrier.number,
             position=barrier.position,
             output_bytes=offset,
-            rows_written=base + written,
+            rows_written=(start.rows_written if start else 0) + written,
             header=sink.header if isinstance(sink, CsvSink) else None,
-            states=barrier.states,
+            states={**(start.states if start else {}), **barrier.states},
             final=barrier.final,
             at=time.time(),
         )
         await anyio.to_thread.run_sync(
             self.store.commit_checkpoint, msgspec.to_builtins(checkpoint)
         )
+        self.last = checkpoint
+
+    def advance(self) -> None:
+        """A pass (the retry of requeued rows) ended: the next one starts where it stopped."""
+        if self.last is not None:
+            self.checkpoint = self.last
+
+    def take_requeued(self, plan: Plan) -> list[tuple[int, list[DeadLetter]]]:
+        """The dead letters ``streamflow deadletters --requeue`` queued, by failing step.
+
+        The failing step's stored result for each row is forgotten, so the retry really calls it
+        again. The queue itself is cleared by :meth:`clear_requeued` once the retry committed: a
+        crash in between retries again from the same checkpoint.
+        """
+        queued = [msgspec.convert(d, DeadLetter) for d in self.store.get_meta("requeue") or []]
+        index = {s.label: s.index for s in plan.steps}
+        groups: dict[int, list[DeadLetter]] = {}
+        for letter in queued:
+            if letter.operator in index:
+                groups.setdefault(index[letter.operator], []).append(letter)
+        fps = self.fingerprints
+        for k, letters in groups.items():
+            letters.sort(key=lambda d: _natural(d.id))  # back in input order
+            self.store.delete_results(fps[k], [d.id for d in letters])
+        return sorted(groups.items())
+
+    def clear_requeued(self) -> None:
+        self.store.put_meta(requeue=[])
 
     def mark(self, state: str, **info: Any) -> None:
         self.store.put_meta(status={"state": state, "pid": os.getpid(), "at": time.time(), **info})
@@ -252,6 +284,23 @@ class RunDirectory:
                 f"({self.checkpoint.output_bytes}): it was changed outside streamflow; "
                 "--overwrite to start over"
             )
+
+
+def requeue_dead_letters(run_dir: Path, step: str | None = None) -> int:
+    """Move dead letters (all, or one step's) to the queue the next run in ``run_dir`` retries.
+
+    Rows from the source itself (unreadable records) cannot be retried and stay.
+    """
+    store = RunStore(run_dir / "store")
+    try:
+        return store.requeue(lambda d: d["operator"] != "source" and step in (None, d["operator"]))
+    finally:
+        store.close()
+
+
+def _natural(row_id: str) -> list[Any]:
+    """Sort key putting ids in input order: ``abc:900`` before ``abc:1000``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", row_id)]
 
 
 def _load(raw: Any) -> Checkpoint | None:

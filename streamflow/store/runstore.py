@@ -163,6 +163,16 @@ class RunStore:
 
         self._write(put)
 
+    def delete_results(self, step: str, ids: list[str]) -> None:
+        db = self._dbs["results"]
+        prefix = step.encode() + SEP
+
+        def delete(txn: lmdb.Transaction) -> None:
+            for row_id in ids:
+                txn.delete(prefix + row_id.encode(), db=db)
+
+        self._write(delete)
+
     # -- operator state ----------------------------------------------------------------------
 
     def claim(self, step: str, keys: list[bytes], ids: list[str]) -> list[str | None]:
@@ -215,6 +225,26 @@ class RunStore:
         if db is None:
             return iter(())
         return iter(self._read(lambda txn: [_decode(v) for _, v in txn.cursor(db=db)]))
+
+    def requeue(self, wanted: Callable[[Any], bool]) -> int:
+        """Move the dead letters ``wanted`` picks into the ``requeue`` list (one transaction)."""
+        letters, meta = self._dbs["deadletters"], self._dbs["meta"]
+
+        def move(txn: lmdb.Transaction) -> int:
+            raw = txn.get(b"requeue", db=meta)
+            queue = [] if raw is None else _decode(raw)
+            keys = []
+            for key, value in txn.cursor(db=letters):
+                letter = _decode(value)
+                if wanted(letter):
+                    queue.append(letter)
+                    keys.append(bytes(key))
+            for key in keys:
+                txn.delete(key, db=letters)
+            txn.put(b"requeue", _encode(queue), db=meta)
+            return len(keys)
+
+        return self._write(move)
 
     def count(self, table: str) -> int:
         db = self._dbs.get(table)

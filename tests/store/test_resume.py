@@ -263,3 +263,72 @@ def test_parquet_output_is_exact_after_a_kill(tmp_path, reference):
     proc.wait()
     finish(cwd, "--resume", env=env)
     assert pq.read_table(cwd / "out.parquet").to_pylist() == reference
+
+
+FLAKY = '''
+import os
+from streamflow import FileStorage, Generator, Pipeline, Refiner
+
+
+class Flaky(Generator):
+    """Fails rows whose n is a multiple of 10 until the file `healed` exists."""
+
+    expensive = True
+
+    def process(self, rows, input_key, output_key):
+        healed = os.path.exists("healed")
+        out = []
+        for r in rows:
+            if r[input_key] % 10 == 0 and not healed:
+                raise RuntimeError(f"row {r[input_key]} is flaky")
+            out.append({**r, output_key: r[input_key] + 1})
+        return out
+
+
+class Tag(Refiner):
+    def process(self, rows, input_key):
+        return [{**r, input_key: r[input_key] + "!"} for r in rows]
+
+
+class Job(Pipeline):
+    def __init__(self):
+        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
+        self.tag = Tag()
+        self.flaky = Flaky()
+        self.tag_again = Tag()
+
+    def forward(self):
+        self.tag.run(self.storage.step(), input_key="text")
+        self.flaky.run(self.storage.step(), input_key="n", output_key="m")
+        self.tag_again.run(self.storage.step(), input_key="text")
+'''
+
+
+def test_requeued_dead_letters_are_retried_from_their_step(tmp_path):
+    (tmp_path / "job.py").write_text(FLAKY)
+    write_jsonl(tmp_path / "in.jsonl", [{"n": i, "text": f"t{i}"} for i in range(100)])
+    finish(tmp_path)
+    first = read_jsonl(tmp_path / "out.jsonl")
+    assert [r["n"] for r in first] == [n for n in range(100) if n % 10]
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "streamflow", *args], cwd=tmp_path,
+                              capture_output=True, text=True)
+
+    exported = cli("deadletters", "rd", "--export", "dead.jsonl")
+    assert exported.returncode == 0
+    letters = read_jsonl(tmp_path / "dead.jsonl")
+    assert sorted(d["id"].split(":")[1] for d in letters) and len(letters) == 10
+    assert all(d["operator"] == "Flaky" and "is flaky" in d["error"] for d in letters)
+    assert all(d["row"]["text"].endswith("!") for d in letters)  # as Flaky received it
+
+    (tmp_path / "healed").touch()
+    queued = cli("deadletters", "rd", "--requeue")
+    assert queued.returncode == 0 and "10 dead letters queued" in queued.stderr
+    finish(tmp_path)
+    retried = read_jsonl(tmp_path / "out.jsonl")[len(first):]
+    assert [r["n"] for r in retried] == list(range(0, 100, 10))
+    assert all(r["m"] == r["n"] + 1 and r["text"] == f"t{r['n']}!!" for r in retried)
+    status = json.loads(cli("status", "rd", "--json").stdout)
+    assert status["dead_letters"] == 0 and status["state"] == "finished"
+    assert status["checkpoint"]["rows_written"] == 100

@@ -28,17 +28,21 @@ from streamflow.errors import (
 )
 from streamflow.pipeline import CompileWarning, Pipeline
 from streamflow.plan import Plan, Step
-from streamflow.rows import Batch, Failure, Row
+from streamflow.rows import Barrier, Batch, Failure, Row, row_ids
 from streamflow.runtime import RunOptions, RunResult
 from streamflow.session import Result, Session
 from streamflow.store.deadletters import DeadLetter, Dropped
+from streamflow.store.rundir import ResumeNotice, RunDirectoryError
+from streamflow.store.runstore import StoreFullError
 from streamflow.store.sinks import open_sink
 from streamflow.store.sources import FileSource
+from streamflow.store.state import OperatorState
 from streamflow.store.storage import FileStorage
 
 __all__ = [
     "OPERATORS",
     "BadRecordError",
+    "Barrier",
     "Batch",
     "CompileError",
     "CompileWarning",
@@ -54,14 +58,17 @@ __all__ = [
     "Operator",
     "OperatorContractError",
     "OperatorInfo",
+    "OperatorState",
     "OperatorStats",
     "Pipeline",
     "Plan",
     "PromptTemplateError",
     "Refiner",
     "Result",
+    "ResumeNotice",
     "Row",
     "RowGenerator",
+    "RunDirectoryError",
     "RunOptions",
     "RunResult",
     "RunStats",
@@ -70,8 +77,10 @@ __all__ = [
     "SinkError",
     "SourceError",
     "Step",
+    "StoreFullError",
     "StreamflowError",
     "UnknownOperatorError",
     "open_sink",
     "register_operator",
+    "row_ids",
 ]

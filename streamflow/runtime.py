@@ -116,7 +116,9 @@ async def execute(
         op.open_state(StoreState(store, fp) if store is not None else MemoryState())
         if isinstance(op, DatasetEvaluator) and states and step.label in states:
             op.load_state_dict(states[step.label])
-        bound.append(BoundOp(op, step.keys, stats.steps[i + 1], results))
+        bound.append(
+            BoundOp(op, step.keys, stats.steps[i + 1], results, i, step.writes, step.depends_on)
+        )
     actors = [
         Actor(
             ops=stage,

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from conftest import read_jsonl, write_jsonl
 
-from streamflow import FailureLimitExceeded, Generator, RunStats
+from streamflow import Failure, FailureLimitExceeded, Generator, RunStats
 
 N = 2000
 
@@ -188,3 +188,60 @@ def test_error_in_hook_of_sink_side_is_raised_plainly(chain, tmp_path, src):
 
     with pytest.raises(OperatorContractError):
         chain([(Bad(), {})], entry_file=src, output_file=tmp_path / "o.jsonl").run()
+
+
+class SlowField(Generator):
+    """Adds one field after a fixed delay, like an LLM call."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def process(self, rows, input_key: str, output_key: str):
+        await anyio.sleep(self.delay)
+        return [
+            Failure(f"no {output_key} for {r[input_key]}")
+            if r[input_key] == 13
+            else {**r, output_key: f"{output_key}({r[input_key]})"}
+            for r in rows
+        ]
+
+
+async def test_independent_branches_run_side_by_side(chain):
+    from streamflow.actors.actor import stages
+
+    steps = [
+        (SlowField(0.2), {"input_key": "n", "output_key": "cn"}),
+        (SlowField(0.2), {"input_key": "n", "output_key": "en"}),
+        (SlowField(0.2), {"input_key": "cn", "output_key": "back"}),  # depends on the first
+    ]
+    pipeline = chain(steps)
+    async with pipeline.session(source_fields=["n"]) as session:
+        started = time.perf_counter()
+        await session.send({"n": 1})
+        first = await anext(aiter(session))
+        latency = time.perf_counter() - started
+        await session.send({"n": 13})
+        await session.close()
+        rest = [r async for r in session]
+    assert first.row == {"n": 1, "cn": "cn(1)", "en": "en(1)", "back": "back(cn(1))"}
+    assert latency < 0.55  # two stages of 0.2 s, not three
+    assert rest == []  # failed in both branches: dead-lettered, not written
+    result = session.result
+    assert result is not None
+    letters = sorted((d.operator, d.error) for d in result.dead_letters.records())
+    assert letters == [("SlowField", "no cn for 13"), ("SlowField#2", "no en for 13")]
+    # the plan's stages: the two independent generators together, the dependent one apart
+    plan = pipeline.compile(source_fields=["n"])
+    from streamflow.actors.actor import BoundOp
+    from streamflow.channels.stats import OperatorStats
+
+    bound = [
+        BoundOp(
+            s.op, s.keys, OperatorStats(s.label, s.op.kind), None, s.index, s.writes, s.depends_on
+        )
+        for s in plan.steps
+    ]
+    assert [[b.stats.name for b in stage] for stage in stages(bound, fuse=True)] == [
+        ["SlowField", "SlowField#2"],
+        ["SlowField#3"],
+    ]

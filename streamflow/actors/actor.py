@@ -92,6 +92,19 @@ class BoundOp:
     keys: dict[str, Any]
     stats: OperatorStats
     results: StoredResults | None = None
+    index: int = 0
+    writes: tuple[str, ...] = ()
+    depends_on: tuple[int, ...] = ()
+
+    @property
+    def branchable(self) -> bool:
+        """A 1 -> 1 step that only adds fields and is not fused: may run beside independent
+        neighbours on the same batch (two LLM generators reading the same text, say)."""
+        return (
+            self.op.kind in ("generator", "sample_evaluator")
+            and self.op.workers == 1
+            and not self.fusable
+        )
 
     @property
     def fusable(self) -> bool:
@@ -114,8 +127,9 @@ class Actor:
     ordered: bool = True
 
     def __post_init__(self) -> None:
-        if len(self.ops) > 1 and not all(b.fusable for b in self.ops):
-            raise ValueError("only fusable operators share a stage")
+        self.parallel = len(self.ops) > 1 and all(b.branchable for b in self.ops)
+        if len(self.ops) > 1 and not self.parallel and not all(b.fusable for b in self.ops):
+            raise ValueError("only fusable or independent branchable operators share a stage")
         self.workers = self.ops[0].op.workers
 
     async def run(self, inbound: ItemReceive, outbound: ItemSend) -> None:
@@ -144,6 +158,8 @@ class Actor:
 
     async def apply(self, batch: Batch) -> Batch:
         """Run the stage on one batch; failed rows become dead letters, the rest go on."""
+        if self.parallel:
+            return await self._apply_branches(batch)
         if self.ops[0].fusable:
             steps = await anyio.to_thread.run_sync(_apply_chain_sync, self.ops, batch)
         else:
@@ -154,6 +170,34 @@ class Actor:
             await self._record(bound, rows_in, outcome, seconds)
             batch = outcome.batch
         return batch if len(steps) == len(self.ops) else Batch([], [])
+
+    async def _apply_branches(self, batch: Batch) -> Batch:
+        """Independent steps on the same batch at once; each one's new fields are merged.
+
+        A row leaves only if every branch kept it; a branch that failed a row dead-letters it.
+        """
+        outcomes: list[Outcome | None] = [None] * len(self.ops)
+
+        async def branch(i: int, bound: BoundOp) -> None:
+            own = Batch(list(batch.ids), [dict(row) for row in batch.rows])
+            started = time.perf_counter()
+            outcome = outcomes[i] = await _apply_async(bound, own)
+            await self._record(bound, len(batch), outcome, time.perf_counter() - started)
+
+        async with anyio.create_task_group() as tg:
+            for i, bound in enumerate(self.ops):
+                tg.start_soon(branch, i, bound)
+        merged = {row_id: dict(row) for row_id, row in zip(batch.ids, batch.rows, strict=True)}
+        for bound, outcome in zip(self.ops, outcomes, strict=True):
+            assert outcome is not None
+            survivors = dict(zip(outcome.batch.ids, outcome.batch.rows, strict=True))
+            for row_id in list(merged):
+                row = survivors.get(row_id)
+                if row is None:
+                    del merged[row_id]
+                else:
+                    merged[row_id].update((f, row[f]) for f in bound.writes if f in row)
+        return Batch(list(merged), list(merged.values()))
 
     async def _record(self, bound: BoundOp, rows_in: int, outcome: Outcome, seconds: float) -> None:
         stats = bound.stats
@@ -264,14 +308,28 @@ class Actor:
 
 
 def stages(ops: list[BoundOp], fuse: bool) -> list[list[BoundOp]]:
-    """Group consecutive fusable operators into one stage each (when ``fuse``)."""
+    """Group consecutive steps into stages: cheap synchronous ones fused into one thread hop
+    (when ``fuse``), independent branchable ones run side by side on the same batch."""
     grouped: list[list[BoundOp]] = []
     for bound in ops:
-        if fuse and bound.fusable and grouped and grouped[-1][-1].fusable:
+        if grouped and _joins(bound, grouped[-1], fuse):
             grouped[-1].append(bound)
         else:
             grouped.append([bound])
     return grouped
+
+
+def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool) -> bool:
+    if bound.fusable and stage[-1].fusable:
+        return fuse
+    return bound.branchable and all(b.branchable for b in stage) and _independent(bound, stage)
+
+
+def _independent(bound: BoundOp, group: list[BoundOp]) -> bool:
+    """Reads nothing the group writes, writes nothing it writes: the DAG has no edge between."""
+    indexes = {b.index for b in group}
+    written = {f for b in group for f in b.writes}
+    return not indexes & set(bound.depends_on) and not written & set(bound.writes)
 
 
 @dataclass

@@ -116,7 +116,7 @@ class Operator:
                 f"{self.name}.{self.hook_name} must return a list with one entry per input row "
                 f"({len(rows)} rows), got {got}"
             )
-        return list(result)
+        return result if isinstance(result, list) else list(result)
 
     def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
         """Turn per-row results (from :meth:`check_results`) into the batch that leaves."""
@@ -139,6 +139,8 @@ class _OneToOne(Operator):
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
     def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        if all(type(res) is dict for res in results):  # the common case, kept cheap
+            return Outcome(Batch(batch.ids, results))
         out = Outcome(Batch([], []))
         for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
@@ -183,6 +185,8 @@ class Filter(Operator):
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
     def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        if all(type(res) is dict for res in results):  # the common case, kept cheap
+            return Outcome(Batch(batch.ids, results))
         out = Outcome(Batch([], []))
         for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
@@ -207,6 +211,8 @@ class RowGenerator(Operator):
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
     def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        if all(type(res) is dict for res in results):  # the common case, kept cheap
+            return Outcome(Batch(batch.ids, results))
         out = Outcome(Batch([], []))
         for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from streamflow.cli import app
 
-PIPELINE = '''
+PIPELINE = """
 import anyio
 from streamflow import FileStorage, Generator, Pipeline
 
@@ -38,7 +38,7 @@ class Demo(Pipeline):
     def forward(self):
         self.shout.run(self.storage.step(), input_key="text", output_key=OUTPUT_KEY)
         self.slow.run(self.storage.step())
-'''
+"""
 
 
 def streamflow(*args: str, cwd: Path, **kw) -> subprocess.Popen:
@@ -75,8 +75,17 @@ def test_run_writes_output_and_summary(tmp_path):
 def test_input_output_overrides(tmp_path):
     project = make_project(tmp_path)
     write_jsonl(project / "other.jsonl", [{"text": "x"}])
-    proc = streamflow("run", "demo.py:Demo", "--input", "other.jsonl", "--output", "o2.jsonl",
-                      "--run-dir", "rd", cwd=project)
+    proc = streamflow(
+        "run",
+        "demo.py:Demo",
+        "--input",
+        "other.jsonl",
+        "--output",
+        "o2.jsonl",
+        "--run-dir",
+        "rd",
+        cwd=project,
+    )
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert read_jsonl(project / "o2.jsonl") == [{"text": "x", "loud": "X"}]

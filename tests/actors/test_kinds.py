@@ -120,7 +120,9 @@ def test_refiner_then_evaluator_then_filter(chain, tmp_path, src):
 def test_filter_records_reasons_in_run_dir(chain, tmp_path, src):
     out = tmp_path / "out.jsonl"
     result = chain(
-        [(MinLength(6), {"input_key": "text"})], entry_file=src, output_file=out,
+        [(MinLength(6), {"input_key": "text"})],
+        entry_file=src,
+        output_file=out,
         run_dir=tmp_path / "run",
     ).run()
     (dropped,) = result.dropped.records()

@@ -11,23 +11,38 @@ from streamflow.channels.stats import RunStats
 
 
 def stats_table(stats: RunStats, title: str | None = None) -> Table:
+    """One row per step; LLM columns (requests, tokens, cost) appear once a step made calls."""
+    llm = any(s.requests for s in stats.steps)
     table = Table(title=title, title_justify="left", expand=False)
-    for column in ("step", "kind", "in", "out", "dropped", "failed", "rows/s", "queue"):
+    columns = ["step", "kind", "in", "out", "dropped", "failed", "rows/s", "queue"]
+    if llm:
+        columns += ["requests", "tokens in/out", "cost"]
+    for column in columns:
         table.add_column(column, justify="left" if column in ("step", "kind") else "right")
     for s in stats.steps:
-        rows_in = s.rows_out if s.kind == "source" else s.rows_in
-        table.add_row(
+        source = s.kind == "source"
+        seen = s.rows_out if source else s.rows_in
+        cells = [
             _clip(s.name),
             s.kind,
-            f"{rows_in:,}" if s.kind != "source" else "",
+            "" if source else f"{s.rows_in:,}",
             f"{s.rows_out:,}",
             f"{s.dropped:,}" if s.dropped else "",
             f"{s.failed:,}" if s.failed else "",
-            f"{(s.rows_out if s.kind == 'source' else s.rows_in) / s.elapsed:,.0f}"
-            if s.elapsed > 0
-            else "",
-            "" if s.kind == "source" else str(s.queue_depth()),
-        )
+            f"{seen / s.elapsed:,.0f}" if s.elapsed > 0 else "",
+            "" if source else str(s.queue_depth()),
+        ]
+        if llm:
+            cells += (
+                [
+                    f"{s.requests:,}",
+                    f"{s.prompt_tokens:,}/{s.completion_tokens:,}",
+                    f"${s.cost:,.4f}",
+                ]
+                if s.requests
+                else ["", "", ""]
+            )
+        table.add_row(*cells)
     return table
 
 

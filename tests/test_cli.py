@@ -144,3 +144,28 @@ def test_ops_list_and_show():
     missing = runner.invoke(app, ["ops", "show", "NoSuchOp"])
     assert missing.exit_code == 2
     assert "no operator named 'NoSuchOp'" in missing.output
+
+
+def test_summary_table_shows_llm_usage_only_when_there_is_some():
+    from rich.console import Console
+
+    from streamflow.channels.stats import OperatorStats, RunStats
+    from streamflow.display import stats_table
+
+    steps = [
+        OperatorStats("in.jsonl", "source"),
+        OperatorStats("Ask", "generator"),
+        OperatorStats("out.jsonl", "sink"),
+    ]
+    stats = RunStats(steps)
+
+    def render() -> str:
+        console = Console(width=160, record=True)
+        console.print(stats_table(stats))
+        return console.export_text()
+
+    assert "tokens" not in render()
+    steps[1].add_usage(120, 30, cost=0.0015)
+    steps[1].add_usage(80, 20, cost=0.0010)
+    text = render()
+    assert "200/50" in text and "$0.0025" in text and "requests" in text

@@ -48,10 +48,13 @@ class Failure:
     """Returned by a hook in place of one row's result: that row goes to dead letters.
 
     Use it where a row fails for a known reason (an unparsable LLM score, a rejected request)
-    without raising, so the other rows of the batch go on.
+    without raising, so the other rows of the batch go on. A ``transient`` failure (a request
+    that ran out of retries or time) is not stored with an expensive step's results, so a
+    resumed run tries that row again; a final one (context too long) is replayed as it is.
     """
 
     reason: str
+    transient: bool = False
 
 
 @dataclass(slots=True)

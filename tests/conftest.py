@@ -11,6 +11,8 @@ import pytest
 
 from streamflow import FileStorage, Operator, Pipeline
 
+pytest_plugins = ["engine_fixtures"]  # the real LLM engines, one per test session
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

@@ -69,16 +69,17 @@ class StoredResults:
     store: RunStore
     step: str
 
-    def get(self, ids: list[str]) -> list[Any]:
-        return [
-            None if r is None else _decode_result(r) for r in self.store.get_results(self.step, ids)
-        ]
+    def get(self, ids: list[str]) -> list[tuple[Any, Row | None] | None]:
+        """Per id: (result, the row as the hook left it, for filters) or None if not stored."""
+        stored = self.store.get_results(self.step, ids)
+        return [None if r is None else _decode_result(r) for r in stored]
 
-    def put(self, ids: list[str], results: list[Any]) -> None:
+    def put(self, ids: list[str], results: list[Any], rows: list[Row] | None) -> None:
+        """Store final results; ``rows`` (a filter's, which may carry score fields) go along."""
         items = [
-            (row_id, _encode_result(r))
-            for row_id, r in zip(ids, results, strict=True)
-            if not isinstance(r, _Raised)  # an exception may be transient: retried on resume
+            (row_id, _encode_result(r, rows[i] if rows is not None else None))
+            for i, (row_id, r) in enumerate(zip(ids, results, strict=True))
+            if not (isinstance(r, Failure) and r.transient)  # retried on resume
         ]
         if items:
             self.store.put_results(self.step, items)
@@ -339,12 +340,6 @@ class _Slot:
     done: anyio.Event = field(default_factory=anyio.Event)
 
 
-class _Raised(Failure):
-    """A failure that came from an exception (not a hook's own ``Failure``): never stored."""
-
-    __slots__ = ()
-
-
 def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outcome, float]]:
     """In a worker thread: each operator in turn; stops early once no row is left."""
     steps = []
@@ -382,7 +377,7 @@ def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[
         except OperatorContractError:
             raise
         except Exception as exc:
-            results.append(_Raised(_describe(exc)))
+            results.append(Failure(_describe(exc), transient=True))
         finally:
             current_row_ids.reset(token)
     return results
@@ -408,7 +403,7 @@ async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -
         except OperatorContractError:
             raise
         except Exception as exc:
-            results.append(_Raised(_describe(exc)))
+            results.append(Failure(_describe(exc), transient=True))
         finally:
             current_row_ids.reset(token)
     return results
@@ -421,34 +416,45 @@ async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
     try:
         if bound.results is None:
             return bound.op.outcome(batch, await _hook_results_async(bound, batch.ids, batch.rows))
-        results = await anyio.to_thread.run_sync(bound.results.get, batch.ids)
-        todo = [i for i, r in enumerate(results) if r is None]
+        stored = await anyio.to_thread.run_sync(bound.results.get, batch.ids)
+        results: list[Any] = [None] * len(batch)
+        rows = list(batch.rows)
+        todo = []
+        for i, hit in enumerate(stored):
+            if hit is None:
+                todo.append(i)
+            else:
+                results[i], row = hit
+                if row is not None:
+                    rows[i] = row
         if todo:
             ids = [batch.ids[i] for i in todo]
-            fresh = await _hook_results_async(bound, ids, [batch.rows[i] for i in todo])
-            await anyio.to_thread.run_sync(bound.results.put, ids, fresh)
+            given = [rows[i] for i in todo]
+            fresh = await _hook_results_async(bound, ids, given)
+            keep_rows = given if bound.op.kind == "filter" else None
+            await anyio.to_thread.run_sync(bound.results.put, ids, fresh, keep_rows)
             for i, result in zip(todo, fresh, strict=True):
                 results[i] = result
-        return bound.op.outcome(batch, results)
+        return bound.op.outcome(Batch(batch.ids, rows), results)
     finally:
         current_stats.reset(token)
 
 
-def _encode_result(result: Any) -> list[Any]:
+def _encode_result(result: Any, row: Row | None) -> list[Any]:
     if isinstance(result, Failure):
-        return ["failure", result.reason]
+        return ["failure", result.reason, row]
     if isinstance(result, tuple):
-        return ["tuple", list(result)]
-    return ["value", result]
+        return ["tuple", list(result), row]
+    return ["value", result, row]
 
 
-def _decode_result(encoded: list[Any]) -> Any:
-    tag, value = encoded
+def _decode_result(encoded: list[Any]) -> tuple[Any, Row | None]:
+    tag, value, row = encoded
     if tag == "failure":
-        return Failure(value)
+        return Failure(value), row
     if tag == "tuple":
-        return tuple(value)
-    return value
+        return tuple(value), row
+    return value, row
 
 
 def _describe(exc: BaseException) -> str:

@@ -61,8 +61,10 @@ class LLMRequestError(StreamflowError):
     "gave up after 5 attempts: HTTP 503") so dead letters can be grouped by it.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         self.reason = reason
+        self.transient = transient
+        """True when trying again later may succeed (retries or deadline exhausted)."""
         super().__init__(reason)
 
 

@@ -1,1 +1,4 @@
-"""prompts package."""
+"""Prompt templates: the base every template derives from.
+
+Domain templates live beside their operators.
+"""

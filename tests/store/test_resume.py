@@ -121,6 +121,24 @@ def finish(cwd: Path, *args: str, env: dict | None = None) -> str:
     return stderr
 
 
+def kill_once_running(cwd: Path, proc: subprocess.Popen, after: float = 0.5) -> None:
+    """SIGKILL ``proc`` once its run has started (and ``after`` seconds more)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        out = subprocess.run(
+            [sys.executable, "-m", "streamflow", "status", "rd", "--json"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode == 0 and json.loads(out.stdout)["state"] == "running":
+            break
+        time.sleep(0.1)
+    time.sleep(after)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def calls(cwd: Path) -> list[str]:
     path = cwd / "calls.txt"
     return path.read_text().split() if path.exists() else []
@@ -164,10 +182,7 @@ def test_resume_without_a_run_simply_starts(tmp_path, reference):
 
 def test_unfinished_run_refuses_without_resume(tmp_path):
     cwd = project(tmp_path)
-    proc = start(cwd)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_once_running(cwd, start(cwd))
     again = start(cwd)
     _, stderr = again.communicate(timeout=60)
     assert again.returncode == 2
@@ -257,10 +272,7 @@ def test_parquet_output_is_exact_after_a_kill(tmp_path, reference):
 
     cwd = project(tmp_path)
     env = {"OUT": "out.parquet"}
-    proc = start(cwd, env=env)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_once_running(cwd, start(cwd, env=env))
     finish(cwd, "--resume", env=env)
     assert pq.read_table(cwd / "out.parquet").to_pylist() == reference
 
@@ -312,8 +324,12 @@ def test_requeued_dead_letters_are_retried_from_their_step(tmp_path):
     assert [r["n"] for r in first] == [n for n in range(100) if n % 10]
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "streamflow", *args], cwd=tmp_path,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "streamflow", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
 
     exported = cli("deadletters", "rd", "--export", "dead.jsonl")
     assert exported.returncode == 0
@@ -326,7 +342,7 @@ def test_requeued_dead_letters_are_retried_from_their_step(tmp_path):
     queued = cli("deadletters", "rd", "--requeue")
     assert queued.returncode == 0 and "10 dead letters queued" in queued.stderr
     finish(tmp_path)
-    retried = read_jsonl(tmp_path / "out.jsonl")[len(first):]
+    retried = read_jsonl(tmp_path / "out.jsonl")[len(first) :]
     assert [r["n"] for r in retried] == list(range(0, 100, 10))
     assert all(r["m"] == r["n"] + 1 and r["text"] == f"t{r['n']}!!" for r in retried)
     status = json.loads(cli("status", "rd", "--json").stdout)

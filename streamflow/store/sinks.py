@@ -9,7 +9,6 @@ cannot store) raise :class:`~streamflow.errors.SinkError` naming the field and t
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 from abc import ABC, abstractmethod
@@ -20,10 +19,10 @@ from typing import IO, Any, Protocol, Self, cast
 import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
-import zstandard
 
 from streamflow.errors import SinkError
 from streamflow.rows import Batch, Row
+from streamflow.store.compression import bare_name, is_compressed, open_binary
 
 EXTENSIONS = {
     ".jsonl": "jsonl",
@@ -32,7 +31,6 @@ EXTENSIONS = {
     ".csv": "csv",
     ".parquet": "parquet",
 }
-COMPRESSIONS = (".gz", ".zst")
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -59,7 +57,7 @@ def open_sink(path: str | Path, *, format: str | None = None, row_group_size: in
     """Open a sink for ``path``, its format from the extension unless ``format`` is given."""
     path = Path(path)
     fmt = format or _format_of(path)
-    compressed = path.name.lower().endswith(COMPRESSIONS)
+    compressed = is_compressed(path)
     if fmt == "parquet":
         if compressed:
             raise SinkError(f"{path}: parquet compresses internally; remove the .gz/.zst")
@@ -115,8 +113,7 @@ class _FileSink(ABC):
 
 def supports_append(path: Path) -> bool:
     """Whether :func:`open_appending` can continue ``path`` at a byte offset (plain JSONL/CSV)."""
-    name = path.name.lower()
-    return not name.endswith(COMPRESSIONS) and _format_of(path) in ("jsonl", "csv")
+    return not is_compressed(path) and _format_of(path) in ("jsonl", "csv")
 
 
 def open_appending(path: Path, offset: int, header: list[str] | None = None) -> JsonlSink | CsvSink:
@@ -272,10 +269,7 @@ class ParquetSink(_FileSink):
 
 
 def _format_of(path: Path) -> str:
-    name = path.name.lower()
-    for suffix in COMPRESSIONS:
-        name = name.removesuffix(suffix)
-    fmt = EXTENSIONS.get(Path(name).suffix)
+    fmt = EXTENSIONS.get(Path(bare_name(path)).suffix)
     if fmt is None:
         known = ", ".join(sorted(EXTENSIONS))
         raise SinkError(f"{path}: unknown output format (known extensions: {known}, + .gz/.zst)")
@@ -284,13 +278,8 @@ def _format_of(path: Path) -> str:
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
     """Open ``path`` for binary writing, compressing for ``.gz`` / ``.zst``."""
-    name = path.name.lower()
     try:
-        if name.endswith(".gz"):
-            return gzip.open(path, "wb")
-        if name.endswith(".zst"):
-            return io.BufferedWriter(zstandard.open(path, "wb"))
-        return open(path, "wb")
+        return open_binary(path, "wb")
     except OSError as err:
         raise SinkError(f"{path}: cannot open for writing: {err.strerror or err}") from err
 

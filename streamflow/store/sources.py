@@ -13,7 +13,6 @@ import codecs
 import contextlib
 import csv
 import glob
-import gzip
 import io
 import re
 from collections import Counter
@@ -29,6 +28,7 @@ import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
 from streamflow.rows import Batch, Row, fingerprint
+from streamflow.store.compression import bare_name, is_compressed, open_binary
 
 OnBadRecord = Literal["raise", "skip"]
 
@@ -45,7 +45,6 @@ EXTENSIONS: dict[str, str] = {
     ".htm": "html",
 }
 FORMATS = frozenset(EXTENSIONS.values())
-COMPRESSIONS = (".gz", ".zst")
 
 _DECODER = msgspec.json.Decoder()
 _RAW_LIMIT = 1000
@@ -84,10 +83,7 @@ Record = tuple[str, Row] | BadRecord
 
 def format_of(path: Path) -> str:
     """The format of ``path`` from its extension, ignoring a ``.gz`` or ``.zst`` suffix."""
-    name = path.name.lower()
-    for suffix in COMPRESSIONS:
-        name = name.removesuffix(suffix)
-    fmt = EXTENSIONS.get(Path(name).suffix)
+    fmt = EXTENSIONS.get(Path(bare_name(path)).suffix)
     if fmt is None:
         known = ", ".join(sorted(EXTENSIONS))
         raise SourceError(
@@ -179,7 +175,7 @@ class FileSource:
 
     def _format(self, path: Path) -> str:
         fmt = self.format or format_of(path)
-        if fmt == "parquet" and path.name.lower().endswith(COMPRESSIONS):
+        if fmt == "parquet" and is_compressed(path):
             raise SourceError(f"{path}: parquet compresses internally; remove the .gz/.zst")
         return fmt
 
@@ -273,13 +269,8 @@ def _known_files(directory: Path) -> list[Path]:
 
 def _open(path: Path) -> io.BufferedIOBase:
     """Open ``path`` for binary reading, decompressing ``.gz`` / ``.zst`` on the fly."""
-    name = path.name.lower()
     try:
-        if name.endswith(".gz"):
-            return gzip.open(path, "rb")
-        if name.endswith(".zst"):
-            return io.BufferedReader(zstandard.open(path, "rb"))
-        return open(path, "rb")
+        return open_binary(path, "rb")
     except OSError as err:
         raise SourceError(f"{path}: cannot open: {err.strerror or err}") from err
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from streamflow.actors.base import Filter
 from streamflow.actors.registry import register_operator
+from streamflow.operators.fields import text_field
 from streamflow.operators.text._words import (
     WORD_PUNCT,
     bundled_word_list,
@@ -61,16 +62,6 @@ _ASCII_PUNCT_AND_SPACE = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ \t\n\r\f\v"
 _NEVER = re.compile(r"(?!)")
 
 
-def _text_of(row: Row, key: str, op: str) -> str:
-    try:
-        text = row[key]
-    except KeyError:
-        raise KeyError(f"{op}: row has no field {key!r}") from None
-    if not isinstance(text, str):
-        raise TypeError(f"{op}: field {key!r} must be a string, got {type(text).__name__}")
-    return text
-
-
 def _words(text: str, use_tokenizer: bool) -> list[str]:
     return tokenize(text) if use_tokenizer else text.split()
 
@@ -89,7 +80,7 @@ class _RuleFilter(Filter):
         check = self.check
         out: list[Verdict] = []
         for row in rows:
-            text = _text_of(row, input_key, name)
+            text = text_field(name, row, input_key)
             score, reason = check(text)
             if output_key is not None:
                 row[output_key] = score
@@ -174,7 +165,7 @@ class ContentNullFilter(Filter):
             if row.get(input_key, "") is None:
                 keep, reason = False, "null"
             else:
-                keep = bool(_text_of(row, input_key, "ContentNullFilter").strip())
+                keep = bool(text_field("ContentNullFilter", row, input_key).strip())
                 reason = "" if keep else "empty or whitespace-only text"
             if output_key is not None:
                 row[output_key] = int(keep)

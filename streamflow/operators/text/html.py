@@ -8,7 +8,7 @@ import trafilatura
 
 from streamflow.actors.base import Generator
 from streamflow.actors.registry import register_operator
-from streamflow.operators.text.refiners import text_field
+from streamflow.operators.fields import text_field
 from streamflow.rows import Row
 
 
@@ -55,7 +55,7 @@ class HtmlTextExtractor(Generator):
     ) -> list[Row]:
         out = []
         for row in rows:
-            html = text_field(self, row, input_key)
+            html = text_field(self.name, row, input_key)
             # Parsed once for both calls; extract() works on a copy of the tree.
             tree = trafilatura.load_html(html) if html.strip() else None
             new = {**row, output_key: self._text(tree)}

@@ -17,8 +17,9 @@ from typing import Any
 
 import emoji
 
-from streamflow.actors.base import Operator, Refiner
+from streamflow.actors.base import Refiner
 from streamflow.actors.registry import register_operator
+from streamflow.operators.fields import text_field
 from streamflow.rows import Row
 
 
@@ -30,18 +31,7 @@ class TextRefiner(Refiner):
 
     def process(self, rows: list[Row], input_key: str) -> list[Row]:
         refine = self.refine
-        return [{**row, input_key: refine(text_field(self, row, input_key))} for row in rows]
-
-
-def text_field(op: Operator, row: Row, key: str) -> str:
-    """``row[key]``, or an error naming the operator and the key (a bare KeyError names neither)."""
-    try:
-        value = row[key]
-    except KeyError:
-        raise KeyError(f"{op.name}: row has no field {key!r}") from None
-    if not isinstance(value, str):
-        raise TypeError(f"{op.name}: field {key!r} must be a string, got {type(value).__name__}")
-    return value
+        return [{**row, input_key: refine(text_field(self.name, row, input_key))} for row in rows]
 
 
 def _alternation(words: Iterable[str], not_after: str) -> str:

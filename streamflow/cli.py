@@ -7,6 +7,7 @@ Exit status: 0 success; 1 the run failed (an operator, the failure limit, an unr
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from enum import StrEnum
@@ -23,6 +24,7 @@ from streamflow.display import LiveDisplay, stats_table
 from streamflow.errors import CompileError, StreamflowError
 from streamflow.loader import load_pipeline_class
 from streamflow.models import DEFAULT_MODEL, model_cache_dir, prepare_default_model
+from streamflow.serving.vllm_backend import MODEL_ENV
 from streamflow.store.rundir import RunDirectoryError, requeue_dead_letters
 from streamflow.store.status import age, read_dead_letters, read_status
 
@@ -77,6 +79,13 @@ def run(
     checkpoint_interval: Annotated[
         float, typer.Option(min=0.0, help="Seconds between checkpoints in a run directory.")
     ] = 2.0,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Model for the LLM steps that name none: a local model directory or a model "
+            "id vLLM loads (default: the embedded SmolLM2-135M-Instruct)."
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per batch.")] = 256,
     capacity: Annotated[int, typer.Option(min=1, help="Batches per channel.")] = 4,
     unordered: Annotated[
@@ -92,6 +101,8 @@ def run(
     ] = False,
 ) -> None:
     """Run a pipeline to the end of its input."""
+    if model is not None:
+        os.environ[MODEL_ENV] = model  # read by serving built without a model, in any process
     try:
         pipeline = load_pipeline_class(target)()
     except StreamflowError as exc:

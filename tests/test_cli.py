@@ -169,3 +169,21 @@ def test_summary_table_shows_llm_usage_only_when_there_is_some():
     steps[1].add_usage(80, 20, cost=0.0010)
     text = render()
     assert "200/50" in text and "$0.0025" in text and "requests" in text
+
+
+def test_model_option_reaches_the_default_serving(tmp_path):
+    """--model names the model of every LLM step built without one (here: a missing one)."""
+    missing = tmp_path / "no-such-model"
+    proc = streamflow(
+        "run",
+        "web_summary",
+        "--model",
+        str(missing),
+        "--output",
+        "o.jsonl",
+        "--no-progress",
+        cwd=tmp_path,
+    )
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert str(missing) in " ".join(stderr.split())

@@ -37,6 +37,8 @@ from streamflow.serving.base import (
 if TYPE_CHECKING:
     from vllm.v1.engine.async_llm import AsyncLLM
 
+MODEL_ENV = "STREAMFLOW_MODEL"
+"""Names the model that serving built without one uses (``streamflow run --model``)."""
 CPU_KV_CACHE_GIB = 1.0
 """KV cache reserved on CPU when none is asked for: vLLM's own default there (a fraction of all
 memory) fails on a shared machine, and 1 GiB holds ~45k tokens of a 135M model."""
@@ -48,7 +50,8 @@ class VLLMServing(LLMServing):
     """One in-process vLLM engine; share one instance between all LLM operators of a pipeline.
 
     ``model`` is a local model directory or a model id that vLLM resolves itself; ``None`` means
-    the embedded default (SmolLM2-135M-Instruct, prepared on first start). ``kv_cache_gib=None``
+    ``$STREAMFLOW_MODEL`` (what ``streamflow run --model`` sets) or else the embedded default
+    (SmolLM2-135M-Instruct, prepared on first start). ``kv_cache_gib=None``
     reserves :data:`CPU_KV_CACHE_GIB` on CPU and leaves GPU memory to vLLM's
     ``gpu_memory_utilization``; ``enforce_eager=None`` is eager on CPU (compiling there costs
     minutes) and CUDA graphs on GPU. ``max_in_flight`` (the admission limit) defaults to twice
@@ -70,6 +73,7 @@ class VLLMServing(LLMServing):
         engine_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(max_in_flight=max_in_flight or 2 * max_num_seqs, params=params)
+        model = model if model is not None else os.environ.get(MODEL_ENV) or None
         self.model = str(model) if model is not None else DEFAULT_MODEL
         self._model_arg = model
         self.max_model_len = max_model_len

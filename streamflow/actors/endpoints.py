@@ -43,7 +43,7 @@ def file_producer(
     position: Position = dict(done or {})
 
     async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
-        batches = source.iter_batches(batch_size)
+        batches = source.iter_batches(batch_size, after=done)
         number = first_barrier
         last_barrier = time.monotonic()
         try:

@@ -16,7 +16,7 @@ import glob
 import io
 import re
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
@@ -132,16 +132,21 @@ class FileSource:
     def fields(self) -> list[str] | None:
         """Field names of the first record, or None when the input holds no rows."""
         for path in self.files:
-            with contextlib.closing(self._records(path, 1)) as records:
+            with contextlib.closing(self._records(path, 1, {})) as records:
                 for record in records:
                     if not isinstance(record, BadRecord):
                         return list(record[1])
         return None
 
-    def iter_batches(self, batch_size: int) -> Generator[tuple[Batch, list[BadRecord]]]:
+    def iter_batches(
+        self, batch_size: int, after: Mapping[str, int] | None = None
+    ) -> Generator[tuple[Batch, list[BadRecord]]]:
         """Yield batches of at most ``batch_size`` rows, with the bad records met on the way.
 
         Batches span file boundaries, so a directory of small files still makes full batches.
+        ``after`` (file fingerprint -> offset of the last record consumed, from a checkpoint)
+        lets a plain JSON-lines file start right after that record instead of at its
+        beginning; other formats start at the beginning and the caller skips what it has seen.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -149,7 +154,7 @@ class FileSource:
         rows: list[Row] = []
         bad: list[BadRecord] = []
         for path in self.files:
-            with contextlib.closing(self._records(path, batch_size)) as records:
+            with contextlib.closing(self._records(path, batch_size, after or {})) as records:
                 for record in records:
                     if isinstance(record, BadRecord):
                         if self.on_bad_record == "raise":
@@ -179,14 +184,14 @@ class FileSource:
             raise SourceError(f"{path}: parquet compresses internally; remove the .gz/.zst")
         return fmt
 
-    def _records(self, path: Path, batch_size: int) -> Generator[Record]:
+    def _records(self, path: Path, batch_size: int, after: Mapping[str, int]) -> Generator[Record]:
         """One file's records; a stream that breaks off (truncated .gz) ends in a bad record."""
         fp = fingerprint(str(path))
         fmt = self._format(path)
         count = 0
         try:
             if fmt == "jsonl":
-                records = _jsonl(path, fp)
+                records = _jsonl(path, fp, None if is_compressed(path) else after.get(fp))
             elif fmt == "json":
                 records = _json(path, fp)
             elif fmt == "csv":
@@ -281,11 +286,19 @@ def _raw(data: bytes | str) -> str:
     return data[:_RAW_LIMIT]
 
 
-def _jsonl(path: Path, fp: str) -> Generator[Record]:
+def _jsonl(path: Path, fp: str, after: int | None = None) -> Generator[Record]:
+    """Records with their byte offsets; ``after`` seeks past the record at that offset (line
+    numbers are then unknown, and errors name the byte offset instead)."""
     offset = 0
+    number: int | None = 0
     with _open(path) as f:
-        for number, line in enumerate(f, 1):
+        if after is not None:
+            f.seek(after)
+            offset, number = after + len(f.readline()), None
+        for line in f:
             start, offset = offset, offset + len(line)
+            if number is not None:
+                number += 1
             if number == 1 and line.startswith(codecs.BOM_UTF8):
                 line = line[len(codecs.BOM_UTF8) :]
             if not line.strip():
@@ -299,7 +312,8 @@ def _jsonl(path: Path, fp: str) -> Generator[Record]:
                     yield f"{fp}:{start}", row
                     continue
                 reason = f"expected a JSON object, got {_json_type(row)}"
-            yield BadRecord(f"{fp}:{start}", str(path), f"line {number}", reason, _raw(line))
+            where = f"line {number}" if number is not None else f"byte offset {start}"
+            yield BadRecord(f"{fp}:{start}", str(path), where, reason, _raw(line))
 
 
 def _json(path: Path, fp: str) -> Generator[Record]:

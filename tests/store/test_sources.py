@@ -449,3 +449,18 @@ def test_reading_streams_in_bounded_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == 200_000
     assert peak < size / 10, f"peak {peak} bytes while reading a {size}-byte file"
+
+
+def test_jsonl_resumes_right_after_a_consumed_record(tmp_path: Path) -> None:
+    """A checkpoint's offset lets a plain JSONL file start after that record, ids unchanged."""
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(f'{{"n": {i}}}\n' for i in range(10)) + "not json\n")
+    source = FileSource(path, on_bad_record="skip")
+    everything = [b for b, _ in source.iter_batches(4)]
+    ids = [i for b in everything for i in b.ids]
+    fp, offset = ids[5].rsplit(":", 1)
+    (batch, bad), *rest = list(source.iter_batches(100, after={fp: int(offset)}))
+    assert not rest
+    assert batch.ids == ids[6:] and [r["n"] for r in batch.rows] == [6, 7, 8, 9]
+    # line numbers are unknown after a seek: the bad record names its byte offset
+    assert bad[0].where == f"byte offset {path.read_bytes().index(b'not json')}"

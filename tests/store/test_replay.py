@@ -89,3 +89,30 @@ def test_transient_failures_are_not_stored(tmp_path):
     results.put(["a", "b", "c"], [{"x": 1}, final, transient], None)
     assert results.get(["a", "b", "c"]) == [({"x": 1}, None), (final, None), None]
     store.close()
+
+
+def test_new_files_matching_the_glob_are_an_incremental_run(chain, tmp_path):
+    """A finished run over `parts/*.jsonl`, then a new part: only its rows are processed."""
+    from streamflow.operators.general.dedup import HashDeduplicateFilter
+
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    write_jsonl(parts / "a.jsonl", [{"n": i, "text": f"t{i}"} for i in range(6)])
+    out = tmp_path / "out.jsonl"
+
+    def run() -> None:
+        steps = [
+            (Ask(), {"input_key": "n", "output_key": "a"}),
+            (HashDeduplicateFilter(), {"input_key": "text"}),
+        ]
+        chain(
+            steps, entry_file=str(parts / "*.jsonl"), output_file=out, run_dir=tmp_path / "run"
+        ).run(batch_size=4)
+
+    run()
+    assert sorted(Ask.calls) == [0, 1, 2, 3, 4, 5]
+    # a new part: two new texts and one that repeats a text of the first run
+    write_jsonl(parts / "b.jsonl", [{"n": 8, "text": "t8"}, {"n": 9, "text": "t1"}])
+    run()
+    assert sorted(Ask.calls) == [0, 1, 2, 3, 4, 5, 8, 9]  # only the new file's rows
+    assert [r["n"] for r in read_jsonl(out)] == [0, 1, 2, 3, 4, 8]  # 5 failed; 9 repeats t1

@@ -113,3 +113,14 @@ def test_run_outside_forward_is_explained(src):
 
     with pytest.raises(StreamflowError, match=r"outside Pipeline\.forward"):
         NonEmpty().run(FileStorage(src).step(), input_key="a")
+
+
+def test_calling_forward_runs_the_pipeline_as_in_dataflow(chain, src, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = chain(
+        [(Concat(), {"input_a": "a", "input_b": "b", "output_key": "ab"})],
+        entry_file=src,
+        output_file=out,
+    ).forward()
+    assert result.rows_written == 1
+    assert out.read_text().strip() == '{"a":"x","b":"y","ab":"xy"}'

@@ -235,24 +235,58 @@ def ops_list(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
-    """List registered operators."""
-    infos = OPERATORS.infos(kind=kind.value if kind else None, domain=domain)
-    if as_json:
-        for info in infos:
-            print(
-                json.dumps(
-                    {
-                        "name": info.name,
-                        "kind": info.kind,
-                        "domain": info.domain,
-                        "summary": info.summary,
-                    }
-                )
+    """List operators: built in, and declared by installed extensions.
+
+    Extensions' operators are listed without importing them; --kind or --domain imports them
+    (that is the only way to know), and one that fails to import is listed with its error.
+    """
+    try:
+        extensions = OPERATORS.extensions()
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    rows: list[dict[str, str | None]] = []
+    for name, entry in extensions.items():
+        if kind is None and domain is None:
+            rows.append(
+                {
+                    "name": name,
+                    "kind": "(not imported)",
+                    "domain": entry.extension,
+                    "summary": entry.target,
+                    "extension": entry.extension,
+                }
             )
+            continue
+        try:
+            OPERATORS.get(name)
+        except StreamflowError as exc:
+            rows.append(
+                {
+                    "name": name,
+                    "kind": "(failed to import)",
+                    "domain": entry.extension,
+                    "summary": str(exc),
+                    "extension": entry.extension,
+                }
+            )
+    for info in OPERATORS.infos(kind=kind.value if kind else None, domain=domain):
+        if info.extension is None or kind is not None or domain is not None:
+            rows.append(
+                {
+                    "name": info.name,
+                    "kind": info.kind,
+                    "domain": info.domain,
+                    "summary": info.summary,
+                    "extension": info.extension,
+                }
+            )
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
         return
     table = Table("name", "kind", "domain", "summary")
-    for info in infos:
-        table.add_row(info.name, info.kind, info.domain, info.summary)
+    for row in rows:
+        table.add_row(row["name"], row["kind"], row["domain"], row["summary"])
     out.print(table)
 
 
@@ -263,7 +297,8 @@ def ops_show(name: Annotated[str, typer.Argument(help="Operator name.")]) -> Non
         info = OPERATORS.info(name)
     except StreamflowError as exc:
         _fail(str(exc), 2)
-    out.print(f"[bold]{info.name}[/]  ({info.kind}, domain {info.domain}, {info.module})")
+    origin = f"extension {info.extension}" if info.extension else "built in"
+    out.print(f"[bold]{info.name}[/]  ({info.kind}, domain {info.domain}, {info.module}; {origin})")
     out.print(info.description or "(no description)", highlight=False)
     flags = [f for f, on in (("expensive", info.expensive), ("stateful", info.stateful)) if on]
     out.print(f"executor: {info.executor}" + (f"; {', '.join(flags)}" if flags else ""))

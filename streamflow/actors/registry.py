@@ -2,7 +2,10 @@
 
 Built-in operators register themselves with :func:`register_operator` when their module is
 imported; :meth:`OperatorRegistry.load_builtin` imports the operator library on first use, so
-importing streamflow stays cheap. Everything ``streamflow ops`` shows is derived from code.
+importing streamflow stays cheap. Installed packages add operators through the entry-point group
+``streamflow.operators`` (name = operator name, value = ``module:Class``); those are imported
+only when used, so one broken extension breaks only its own operators. Everything
+``streamflow ops`` shows is derived from code.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from streamflow.actors.base import REQUIRED, Operator
 from streamflow.errors import StreamflowError, UnknownOperatorError
 
 OpT = TypeVar("OpT", bound=type[Operator])
+ENTRY_POINT_GROUP = "streamflow.operators"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +45,11 @@ class OperatorInfo:
     executor: str
     allowed_prompts: tuple[str, ...]
     module: str
+    extension: str | None = None
+    """The installed distribution that provides it (None: built in)."""
 
     @classmethod
-    def of(cls, op: type[Operator], domain: str) -> OperatorInfo:
+    def of(cls, op: type[Operator], domain: str, extension: str | None = None) -> OperatorInfo:
         doc = inspect.getdoc(op) or ""
         return cls(
             name=op.__name__,
@@ -58,6 +65,7 @@ class OperatorInfo:
             executor=op.executor,
             allowed_prompts=tuple(t.__name__ for t in op.ALLOWED_PROMPTS),
             module=op.__module__,
+            extension=extension,
         )
 
     @property
@@ -65,12 +73,26 @@ class OperatorInfo:
         return self.description.split("\n\n", 1)[0].replace("\n", " ")
 
 
+@dataclass(frozen=True, slots=True)
+class ExtensionOperator:
+    """An operator an installed package declares, known by name before it is imported."""
+
+    name: str
+    target: str
+    """``module:Class``"""
+    extension: str
+    """The distribution that declares it."""
+
+
 class OperatorRegistry:
     """Name -> operator class; two operators may not share a name."""
 
-    def __init__(self) -> None:
+    def __init__(self, entry_point_group: str = ENTRY_POINT_GROUP) -> None:
         self._ops: dict[str, tuple[type[Operator], str]] = {}
         self._builtin_loaded = False
+        self._group = entry_point_group
+        self._extensions: dict[str, ExtensionOperator] | None = None
+        self._from: dict[str, str] = {}  # operator name -> extension that provided it
 
     def register(self, op: type[Operator], domain: str, *aliases: str) -> None:
         for name in (op.__name__, *aliases):
@@ -93,18 +115,65 @@ class OperatorRegistry:
         for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(mod.name)
 
+    def extensions(self) -> dict[str, ExtensionOperator]:
+        """Operators declared by installed packages, by name; nothing is imported."""
+        if self._extensions is None:
+            self.load_builtin()
+            found: dict[str, ExtensionOperator] = {}
+            for ep in entry_points(group=self._group):
+                dist = ep.dist.name if ep.dist is not None else "an unknown package"
+                entry = ExtensionOperator(ep.name, ep.value, dist)
+                clash = found.get(ep.name)
+                if clash is not None and clash.target != entry.target:
+                    raise StreamflowError(
+                        f"operator name {ep.name!r} is declared twice: by {clash.extension} "
+                        f"({clash.target}) and by {dist} ({ep.value})"
+                    )
+                if ep.name in self._ops:
+                    builtin = self._ops[ep.name][0]
+                    raise StreamflowError(
+                        f"operator name {ep.name!r} is declared by {dist} ({ep.value}) and "
+                        f"built into streamflow ({builtin.__module__}.{builtin.__qualname__})"
+                    )
+                found[ep.name] = entry
+            self._extensions = found
+        return self._extensions
+
     def get(self, name: str) -> type[Operator]:
         self.load_builtin()
-        try:
-            return self._ops[name][0]
-        except KeyError:
+        known = self._ops.get(name)
+        if known is not None:
+            return known[0]
+        entry = self.extensions().get(name)
+        if entry is None:
             raise UnknownOperatorError(
                 f"no operator named {name!r}; `streamflow ops list` shows them all"
-            ) from None
+            )
+        return self._load(entry)
 
     def info(self, name: str) -> OperatorInfo:
         op = self.get(name)
-        return OperatorInfo.of(op, self._ops[name][1])
+        return OperatorInfo.of(op, self._ops[name][1], self._from.get(name))
+
+    def _load(self, entry: ExtensionOperator) -> type[Operator]:
+        """Import an extension's operator, with an error that says which package broke."""
+        module_name, _, attr = entry.target.partition(":")
+        try:
+            op = getattr(importlib.import_module(module_name), attr)
+        except Exception as exc:
+            raise StreamflowError(
+                f"operator {entry.name!r} from {entry.extension} could not be loaded from "
+                f"{entry.target}: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not (isinstance(op, type) and issubclass(op, Operator)):
+            raise StreamflowError(
+                f"operator {entry.name!r} from {entry.extension}: {entry.target} is not an "
+                "Operator subclass"
+            )
+        if entry.name not in self._ops:
+            self._ops[entry.name] = (op, getattr(op, "domain", None) or entry.extension)
+        self._from[entry.name] = entry.extension
+        return op
 
     def infos(self, kind: str | None = None, domain: str | None = None) -> list[OperatorInfo]:
         self.load_builtin()
@@ -116,7 +185,7 @@ class OperatorRegistry:
             seen.add(op)
             if kind not in (None, op.kind) or domain not in (None, op_domain):
                 continue
-            out.append(OperatorInfo.of(op, op_domain))
+            out.append(OperatorInfo.of(op, op_domain, self._from.get(op.__name__)))
         return sorted(out, key=lambda i: (i.domain, i.kind, i.name))
 
 

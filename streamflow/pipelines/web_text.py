@@ -8,6 +8,7 @@ at any folder or glob of HTML files with ``--input``::
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from streamflow.operators.general.dedup import HashDeduplicateFilter
@@ -33,7 +34,9 @@ from streamflow.operators.text.refiners import (
 from streamflow.pipeline import Pipeline
 from streamflow.store.storage import FileStorage
 
-SAMPLE_PAGES = Path(__file__).parent / "samples" / "web_pages"
+SAMPLE_PAGES = Path(str(resources.files("streamflow.pipelines") / "samples" / "web_pages"))
+"""The pages shipped with streamflow (found through the package, so a copy of this file made
+with ``streamflow pipelines copy`` still finds them)."""
 
 
 class WebTextPipeline(Pipeline):

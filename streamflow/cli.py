@@ -25,6 +25,7 @@ from streamflow.environment import describe_environment
 from streamflow.errors import CompileError, StreamflowError
 from streamflow.loader import load_pipeline_class, pipelines
 from streamflow.models import DEFAULT_MODEL, model_cache_dir, prepare_default_model
+from streamflow.prompts.registry import prompt_templates
 from streamflow.serving.vllm_backend import MODEL_ENV
 from streamflow.store.rundir import RunDirectoryError, requeue_dead_letters
 from streamflow.store.status import age, read_dead_letters, read_status
@@ -32,6 +33,9 @@ from streamflow.store.status import age, read_dead_letters, read_status
 app = typer.Typer(
     name="streamflow",
     help="Streaming, resumable LLM data-preparation pipelines.",
+    epilog="Exit status: 0 success; 1 the run failed; 2 bad usage, an unloadable pipeline or "
+    "extension, a plan that does not compile, or a run directory that needs --resume or "
+    "--overwrite; 130 interrupted (Ctrl-C).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -41,6 +45,8 @@ pipelines_app = typer.Typer(
     help="List shipped and installed pipelines; copy one to edit.", no_args_is_help=True
 )
 app.add_typer(pipelines_app, name="pipelines")
+prompts_app = typer.Typer(help="List shipped and installed prompt templates.", no_args_is_help=True)
+app.add_typer(prompts_app, name="prompts")
 models_app = typer.Typer(help="Prepare and list local models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
@@ -232,6 +238,25 @@ def deadletters(
         out.print(f"... and {len(letters) - limit:,} more (--export FILE for all)")
 
 
+@prompts_app.command("list")
+def prompts_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """Prompt templates: shipped, and declared by installed extensions (not imported)."""
+    try:
+        entries = prompt_templates()
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        for e in entries.values():
+            print(json.dumps({"name": e.name, "target": e.target, "extension": e.extension}))
+        return
+    table = Table("name", "from", "class")
+    for e in entries.values():
+        table.add_row(e.name, e.extension or "streamflow", e.target)
+    out.print(table)
+
+
 @pipelines_app.command("list")
 def pipelines_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
@@ -413,3 +438,84 @@ def env(
 
 def main() -> None:
     sys.exit(app())
+
+
+init_app = typer.Typer(
+    help="Scaffold an extension package, or add an operator, prompt or pipeline to one.",
+    no_args_is_help=True,
+)
+app.add_typer(init_app, name="init")
+PackageOption = Annotated[
+    Path, typer.Option("--package", help="The extension package (holds its pyproject.toml).")
+]
+
+
+def _scaffold_report(paths: list[Path], name: str) -> None:
+    for path in paths:
+        err.print(f"updated {path}", highlight=False)
+    err.print(
+        f"implement {name}, then make its test pass; run `pip install -e .` again so that "
+        "streamflow sees the new entry point",
+        highlight=False,
+    )
+
+
+@init_app.command("extension")
+def init_extension(
+    name: Annotated[str, typer.Argument(help="Distribution name, e.g. my-ext (package my_ext).")],
+    directory: Annotated[Path, typer.Argument(help="Where to create NAME/.")] = Path("."),
+) -> None:
+    """Create a pip-installable extension package with an example operator, prompt and pipeline."""
+    from streamflow.scaffold import create_extension
+
+    try:
+        ext = create_extension(name, directory)
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    err.print(f"created {ext.root}: cd {ext.root} && pip install -e . && pytest", highlight=False)
+
+
+@init_app.command("operator")
+def init_operator(
+    name: Annotated[str, typer.Argument(help="Class name, e.g. SentenceSplitter.")],
+    kind: Annotated[Kind, typer.Option(help="Operator kind.")] = Kind.generator,
+    package: PackageOption = Path("."),
+) -> None:
+    """Add an operator class, its entry point and a failing test to an extension package."""
+    from streamflow.scaffold import add_operator
+
+    try:
+        paths = add_operator(name, kind.value, package)
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    _scaffold_report(paths, name)
+
+
+@init_app.command("prompt")
+def init_prompt(
+    name: Annotated[str, typer.Argument(help="Class name, e.g. QuestionPrompt.")],
+    package: PackageOption = Path("."),
+) -> None:
+    """Add a prompt template class, its entry point and a failing test to an extension package."""
+    from streamflow.scaffold import add_prompt
+
+    try:
+        paths = add_prompt(name, package)
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    _scaffold_report(paths, name)
+
+
+@init_app.command("pipeline")
+def init_pipeline(
+    name: Annotated[str, typer.Argument(help="Class name, e.g. CleanTextPipeline.")],
+    package: PackageOption = Path("."),
+) -> None:
+    """Add a pipeline class, its entry point and a failing test to an extension package."""
+    from streamflow.scaffold import add_pipeline
+
+    try:
+        paths = add_pipeline(name, package)
+    except StreamflowError as exc:
+        _fail(str(exc), 2)
+    _scaffold_report(paths, name)

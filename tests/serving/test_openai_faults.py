@@ -128,7 +128,9 @@ async def test_deadline_gives_up_rather_than_wait_past_it():
             started = time.monotonic()
             with pytest.raises(LLMRequestError, match=r"timeout after 0\.3s"):
                 await llm.complete("row-1")
-            assert 1.0 <= time.monotonic() - started < 1.3
+            # Kept retrying until the deadline (timers may fire a few ms early), then gave up.
+            assert 0.95 <= time.monotonic() - started < 1.3
+        assert len(server.of("row-1")) >= 3
 
 
 async def test_request_body_schema_samples_and_usage():

@@ -32,37 +32,24 @@ from streamflow.operators.general.llm import (
 )
 from streamflow.prompts.base import DIYPromptABC, FormatStrPrompt, PromptFieldError, PromptTemplate
 from streamflow.serving.base import (
-    Completion,
     LLMRequestError,
-    LLMServing,
-    Message,
     SamplingParams,
-    Usage,
 )
+from streamflow.testing import ScriptedServing
 
 Answer = Callable[[str], str]
 
 
-class Scripted(LLMServing):
+class Scripted(ScriptedServing):
     """Answers each prompt with ``answer(prompt)``; a prompt containing FAIL is rejected."""
 
-    model = "scripted"
+    def __init__(self, answer: Answer = lambda p: f"<{p}>", **kw: Any):
+        def checked(prompt: str) -> str:
+            if "FAIL" in prompt:
+                raise LLMRequestError("context too long")
+            return answer(prompt)
 
-    def __init__(self, answer: Answer = lambda p: f"<{p}>", *, delay: float = 0.0, **kw: Any):
-        super().__init__(max_in_flight=kw.pop("max_in_flight", 64), **kw)
-        self.answer = answer
-        self.delay = delay
-        self.requests: list[tuple[list[Message], dict[str, Any] | None]] = []
-
-    async def _complete(
-        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
-    ) -> Completion:
-        self.requests.append((messages, json_schema))
-        await anyio.sleep(self.delay)
-        prompt = messages[-1]["content"]
-        if "FAIL" in prompt:
-            raise LLMRequestError("context too long")
-        return Completion([self.answer(prompt)], Usage(3, 2))
+        super().__init__(checked, **kw)
 
 
 def run(chain, tmp_path, rows: list[dict], op, **keys):

@@ -22,6 +22,7 @@ import anyio
 from streamflow.actors.endpoints import file_consumer, file_producer, replay_producer
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import StreamflowError
+from streamflow.interrupts import cancel_on_signal
 from streamflow.plan import Plan, compile_plan
 from streamflow.rows import Barrier, Batch
 from streamflow.runtime import Monitor, RunOptions, RunResult, execute
@@ -88,7 +89,10 @@ class Pipeline:
         monitor: Monitor | None = None,
         **options: Any,
     ) -> RunResult:
-        """Run to the end of the input (blocking); see :meth:`arun`."""
+        """Run to the end of the input (blocking); see :meth:`arun`.
+
+        Ctrl-C (or SIGTERM) cancels the run cleanly and raises KeyboardInterrupt.
+        """
         call = functools.partial(
             self.arun,
             input=input,
@@ -99,7 +103,7 @@ class Pipeline:
             monitor=monitor,
             **options,
         )
-        return anyio.run(call)
+        return anyio.run(cancel_on_signal, call)
 
     async def arun(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -116,12 +117,15 @@ def test_missing_pipeline_file(tmp_path):
     assert proc.returncode == 2 and "nope.py: no such pipeline file" in stderr
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT semantics")
-def test_ctrl_c_cancels_cleanly(tmp_path):
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_cancels_cleanly(tmp_path, signum):
     project = make_project(tmp_path, sleep=30.0)
-    proc = streamflow("run", "demo.py", "--batch-size", "5", cwd=project)
+    # As from a terminal: a shell starts background jobs (this test run, maybe) ignoring SIGINT.
+    default = functools.partial(signal.signal, signum, signal.SIG_DFL)
+    proc = streamflow("run", "demo.py", "--batch-size", "5", cwd=project, preexec_fn=default)
     time.sleep(3)  # interpreter start-up and the run under way
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     started = time.perf_counter()
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 130, stderr

@@ -1,7 +1,8 @@
 """The ``streamflow`` command line.
 
 Exit status: 0 success; 1 the run failed (an operator, the failure limit, an unreadable record);
-2 bad usage, an unloadable pipeline or a plan that does not compile; 130 interrupted (Ctrl-C).
+2 bad usage, an unloadable pipeline or a plan that does not compile; 130 interrupted (Ctrl-C or
+SIGTERM; a second one exits at once).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ app = typer.Typer(
     help="Streaming, resumable LLM data-preparation pipelines.",
     epilog="Exit status: 0 success; 1 the run failed; 2 bad usage, an unloadable pipeline or "
     "extension, a plan that does not compile, or a run directory that needs --resume or "
-    "--overwrite; 130 interrupted (Ctrl-C).",
+    "--overwrite; 130 interrupted (Ctrl-C or SIGTERM; a second one exits at once).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

@@ -1,10 +1,11 @@
-"""File sources: JSON lines, JSON arrays, CSV, Parquet, text and HTML, read as row batches.
+"""File sources: JSON lines, JSON arrays, CSV, Parquet, text, HTML and WARC, read as row batches.
 
 The runtime drives :meth:`FileSource.iter_batches` from a worker thread, so reading is plain
 blocking I/O. Everything streams: a file is read record by record and only one batch is held at a
 time, whatever the input size. Row ids come from the file's resolved path and the record's
-position (byte offset for JSON lines), so the same input gives the same ids on every run and a
-JSONL file that grows keeps the ids of its old lines.
+position (byte offset for JSON lines and WARC records), so the same input gives the same ids on
+every run and a JSONL file that grows keeps the ids of its old lines. WARC/ARC files (a row per
+HTML page a crawl fetched) are read by :mod:`streamflow.store.warc`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ EXTENSIONS: dict[str, str] = {
     ".markdown": "text",
     ".html": "html",
     ".htm": "html",
+    ".warc": "warc",  # .warc.gz too: the WARC reader handles gzip members itself
+    ".arc": "warc",
 }
 FORMATS = frozenset(EXTENSIONS.values())
 
@@ -145,8 +148,9 @@ class FileSource:
 
         Batches span file boundaries, so a directory of small files still makes full batches.
         ``after`` (file fingerprint -> offset of the last record consumed, from a checkpoint)
-        lets a plain JSON-lines file start right after that record instead of at its
-        beginning; other formats start at the beginning and the caller skips what it has seen.
+        lets a plain JSON-lines file or a WARC file start right after that record instead of at
+        its beginning; other formats start at the beginning and the caller skips what it has
+        seen.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -182,6 +186,8 @@ class FileSource:
         fmt = self.format or format_of(path)
         if fmt == "parquet" and is_compressed(path):
             raise SourceError(f"{path}: parquet compresses internally; remove the .gz/.zst")
+        if fmt == "warc" and path.name.lower().endswith(".zst"):
+            raise SourceError(f"{path}: WARC/ARC files are read plain or gzipped, not .zst")
         return fmt
 
     def _records(self, path: Path, batch_size: int, after: Mapping[str, int]) -> Generator[Record]:
@@ -198,6 +204,16 @@ class FileSource:
                 records = _csv(path, fp)
             elif fmt == "parquet":
                 records = _parquet(path, fp, batch_size)
+            elif fmt == "warc":
+                from streamflow.store.warc import warc_records  # imports warcio only when needed
+
+                records = warc_records(
+                    path,
+                    fp,
+                    after.get(fp),
+                    html_field=self.html_field,
+                    path_field=self.path_field,
+                )
             else:
                 records = self._whole_file(path, fp, fmt)
             with contextlib.closing(records):
@@ -223,16 +239,20 @@ class FileSource:
         yield f"{fp}:0", {self.path_field: str(path), self.text_field: text}
 
 
-def decode_html(data: bytes) -> str:
-    """Decode an HTML page: BOM, then the declared ``<meta charset>``, then UTF-8, then cp1252.
+def decode_html(data: bytes, charset: str | None = None) -> str:
+    """Decode an HTML page: BOM, then ``charset`` (the HTTP header's, when known), then the
+    declared ``<meta charset>``, then UTF-8, then cp1252.
 
     A declared charset that does not fit the bytes is ignored rather than trusted, because pages
-    often lie; cp1252 is the web's legacy default and decodes nearly every byte.
+    and servers often lie; cp1252 is the web's legacy default and decodes nearly every byte.
     """
     candidates = [name for bom, name in _BOMS if data.startswith(bom)]
+    labels = [charset] if charset else []
     if match := _CHARSET_RE.search(data, 0, _CHARSET_SCAN):
-        with contextlib.suppress(LookupError):
-            name = codecs.lookup(match.group(1).decode("ascii")).name
+        labels.append(match.group(1).decode("ascii"))
+    for label in labels:
+        with contextlib.suppress(LookupError, ValueError):  # ValueError: a NUL in the label
+            name = codecs.lookup(label).name
             candidates.append(_WHATWG_ALIASES.get(name, name))
     for name in [*candidates, "utf-8", "cp1252"]:
         with contextlib.suppress(UnicodeDecodeError):

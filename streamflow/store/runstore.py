@@ -5,7 +5,8 @@ It holds what a killed run needs to resume without redoing committed work, and w
 
 - ``meta``: the run manifest (step fingerprints, output path), the last checkpoint, live progress;
 - ``results``: an expensive operator's per-row results, keyed by step fingerprint and row id;
-- ``state``: operator state (the exact-dedup set), keyed by step fingerprint;
+- ``state``: operator state (dedup keys and their owners, values such as MinHash signatures
+  stored beside them), keyed by step fingerprint;
 - ``deadletters`` and ``dropped``: keyed by step and row id, so a replayed row is recorded once.
 
 Every method is blocking and thread-safe; the runtime calls them from worker threads, a batch at
@@ -22,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import lmdb
 import msgspec
@@ -36,6 +37,12 @@ _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode
 INITIAL_MAP_SIZE = 64 << 20
 SEP = b"\x00"
+VALUE_SEP = b"\x01"
+"""Separates the step from a row id in the keys of values stored by :meth:`RunStore.claim_all`
+(claimed keys use :data:`SEP`, so the two never collide)."""
+
+IsDuplicate = Callable[[int, str, bytes | None], bool]
+"""``is_duplicate(row index, owner id, owner's stored value)``: see :meth:`RunStore.claim_all`."""
 
 
 class StoreFullError(StreamflowError):
@@ -197,6 +204,76 @@ class RunStore:
             return owners
 
         return self._write(claim)
+
+    def claim_all(
+        self,
+        step: str,
+        keys_per_row: list[list[bytes]],
+        ids: list[str],
+        values: list[bytes | None] | None = None,
+        is_duplicate: IsDuplicate | None = None,
+    ) -> list[str | None]:
+        """:meth:`claim` for rows that have several keys each, in one write transaction.
+
+        Rows are decided in order, each seeing what the rows before it claimed. A row that
+        already owns one of its keys (a replay) is kept. Otherwise each other owner of one of
+        its keys, in key order, is a candidate: the row is a duplicate of the first candidate
+        that ``is_duplicate(row index, owner id, owner's stored value)`` accepts (the first
+        candidate when there is no ``is_duplicate``) and then claims nothing; a row that is no
+        duplicate claims every key still free and stores its value (``values[i]``, unless
+        None) under its id, where later rows' ``is_duplicate`` and :meth:`get_values` find it.
+        Returns, per row, the id of the row it duplicates, or None where it is kept.
+        """
+        db = self._dbs["state"]
+        prefix = step.encode() + SEP
+        value_prefix = step.encode() + VALUE_SEP
+
+        def claim(txn: lmdb.Transaction) -> list[str | None]:
+            def stored(owner: str) -> bytes | None:
+                raw = txn.get(value_prefix + owner.encode(), db=db)
+                return None if raw is None else bytes(raw)
+
+            out: list[str | None] = []
+            for i, (keys, row_id) in enumerate(zip(keys_per_row, ids, strict=True)):
+                mine = row_id.encode()
+                # bytes: buffers=False, the default
+                held = cast(list[bytes | None], [txn.get(prefix + key, db=db) for key in keys])
+                duplicate_of = None
+                if mine not in held:
+                    seen: set[bytes] = set()
+                    for owner in held:
+                        if owner is None or owner in seen:
+                            continue
+                        seen.add(owner)
+                        name = owner.decode()
+                        if is_duplicate is None or is_duplicate(i, name, stored(name)):
+                            duplicate_of = name
+                            break
+                out.append(duplicate_of)
+                if duplicate_of is not None:
+                    continue
+                for key, owner in zip(keys, held, strict=True):
+                    if owner is None:
+                        txn.put(prefix + key, mine, db=db)
+                value = values[i] if values is not None else None
+                if value is not None:
+                    txn.put(value_prefix + mine, value, db=db)
+            return out
+
+        return self._write(claim)
+
+    def get_values(self, step: str, ids: list[str]) -> list[bytes | None]:
+        """The values :meth:`claim_all` stored for ``ids`` (None where none is stored)."""
+        db = self._dbs.get("state")
+        if db is None:
+            return [None] * len(ids)
+        prefix = step.encode() + VALUE_SEP
+
+        def get(txn: lmdb.Transaction) -> list[bytes | None]:
+            raws = [txn.get(prefix + row_id.encode(), db=db) for row_id in ids]
+            return [None if raw is None else bytes(raw) for raw in raws]
+
+        return self._read(get)
 
     # -- dead letters and dropped rows -------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Operator state that outlives a batch: in memory for a plain run, in LMDB for a run directory.
 
-The one primitive is :meth:`OperatorState.claim`: "this key belongs to the first row that
-claimed it". It is what exact and near-dedup need, and it is idempotent under replay: a resumed
-run that re-reads a row finds the row itself as the owner, so it decides exactly as before.
+The one primitive is "this key belongs to the first row that claimed it":
+:meth:`OperatorState.claim` (one key per row, exact dedup) and :meth:`OperatorState.claim_all`
+(several keys per row, with a stored value per kept row and an optional check of each candidate:
+near-dedup). Both are idempotent under replay: a resumed run that re-reads a row finds the row
+itself as the owner, so it decides exactly as before.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from typing import Protocol
 
 from streamflow.rows import row_ids
-from streamflow.store.runstore import RunStore
+from streamflow.store.runstore import IsDuplicate, RunStore
 
 
 class OperatorState(Protocol):
@@ -20,12 +22,35 @@ class OperatorState(Protocol):
         id of the row that owned it first."""
         ...
 
+    def claim_all(
+        self,
+        keys_per_row: list[list[bytes]],
+        values: list[bytes | None] | None = None,
+        is_duplicate: IsDuplicate | None = None,
+    ) -> list[str | None]:
+        """Claim several keys per row of the running hook, atomically for the batch.
+
+        Rows are decided in order, each seeing the claims of the rows before it. A row that owns
+        one of its keys already (a replay) is kept. Otherwise the other owners of its keys, in
+        key order, are candidates: the row duplicates the first one that
+        ``is_duplicate(row index, owner id, owner's value)`` accepts (the first one, without
+        ``is_duplicate``) and claims nothing. A row that duplicates no one claims its free keys
+        and stores ``values[i]`` (unless None) as its value. Returns, per row, the id of the
+        row it duplicates, or None where it is kept.
+        """
+        ...
+
+    def get_values(self, ids: list[str]) -> list[bytes | None]:
+        """The values :meth:`claim_all` stored for these row ids (None where none is)."""
+        ...
+
 
 class MemoryState:
     """State of a run without a run directory: lives as long as the process."""
 
     def __init__(self) -> None:
         self._owners: dict[bytes, str] = {}
+        self._values: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def claim(self, keys: list[bytes]) -> list[str | None]:
@@ -37,6 +62,40 @@ class MemoryState:
                 out.append(None if held == row_id else held)
         return out
 
+    def claim_all(
+        self,
+        keys_per_row: list[list[bytes]],
+        values: list[bytes | None] | None = None,
+        is_duplicate: IsDuplicate | None = None,
+    ) -> list[str | None]:
+        owners, stored = self._owners, self._values
+        out: list[str | None] = []
+        with self._lock:
+            for i, (keys, row_id) in enumerate(zip(keys_per_row, row_ids(), strict=True)):
+                held = [owners.get(key) for key in keys]
+                duplicate_of = None
+                if row_id not in held:
+                    # dict.fromkeys: the distinct owners, in key order
+                    for candidate in dict.fromkeys(h for h in held if h is not None):
+                        value = stored.get(candidate)
+                        if is_duplicate is None or is_duplicate(i, candidate, value):
+                            duplicate_of = candidate
+                            break
+                out.append(duplicate_of)
+                if duplicate_of is not None:
+                    continue
+                for key, owner in zip(keys, held, strict=True):
+                    if owner is None:
+                        owners[key] = row_id
+                mine = values[i] if values is not None else None
+                if mine is not None:
+                    stored[row_id] = mine
+        return out
+
+    def get_values(self, ids: list[str]) -> list[bytes | None]:
+        with self._lock:
+            return [self._values.get(row_id) for row_id in ids]
+
 
 class StoreState:
     """State kept in the run store under the step's fingerprint, shared by every later run."""
@@ -47,3 +106,14 @@ class StoreState:
 
     def claim(self, keys: list[bytes]) -> list[str | None]:
         return self.store.claim(self.step, keys, row_ids())
+
+    def claim_all(
+        self,
+        keys_per_row: list[list[bytes]],
+        values: list[bytes | None] | None = None,
+        is_duplicate: IsDuplicate | None = None,
+    ) -> list[str | None]:
+        return self.store.claim_all(self.step, keys_per_row, row_ids(), values, is_duplicate)
+
+    def get_values(self, ids: list[str]) -> list[bytes | None]:
+        return self.store.get_values(self.step, ids)

@@ -1,0 +1,99 @@
+"""OperatorState.claim_all, in memory and in the run store: several keys per row, in order,
+with values and a check of each candidate; idempotent under replay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import streamflow.store.runstore as runstore
+from streamflow.rows import current_row_ids
+from streamflow.store.runstore import RunStore
+from streamflow.store.state import MemoryState, OperatorState, StoreState
+
+
+@pytest.fixture(params=["memory", "store"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OperatorState]:
+    if request.param == "memory":
+        yield MemoryState()
+        return
+    store = RunStore(tmp_path / "s")
+    yield StoreState(store, "step")
+    store.close()
+
+
+def claim_all(state: OperatorState, ids: list[str], keys: list[list[bytes]], **kw: Any) -> Any:
+    token = current_row_ids.set(ids)
+    try:
+        return state.claim_all(keys, **kw)
+    finally:
+        current_row_ids.reset(token)
+
+
+def test_rows_are_decided_in_order(state: OperatorState) -> None:
+    keys = [[b"x1", b"x2"], [b"y1", b"x2"], [b"y1", b"z"], [], [b"z", b"w"]]
+    values = [b"va", b"vb", b"vc", None, b"ve"]
+    owners = claim_all(state, list("abcde"), keys, values=values)
+    assert owners == [None, "a", None, None, "c"]
+    # a duplicate claims nothing: y1 went to c, not to b
+    assert claim_all(state, ["probe"], [[b"y1"]]) == ["c"]
+    assert state.get_values(["a", "b", "c", "d", "e", "nope"]) == [b"va", None, b"vc"] + [None] * 3
+
+
+def test_replayed_rows_decide_as_before(state: OperatorState) -> None:
+    keys = [[b"k1", b"k2"], [b"k2", b"k3"], [b"k3"]]
+    first = claim_all(state, ["a", "b", "c"], keys, values=[b"1", b"2", b"3"])
+    assert first == [None, "a", None]
+    assert claim_all(state, ["a", "b", "c"], keys, values=[b"1", b"2", b"3"]) == first
+    assert claim_all(state, ["c", "b"], [keys[2], keys[1]]) == [None, "a"]  # in another order
+
+
+def test_a_rejected_candidate_leads_to_the_next(state: OperatorState) -> None:
+    claim_all(state, ["a", "b"], [[b"k1"], [b"k2"]], values=[b"A", b"B"])
+    seen: list[tuple[int, str, bytes | None]] = []
+
+    def is_duplicate(i: int, owner: str, value: bytes | None) -> bool:
+        seen.append((i, owner, value))
+        return value == b"B"
+
+    owners = claim_all(
+        state,
+        ["c", "d"],
+        [[b"k1", b"k1b", b"k2"], [b"k1", b"k3"]],
+        values=[b"C", b"D"],
+        is_duplicate=is_duplicate,
+    )
+    assert owners == ["b", None]
+    assert seen == [(0, "a", b"A"), (0, "b", b"B"), (1, "a", b"A")]
+    # d is no duplicate of a: it claimed its free key k3, not k1; c claimed nothing
+    assert claim_all(state, ["p", "q", "r"], [[b"k3"], [b"k1"], [b"k1b"]]) == ["d", "a", None]
+
+
+def test_claim_and_claim_all_share_their_keys(state: OperatorState) -> None:
+    token = current_row_ids.set(["a"])
+    try:
+        assert state.claim([b"k"]) == [None]
+    finally:
+        current_row_ids.reset(token)
+    assert claim_all(state, ["b"], [[b"j", b"k"]]) == ["a"]
+
+
+def test_claim_all_survives_map_growth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full map aborts the transaction and retries it whole: decisions are unchanged."""
+    monkeypatch.setattr(runstore, "INITIAL_MAP_SIZE", 1 << 20)
+    store = RunStore(tmp_path / "s")
+
+    def never(i: int, owner: str, value: bytes | None) -> bool:
+        return False
+
+    for batch in range(4):  # ~3 MB of values into a 1 MB map
+        ids = [f"{batch}:{i}" for i in range(300)]
+        keys = [[f"{batch}:{i}".encode(), b"shared"] for i in range(300)]
+        assert store.claim_all("s", keys, ids, [b"v" * 2500] * 300, never) == [None] * 300
+    assert store.map_size > 1 << 20
+    assert store.get_values("s", ["3:299", "4:0"]) == [b"v" * 2500, None]
+    assert store.claim_all("s", [[b"shared"]], ["x"]) == ["0:0"]
+    store.close()

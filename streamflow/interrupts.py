@@ -34,7 +34,8 @@ async def cancel_on_signal(call: Callable[[], Awaitable[T]]) -> T:
     if not watched or not main or sys.platform == "win32":
         return await call()
     interrupted = False
-    result: list[T] = []
+    outcome: list[T] = []
+    error: list[Exception] = []
     with anyio.open_signal_receiver(*watched) as signals:
         async with anyio.create_task_group() as tg:
 
@@ -47,8 +48,13 @@ async def cancel_on_signal(call: Callable[[], Awaitable[T]]) -> T:
                     tg.cancel_scope.cancel()
 
             tg.start_soon(watch)
-            result.append(await call())
+            try:
+                outcome.append(await call())
+            except Exception as exc:  # raised as is below, not wrapped in an ExceptionGroup
+                error.append(exc)
             tg.cancel_scope.cancel()
     if interrupted:
         raise KeyboardInterrupt
-    return result[0]
+    if error:
+        raise error[0]
+    return outcome[0]

@@ -10,6 +10,7 @@ contract, so the runtime never has to know what kind it is driving.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -34,7 +35,8 @@ class Operator:
     stateful: ClassVar[bool] = False
     """Keeps state across batches (dedup sets, metrics): always runs on exactly one worker."""
     executor: ClassVar[ExecutorKind] = "thread"
-    """Where a synchronous hook runs: a worker thread, or a process pool for CPU-heavy work."""
+    """Where a synchronous hook runs: a worker thread, or a process pool for CPU-heavy work
+    (there, unless stateful, it gets one worker per core by default, so every core works)."""
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = ()
     removes_fields: ClassVar[bool] = False
     """The fields it reads are gone after it (a field remover): compile() checks later reads."""
@@ -46,7 +48,8 @@ class Operator:
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
         self._config = _bind_config(cls, args, kwargs)
-        self.workers = 1
+        parallel = cls.executor == "process" and not cls.stateful
+        self.workers = (os.cpu_count() or 1) if parallel else 1
         self.executor_kind = cls.executor
         return self
 

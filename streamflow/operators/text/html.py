@@ -19,7 +19,8 @@ class HtmlTextExtractor(Generator):
     A page with no main text gets ``""``, never None, so that ``ContentNullFilter`` drops it
     later with a reason. ``output_format="markdown"`` keeps headings, lists and emphasis;
     ``favor_precision`` / ``favor_recall`` trade boilerplate left in against text left out.
-    Extraction is CPU-bound (about 15 ms a page), so it runs in a process pool.
+    Extraction is CPU-bound (about 15 ms a page), so it runs in a process pool, one worker per
+    core.
     """
 
     executor = "process"

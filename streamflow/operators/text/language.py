@@ -50,8 +50,8 @@ class LanguageFilter(Filter):
 
     DataFlow's ``LanguageFilter`` (fastText lid.176, labels like ``__label__en``); those labels
     are accepted and mean the same code here. ``output_key`` and ``output_score_key``, when
-    bound, receive the language and its confidence on every row, kept or not (a dropped row keeps
-    them in the dropped-row log). Text with no letters is dropped as ``no language``.
+    bound, receive the language and its confidence on the rows it keeps; a dropped row's reason
+    holds both. Text with no letters is dropped as ``no language``.
     """
 
     def __init__(

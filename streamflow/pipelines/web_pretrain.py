@@ -43,8 +43,11 @@ class WebPretrainPipeline(Pipeline):
     def __init__(
         self, languages: Iterable[str] = ("en",), url_blocklist: Iterable[str] = ()
     ) -> None:
+        # A broken record is a dead letter with its offset: one bad record must not stop a crawl.
         self.storage = FileStorage(
-            str(SAMPLE_CRAWL / "*.warc.gz"), output_file="web_pretrain.jsonl"
+            str(SAMPLE_CRAWL / "*.warc.gz"),
+            output_file="web_pretrain.jsonl",
+            on_bad_record="skip",
         )
         blocklist = list(url_blocklist)
         self.urls = UrlBlocklistFilter(blocklist) if blocklist else None

@@ -120,3 +120,15 @@ def test_real_pages_with_near_duplicate_variants(tmp_path, shared_data):
         if d.operator == "MinHashDeduplicateFilter"
     }
     assert names == kept  # each kept page's mirror copy was dropped, naming it
+
+
+def test_a_broken_record_is_a_dead_letter_and_the_crawl_goes_on(tmp_path):
+    first = (SAMPLE_CRAWL / "segment-1.warc.gz").read_bytes()
+    second = (SAMPLE_CRAWL / "segment-2.warc.gz").read_bytes()
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(first + b"\x00not a record\x00" * 10 + second)
+    out = tmp_path / "out.jsonl"
+    result = WebPretrainPipeline().run(input=str(damaged), output=out, run_dir=tmp_path / "run")
+    (letter,) = result.dead_letters.records()
+    assert f"byte offset {len(first)}" in letter.error and "reading resumed" in letter.error
+    assert pages(read_jsonl(out)) == SEGMENT_1_KEPT | SEGMENT_2_KEPT

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import warnings
 from enum import StrEnum
@@ -370,7 +371,7 @@ def ops_show(name: Annotated[str, typer.Argument(help="Operator name.")]) -> Non
         _fail(str(exc), 2)
     origin = f"extension {info.extension}" if info.extension else "built in"
     out.print(f"[bold]{info.name}[/]  ({info.kind}, domain {info.domain}, {info.module}; {origin})")
-    out.print(info.description or "(no description)", highlight=False)
+    out.print(_reflow(info.description or "(no description)"), highlight=False)
     flags = [f for f, on in (("expensive", info.expensive), ("stateful", info.stateful)) if on]
     out.print(f"executor: {info.executor}" + (f"; {', '.join(flags)}" if flags else ""))
     for title, params in (("parameters", info.parameters), ("keys (bound in run())", info.keys)):
@@ -388,6 +389,21 @@ CacheDirOption = Annotated[
     Path | None,
     typer.Option(help="Model cache [default: $STREAMFLOW_MODEL_CACHE, ~/.cache/streamflow/models]"),
 ]
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+
+
+def _reflow(doc: str) -> str:
+    """A docstring's lines, wrapped for the source, joined so the terminal wraps them once;
+    list items keep their own lines."""
+    lines: list[str] = []
+    for line in doc.splitlines():
+        if lines and line.strip() and lines[-1] and not _LIST_ITEM.match(line):
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 @models_app.command("prepare")

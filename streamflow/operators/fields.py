@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+
 from streamflow.rows import Row
+
+_canonical = msgspec.json.Encoder(order="deterministic")
 
 
 def text_field(op: str, row: Row, key: str) -> str:
@@ -15,3 +22,27 @@ def text_field(op: str, row: Row, key: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{op}: field {key!r} must be a string, got {type(value).__name__}")
     return value
+
+
+def compared_text(
+    op: str, row: Row, keys: Sequence[str], transform: Callable[[str], str] | None = None
+) -> str:
+    """What a dedup filter compares: one field's value, or several as ``"key:\nvalue"`` lines.
+
+    None is ``""``, a non-string is its canonical JSON, and ``transform`` (normalisation)
+    applies to each value; a missing field raises an error naming ``op`` and the field.
+    """
+
+    def value(key: str) -> str:
+        try:
+            raw: Any = row[key]
+        except KeyError:
+            raise KeyError(f"{op}: row has no field {key!r}") from None
+        text = (
+            "" if raw is None else raw if isinstance(raw, str) else _canonical.encode(raw).decode()
+        )
+        return transform(text) if transform is not None else text
+
+    if len(keys) == 1:
+        return value(keys[0])
+    return "\n".join(f"{key}:\n{value(key)}" for key in keys)

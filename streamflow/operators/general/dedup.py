@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable
-from typing import Any
 
-import msgspec
 import xxhash
 
 from streamflow.actors.base import Filter
 from streamflow.actors.registry import register_operator
+from streamflow.operators.fields import compared_text
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
@@ -25,7 +24,6 @@ _HASHES: dict[str, Callable[[bytes], bytes]] = {
     "xxh3": xxhash.xxh3_128_digest,
     "blake2b": lambda data: hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest(),
 }
-_json = msgspec.json.Encoder(order="deterministic")
 
 
 def normalized(text: str) -> str:
@@ -38,12 +36,12 @@ class HashDeduplicateFilter(Filter):
     """Keeps the first row of each group of rows whose fields are exactly equal; drops the others.
 
     As in DataFlow: ``hash_func`` is ``md5``, ``sha256`` or ``xxh3`` (``blake2b`` too), the hash
-    covers ``input_key``, or ``input_keys`` joined as ``"key:\\nvalue"`` lines, and kept rows get
-    ``output_key`` = 1. ``normalize=True`` (not in DataFlow) ignores case, spacing and Unicode
-    width. Non-string values are hashed as canonical JSON. Each digest belongs to the first row
-    that had it; in a run directory that record lives in the run store, so later runs (resumed
-    or incremental) deduplicate against every earlier one, and a dropped row's reason names the
-    row that was kept.
+    covers ``input_key``, or ``input_keys`` joined as ``"key:\\nvalue"`` lines, and kept rows
+    get ``output_key`` = 1. ``normalize=True`` (not in DataFlow) ignores case, spacing and
+    Unicode width. None is an empty text, other non-strings are hashed as canonical JSON. Each
+    digest belongs to the first row that had it; in a run directory that record lives in the run
+    store, so later runs (resumed or incremental) deduplicate against every earlier one, and a
+    dropped row's reason names the row that was kept.
     """
 
     stateful = True
@@ -71,7 +69,10 @@ class HashDeduplicateFilter(Filter):
             raise ValueError(f"{self.name}: give either input_key or a non-empty input_keys")
         keys = [input_key] if input_key is not None else list(input_keys or ())
         digest = _HASHES[self.hash_func]
-        digests = [digest(self._hashed_text(row, keys).encode("utf-8")) for row in rows]
+        transform = normalized if self.normalize else None
+        digests = [
+            digest(compared_text(self.name, row, keys, transform).encode("utf-8")) for row in rows
+        ]
         verdicts: list[bool | tuple[bool, str]] = []
         for row, d, owner in zip(rows, digests, self.state.claim(digests), strict=True):
             if owner is None:
@@ -81,16 +82,3 @@ class HashDeduplicateFilter(Filter):
             else:
                 verdicts.append((False, f"duplicate of {owner} (hash {d.hex()[:12]})"))
         return verdicts
-
-    def _hashed_text(self, row: Row, keys: list[str]) -> str:
-        if len(keys) == 1:
-            return self._value(row, keys[0])
-        return "\n".join(f"{key}:\n{self._value(row, key)}" for key in keys)
-
-    def _value(self, row: Row, key: str) -> str:
-        try:
-            value: Any = row[key]
-        except KeyError:
-            raise KeyError(f"{self.name}: row has no field {key!r}") from None
-        text = value if isinstance(value, str) else _json.encode(value).decode()
-        return normalized(text) if self.normalize else text

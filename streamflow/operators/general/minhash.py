@@ -41,15 +41,14 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from itertools import chain
-from typing import Any
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 import xxhash
 
 from streamflow.actors.base import Filter
 from streamflow.actors.registry import register_operator
+from streamflow.operators.fields import compared_text
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
@@ -73,7 +72,6 @@ _NO_SPACE_SCRIPTS = (
     (0xF900, 0xFAFF),  # CJK compatibility ideographs
     (0x20000, 0x3FFFF),  # CJK extensions B and later
 )
-_json = msgspec.json.Encoder(order="deterministic")
 
 
 @functools.cache
@@ -310,7 +308,7 @@ class MinHashDeduplicateFilter(Filter):
         if (input_keys is None) == (input_key is None) or input_keys == []:
             raise ValueError(f"{self.name}: give either input_key or a non-empty input_keys")
         fields = [input_key] if input_key is not None else list(input_keys or ())
-        texts = [self._text(row, fields) for row in rows]
+        texts = [compared_text(self.name, row, fields) for row in rows]
         sigs, has_words = self.hasher.signatures(texts)
         # The low 16 bits of each value are what is compared and stored (224 bytes a row for
         # 112 values): unequal values look equal with probability 2**-16, which raises an
@@ -363,20 +361,6 @@ class MinHashDeduplicateFilter(Filter):
                 detail = f" ({', '.join(about)})" if about else ""
                 verdicts.append((False, f"near-duplicate of {owner}{detail}"))
         return verdicts
-
-    def _text(self, row: Row, fields: list[str]) -> str:
-        if len(fields) == 1:
-            return self._value(row, fields[0])
-        return "\n".join(f"{key}:\n{self._value(row, key)}" for key in fields)
-
-    def _value(self, row: Row, key: str) -> str:
-        try:
-            value: Any = row[key]
-        except KeyError:
-            raise KeyError(f"{self.name}: row has no field {key!r}") from None
-        if value is None:
-            return ""
-        return value if isinstance(value, str) else _json.encode(value).decode()
 
 
 def _suggestion(num_perm: int, rows_per_band: int) -> str:

@@ -534,8 +534,30 @@ class _C4Rules:
         return kept, sentences, len(lines), None
 
 
+class _C4Operator:
+    """The parameters C4QualityFilter and C4LineRefiner share (they mean the same in both)."""
+
+    def __init__(
+        self,
+        min_words_per_line: int = 5,
+        min_sentences: int = 3,
+        max_word_length: int = 1000,
+        end_marks: Sequence[str] = C4_END_MARKS,
+        remove_citations: bool = True,
+        policy_phrases: Sequence[str] = C4_POLICY_PHRASES,
+    ) -> None:
+        self._c4 = _C4Rules(
+            min_words_per_line,
+            min_sentences,
+            max_word_length,
+            end_marks,
+            remove_citations,
+            policy_phrases,
+        )
+
+
 @register_operator("text")
-class C4QualityFilter(_WebFilter):
+class C4QualityFilter(_C4Operator, _WebFilter):
     """C4's page rules (Raffel et al. 2020, "Exploring the Limits of Transfer Learning", sec. 2.2).
 
     C4 cleans a page line by line, then keeps the page only if enough is left. As in C4's
@@ -567,24 +589,6 @@ class C4QualityFilter(_WebFilter):
 
     prefix = "c4"
 
-    def __init__(
-        self,
-        min_words_per_line: int = 5,
-        min_sentences: int = 3,
-        max_word_length: int = 1000,
-        end_marks: Sequence[str] = C4_END_MARKS,
-        remove_citations: bool = True,
-        policy_phrases: Sequence[str] = C4_POLICY_PHRASES,
-    ) -> None:
-        self._c4 = _C4Rules(
-            min_words_per_line,
-            min_sentences,
-            max_word_length,
-            end_marks,
-            remove_citations,
-            policy_phrases,
-        )
-
     def _rules(self, text: str) -> Rules:
         kept, sentences, lines, page_reason = self._c4.clean(text)
         yield "lines", lines, None
@@ -599,7 +603,7 @@ class C4QualityFilter(_WebFilter):
 
 
 @register_operator("text")
-class C4LineRefiner(TextRefiner):
+class C4LineRefiner(_C4Operator, TextRefiner):
     """Removes the lines C4 removes (Raffel et al. 2020, sec. 2.2), the text half of C4.
 
     Keeps the lines :class:`C4QualityFilter` keeps, stripped, with their citation markers
@@ -609,24 +613,6 @@ class C4LineRefiner(TextRefiner):
     On a page the filter would drop for "lorem ipsum" or "{", the lines kept before that line
     are returned.
     """
-
-    def __init__(
-        self,
-        min_words_per_line: int = 5,
-        min_sentences: int = 3,
-        max_word_length: int = 1000,
-        end_marks: Sequence[str] = C4_END_MARKS,
-        remove_citations: bool = True,
-        policy_phrases: Sequence[str] = C4_POLICY_PHRASES,
-    ) -> None:
-        self._c4 = _C4Rules(
-            min_words_per_line,
-            min_sentences,
-            max_word_length,
-            end_marks,
-            remove_citations,
-            policy_phrases,
-        )
 
     def refine(self, text: str) -> str:
         return "\n".join(self._c4.clean(text)[0])

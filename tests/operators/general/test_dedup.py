@@ -124,6 +124,11 @@ def test_non_string_values_are_hashed_as_canonical_json() -> None:
     assert kept(verdicts_of(HashDeduplicateFilter(), rows, input_key="m")) == [True, False, True]
 
 
+def test_none_is_an_empty_text() -> None:
+    rows: list[dict[str, Any]] = [{"m": ""}, {"m": None}, {"m": "null"}]
+    assert kept(verdicts_of(HashDeduplicateFilter(), rows, input_key="m")) == [True, False, True]
+
+
 def test_key_errors_name_the_operator_and_leave_state_untouched() -> None:
     op = HashDeduplicateFilter()
     with pytest.raises(KeyError, match=r"HashDeduplicateFilter.*'text'"):

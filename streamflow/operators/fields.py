@@ -46,3 +46,10 @@ def compared_text(
     if len(keys) == 1:
         return value(keys[0])
     return "\n".join(f"{key}:\n{value(key)}" for key in keys)
+
+
+def one_or_more_keys(op: str, input_keys: list[str] | None, input_key: str | None) -> list[str]:
+    """The fields named by ``input_key`` or ``input_keys`` (exactly one of them, DataFlow-style)."""
+    if (input_keys is None) == (input_key is None) or input_keys == []:
+        raise ValueError(f"{op}: give either input_key or a non-empty input_keys")
+    return [input_key] if input_key is not None else list(input_keys or ())

@@ -11,7 +11,7 @@ import xxhash
 
 from streamflow.actors.base import Filter
 from streamflow.actors.registry import register_operator
-from streamflow.operators.fields import compared_text
+from streamflow.operators.fields import compared_text, one_or_more_keys
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
@@ -65,9 +65,7 @@ class HashDeduplicateFilter(Filter):
         input_key: str | None = None,
         output_key: str | None = "minhash_deduplicated_label",
     ) -> list[bool | tuple[bool, str]]:
-        if (input_keys is None) == (input_key is None) or input_keys == []:
-            raise ValueError(f"{self.name}: give either input_key or a non-empty input_keys")
-        keys = [input_key] if input_key is not None else list(input_keys or ())
+        keys = one_or_more_keys(self.name, input_keys, input_key)
         digest = _HASHES[self.hash_func]
         transform = normalized if self.normalize else None
         digests = [

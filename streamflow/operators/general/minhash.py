@@ -48,7 +48,7 @@ import xxhash
 
 from streamflow.actors.base import Filter
 from streamflow.actors.registry import register_operator
-from streamflow.operators.fields import compared_text
+from streamflow.operators.fields import compared_text, one_or_more_keys
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
@@ -305,9 +305,7 @@ class MinHashDeduplicateFilter(Filter):
         output_key: str | None = "minhash_deduplicated_label",
         input_name_key: str | None = None,
     ) -> list[bool | tuple[bool, str]]:
-        if (input_keys is None) == (input_key is None) or input_keys == []:
-            raise ValueError(f"{self.name}: give either input_key or a non-empty input_keys")
-        fields = [input_key] if input_key is not None else list(input_keys or ())
+        fields = one_or_more_keys(self.name, input_keys, input_key)
         texts = [compared_text(self.name, row, fields) for row in rows]
         sigs, has_words = self.hasher.signatures(texts)
         # The low 16 bits of each value are what is compared and stored (224 bytes a row for

@@ -250,8 +250,7 @@ class OpenAIServing(LLMServing):
 
     async def _wait_turn(self, tokens: int) -> None:
         """Wait out a server-requested pause, then take from the rate buckets."""
-        pause = self._paused_until - time.monotonic()
-        if pause > 0:
+        while (pause := self._paused_until - time.monotonic()) > 0:  # timers may fire early
             await anyio.sleep(pause)
         if self._requests is not None:
             await self._requests.take(1)

@@ -12,9 +12,10 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 import typer
@@ -245,18 +246,7 @@ def prompts_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """Prompt templates: shipped, and declared by installed extensions (not imported)."""
-    try:
-        entries = prompt_templates()
-    except StreamflowError as exc:
-        _fail(str(exc), 2)
-    if as_json:
-        for e in entries.values():
-            print(json.dumps({"name": e.name, "target": e.target, "extension": e.extension}))
-        return
-    table = Table("name", "from", "class")
-    for e in entries.values():
-        table.add_row(e.name, e.extension or "streamflow", e.target)
-    out.print(table)
+    _print_entries(prompt_templates, "class", as_json)
 
 
 @pipelines_app.command("list")
@@ -264,15 +254,22 @@ def pipelines_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """Shipped pipelines and those installed extensions declare (nothing is imported)."""
+    _print_entries(pipelines, "module", as_json)
+
+
+def _print_entries(
+    find: Callable[[], Mapping[str, Any]], target_header: str, as_json: bool
+) -> None:
+    """Name, origin and target of shipped and entry-point pieces, as a table or JSON lines."""
     try:
-        entries = pipelines()
+        entries = find()
     except StreamflowError as exc:
         _fail(str(exc), 2)
     if as_json:
         for e in entries.values():
             print(json.dumps({"name": e.name, "target": e.target, "extension": e.extension}))
         return
-    table = Table("name", "from", "module")
+    table = Table("name", "from", target_header)
     for e in entries.values():
         table.add_row(e.name, e.extension or "streamflow", e.target)
     out.print(table)

@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
+from streamflow.entrypoints import import_target
 from streamflow.errors import StreamflowError
 from streamflow.pipeline import Pipeline
 
@@ -47,14 +48,7 @@ def load_pipeline_class(target: str) -> type[Pipeline]:
             f"{', '.join(pipelines())} (`streamflow pipelines list`)"
         )
     module_name, _, entry_class = entry.target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
-        origin = f"from {entry.extension} " if entry.extension else ""
-        raise StreamflowError(
-            f"pipeline {entry.name!r} {origin}could not be imported ({entry.target}): "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
+    module = import_target("pipeline", entry.name, entry.extension, module_name)
     return _pick_class(module, class_name or entry_class, target)
 
 

@@ -19,6 +19,7 @@ from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from streamflow.actors.base import REQUIRED, Operator
+from streamflow.entrypoints import import_target
 from streamflow.errors import StreamflowError, UnknownOperatorError
 
 OpT = TypeVar("OpT", bound=type[Operator])
@@ -162,14 +163,7 @@ class OperatorRegistry:
 
     def _load(self, entry: ExtensionOperator) -> type[Operator]:
         """Import an extension's operator, with an error that says which package broke."""
-        module_name, _, attr = entry.target.partition(":")
-        try:
-            op = getattr(importlib.import_module(module_name), attr)
-        except Exception as exc:
-            raise StreamflowError(
-                f"operator {entry.name!r} from {entry.extension} could not be loaded from "
-                f"{entry.target}: {type(exc).__name__}: {exc}"
-            ) from exc
+        op = import_target("operator", entry.name, entry.extension, entry.target)
         if not (isinstance(op, type) and issubclass(op, Operator)):
             raise StreamflowError(
                 f"operator {entry.name!r} from {entry.extension}: {entry.target} is not an "

@@ -4,10 +4,10 @@ Declared templates are imported only when loaded."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from streamflow.entrypoints import import_target
 from streamflow.errors import StreamflowError
 from streamflow.prompts.base import PromptTemplate
 
@@ -49,14 +49,7 @@ def load_prompt(name: str) -> type[PromptTemplate]:
     entry = prompt_templates().get(name)
     if entry is None:
         raise StreamflowError(f"no prompt template named {name!r}; `streamflow prompts list`")
-    module, _, attr = entry.target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), attr)
-    except Exception as exc:
-        raise StreamflowError(
-            f"prompt template {name!r} from {entry.extension} could not be loaded from "
-            f"{entry.target}: {type(exc).__name__}: {exc}"
-        ) from exc
+    cls = import_target("prompt template", name, entry.extension, entry.target)
     if not (isinstance(cls, type) and issubclass(cls, PromptTemplate)):
         raise StreamflowError(f"prompt template {name!r}: {entry.target} is not a PromptTemplate")
     return cls

@@ -21,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from streamflow.store.sources import FileSource
+from streamflow.io.sources import FileSource
 
 DATA = Path(__file__).resolve().parent / "data"
 

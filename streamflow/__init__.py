@@ -26,6 +26,8 @@ from streamflow.errors import (
     StreamflowError,
     UnknownOperatorError,
 )
+from streamflow.io.sinks import open_sink
+from streamflow.io.sources import FileSource
 from streamflow.pipeline import CompileWarning, Pipeline
 from streamflow.plan import Plan, Step
 from streamflow.rows import Barrier, Batch, Failure, Row, row_ids
@@ -34,8 +36,6 @@ from streamflow.session import Result, Session
 from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectoryError
 from streamflow.store.runstore import StoreFullError
-from streamflow.store.sinks import open_sink
-from streamflow.store.sources import FileSource
 from streamflow.store.state import OperatorState
 from streamflow.store.storage import FileStorage
 

@@ -23,6 +23,8 @@ from streamflow.actors.endpoints import file_consumer, file_producer, replay_pro
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import StreamflowError
 from streamflow.interrupts import cancel_on_signal
+from streamflow.io.sinks import open_sink
+from streamflow.io.sources import FileSource
 from streamflow.plan import Plan, compile_plan
 from streamflow.rows import Barrier, Batch
 from streamflow.runtime import Monitor, RunOptions, RunResult, execute
@@ -30,8 +32,6 @@ from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectory
-from streamflow.store.sinks import open_sink
-from streamflow.store.sources import FileSource
 from streamflow.store.storage import FileStorage
 
 

@@ -49,7 +49,7 @@ def src(tmp_path):
 
 def test_slow_sink_backpressure_bounds_rows_in_flight(chain, tmp_path, src, monkeypatch):
     """A slow sink must stall the source: rows in channels never exceed capacity x batch size."""
-    import streamflow.store.sinks as sinks
+    import streamflow.io.sinks as sinks
 
     opened = sinks.open_sink
 

@@ -16,11 +16,11 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from streamflow.actors.actor import Item
 from streamflow.channels.stats import OperatorStats
+from streamflow.io.sinks import Sink
+from streamflow.io.sources import FileSource
 from streamflow.rows import Barrier, Batch
 from streamflow.runtime import Consumer, Producer
 from streamflow.store.deadletters import DeadLetter, DeadLetters
-from streamflow.store.sinks import Sink
-from streamflow.store.sources import FileSource
 
 Position = dict[str, int]
 """Per source file fingerprint, the offset of the last record consumed."""

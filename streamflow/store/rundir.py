@@ -43,11 +43,7 @@ import msgspec
 from streamflow.actors.base import Operator
 from streamflow.channels.stats import RunStats
 from streamflow.errors import StreamflowError
-from streamflow.plan import SOURCE, Plan
-from streamflow.rows import Barrier, Batch, fingerprint
-from streamflow.store.deadletters import DeadLetter
-from streamflow.store.runstore import RunStore
-from streamflow.store.sinks import (
+from streamflow.io.sinks import (
     CsvSink,
     JsonlSink,
     Sink,
@@ -55,6 +51,10 @@ from streamflow.store.sinks import (
     open_sink,
     supports_append,
 )
+from streamflow.plan import SOURCE, Plan
+from streamflow.rows import Barrier, Batch, fingerprint
+from streamflow.store.deadletters import DeadLetter
+from streamflow.store.runstore import RunStore
 
 _decoder = msgspec.json.Decoder()
 

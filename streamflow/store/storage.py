@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from streamflow.errors import StreamflowError
+from streamflow.io.sources import FileSource, OnBadRecord
 from streamflow.plan import Call
-from streamflow.store.sources import FileSource, OnBadRecord
 
 
 class FileStorage:

@@ -3,7 +3,7 @@
 A row is ``{path, url, date, record_id, html}``: the file, the record's ``WARC-Target-URI``,
 ``WARC-Date`` (as written in the file) and ``WARC-Record-ID``, and the HTTP body decoded to text
 (transfer and content encodings undone; the charset of the HTTP ``Content-Type`` first, then what
-:func:`~streamflow.store.sources.decode_html` finds in the page). ARC records are read as WARC
+:func:`~streamflow.io.sources.decode_html` finds in the page). ARC records are read as WARC
 ``response`` records: their date becomes ISO 8601 and, ARC having no record ids, ``record_id`` is
 a UUID derived from the record's header line, so it is the same on every run.
 
@@ -21,7 +21,7 @@ counted in the uncompressed data, and a resumed read decompresses up to the chec
 **Broken files.** warcio reads the records, but the framing is done here, because warcio's own
 iterator ends a truncated file without a word and skips corrupt gzip data with a line on stderr.
 A record that cannot be read -- truncated, bad headers, a wrong ``Content-Length``, a corrupt gzip
-member, bytes between records -- becomes a :class:`~streamflow.store.sources.BadRecord` naming the
+member, bytes between records -- becomes a :class:`~streamflow.io.sources.BadRecord` naming the
 byte offset where it starts. Reading then resumes at the next offset where a record parses (a gzip
 member, or a ``WARC/1.x`` or ARC header line), and the reason says which bytes were skipped;
 when no record follows, or a single-stream gzip breaks, the reason says that the rest of the file
@@ -48,8 +48,8 @@ from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
+from streamflow.io.sources import BadRecord, Record, decode_html
 from streamflow.rows import Row
-from streamflow.store.sources import BadRecord, Record, decode_html
 
 _Binary = IO[bytes] | gzip.GzipFile
 

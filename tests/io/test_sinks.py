@@ -12,9 +12,9 @@ import pytest
 import zstandard
 
 from streamflow.errors import SinkError
+from streamflow.io.sinks import open_sink
+from streamflow.io.sources import FileSource
 from streamflow.rows import Batch
-from streamflow.store.sinks import open_sink
-from streamflow.store.sources import FileSource
 
 ROWS = [
     {"id": 1, "text": 'héllo, "world"\nline two', "tags": ["a", "b"], "meta": {"k": 1.5}},

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamflow.errors import SinkError
+from streamflow.io.compression import bare_name, is_compressed, open_binary
 from streamflow.rows import Batch, Row
-from streamflow.store.compression import bare_name, is_compressed, open_binary
 
 EXTENSIONS = {
     ".jsonl": "jsonl",

@@ -5,7 +5,7 @@ blocking I/O. Everything streams: a file is read record by record and only one b
 time, whatever the input size. Row ids come from the file's resolved path and the record's
 position (byte offset for JSON lines and WARC records), so the same input gives the same ids on
 every run and a JSONL file that grows keeps the ids of its old lines. WARC/ARC files (a row per
-HTML page a crawl fetched) are read by :mod:`streamflow.store.warc`.
+HTML page a crawl fetched) are read by :mod:`streamflow.io.warc`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import pyarrow.parquet as pq
 import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
+from streamflow.io.compression import bare_name, is_compressed, open_binary
 from streamflow.rows import Batch, Row, fingerprint
-from streamflow.store.compression import bare_name, is_compressed, open_binary
 
 OnBadRecord = Literal["raise", "skip"]
 
@@ -205,7 +205,7 @@ class FileSource:
             elif fmt == "parquet":
                 records = _parquet(path, fp, batch_size)
             elif fmt == "warc":
-                from streamflow.store.warc import warc_records  # imports warcio only when needed
+                from streamflow.io.warc import warc_records  # imports warcio only when needed
 
                 records = warc_records(
                     path,

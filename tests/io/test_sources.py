@@ -15,8 +15,8 @@ import pytest
 import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
+from streamflow.io.sources import BadRecord, FileSource, decode_html, format_of
 from streamflow.rows import fingerprint
-from streamflow.store.sources import BadRecord, FileSource, decode_html, format_of
 
 WEB_PAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "web-pages"
 

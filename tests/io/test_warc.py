@@ -17,9 +17,9 @@ from warcio.warcwriter import WARCWriter
 
 from streamflow import Generator
 from streamflow.errors import BadRecordError, SourceError
+from streamflow.io.sources import BadRecord, FileSource, format_of
 from streamflow.operators.text.html import HtmlTextExtractor
 from streamflow.rows import fingerprint
-from streamflow.store.sources import BadRecord, FileSource, format_of
 
 DATE = "2024-05-01T12:00:00Z"
 ARTICLE = """<html><head><title>Big news</title></head><body>

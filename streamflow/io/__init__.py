@@ -1,0 +1,1 @@
+"""Files and formats: sources, sinks, compression, WARC and format detection."""

@@ -21,16 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamflow.errors import SinkError
-from streamflow.io.compression import bare_name, is_compressed, open_binary
+from streamflow.io.compression import is_compressed, open_binary
+from streamflow.io.formats import WRITE_EXTENSIONS, format_of
 from streamflow.rows import Batch, Row
 
-EXTENSIONS = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".csv": "csv",
-    ".parquet": "parquet",
-}
+EXTENSIONS = WRITE_EXTENSIONS
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -56,7 +51,7 @@ class Sink(Protocol):
 def open_sink(path: str | Path, *, format: str | None = None, row_group_size: int = 65536) -> Sink:
     """Open a sink for ``path``, its format from the extension unless ``format`` is given."""
     path = Path(path)
-    fmt = format or _format_of(path)
+    fmt = format or format_of(path, "write")
     compressed = is_compressed(path)
     if fmt == "parquet":
         if compressed:
@@ -113,7 +108,7 @@ class _FileSink(ABC):
 
 def supports_append(path: Path) -> bool:
     """Whether :func:`open_appending` can continue ``path`` at a byte offset (plain JSONL/CSV)."""
-    return not is_compressed(path) and _format_of(path) in ("jsonl", "csv")
+    return not is_compressed(path) and format_of(path, "write") in ("jsonl", "csv")
 
 
 def open_appending(path: Path, offset: int, header: list[str] | None = None) -> JsonlSink | CsvSink:
@@ -129,7 +124,7 @@ def open_appending(path: Path, offset: int, header: list[str] | None = None) -> 
         file.seek(offset)
     except OSError as err:
         raise SinkError(f"{path}: cannot open for appending: {err.strerror or err}") from err
-    if _format_of(path) == "csv":
+    if format_of(path, "write") == "csv":
         return CsvSink(path, file, header if offset else None)
     return JsonlSink(path, file)
 
@@ -266,14 +261,6 @@ class ParquetSink(_FileSink):
                         f"in a Parquet column of type {type}{hint}"
                     ) from err
             raise SinkError(f"{self.path}: field {name!r}: {err}") from err
-
-
-def _format_of(path: Path) -> str:
-    fmt = EXTENSIONS.get(Path(bare_name(path)).suffix)
-    if fmt is None:
-        known = ", ".join(sorted(EXTENSIONS))
-        raise SinkError(f"{path}: unknown output format (known extensions: {known}, + .gz/.zst)")
-    return fmt
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:

@@ -28,26 +28,14 @@ import pyarrow.parquet as pq
 import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
-from streamflow.io.compression import bare_name, is_compressed, open_binary
+from streamflow.io.compression import is_compressed, open_binary
+from streamflow.io.formats import READ_EXTENSIONS, READ_FORMATS, format_of
 from streamflow.rows import Batch, Row, fingerprint
 
 OnBadRecord = Literal["raise", "skip"]
 
-EXTENSIONS: dict[str, str] = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".txt": "text",
-    ".md": "text",
-    ".markdown": "text",
-    ".html": "html",
-    ".htm": "html",
-    ".warc": "warc",  # .warc.gz too: the WARC reader handles gzip members itself
-    ".arc": "warc",
-}
-FORMATS = frozenset(EXTENSIONS.values())
+EXTENSIONS = READ_EXTENSIONS
+FORMATS = READ_FORMATS
 
 _DECODER = msgspec.json.Decoder()
 _RAW_LIMIT = 1000
@@ -82,17 +70,6 @@ class BadRecord:
 
 
 Record = tuple[str, Row] | BadRecord
-
-
-def format_of(path: Path) -> str:
-    """The format of ``path`` from its extension, ignoring a ``.gz`` or ``.zst`` suffix."""
-    fmt = EXTENSIONS.get(Path(bare_name(path)).suffix)
-    if fmt is None:
-        known = ", ".join(sorted(EXTENSIONS))
-        raise SourceError(
-            f"{path}: unknown file format (known extensions: {known}, optionally + .gz/.zst)"
-        )
-    return fmt
 
 
 class FileSource:

@@ -15,7 +15,7 @@ import pytest
 import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
-from streamflow.io.sources import BadRecord, FileSource, decode_html, format_of
+from streamflow.io.sources import BadRecord, FileSource, decode_html
 from streamflow.rows import fingerprint
 
 WEB_PAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "web-pages"
@@ -48,31 +48,6 @@ def read_all(
 
 def jsonl(*rows: object) -> bytes:
     return b"".join(json.dumps(r).encode() + b"\n" for r in rows)
-
-
-@pytest.mark.parametrize(
-    ("name", "fmt"),
-    [
-        ("a.jsonl", "jsonl"),
-        ("a.NDJSON", "jsonl"),
-        ("a.jsonl.gz", "jsonl"),
-        ("a.json.zst", "json"),
-        ("a.csv.gz", "csv"),
-        ("a.parquet", "parquet"),
-        ("a.md", "text"),
-        ("a.markdown", "text"),
-        ("a.txt.zst", "text"),
-        ("a.htm", "html"),
-        ("a.html.gz", "html"),
-    ],
-)
-def test_format_of(name: str, fmt: str) -> None:
-    assert format_of(Path(name)) == fmt
-
-
-def test_format_of_unknown_lists_known_extensions() -> None:
-    with pytest.raises(SourceError, match=r"data\.xml.*\.jsonl.*\.parquet"):
-        format_of(Path("data.xml.gz"))
 
 
 # --- JSON lines -----------------------------------------------------------------------------

@@ -15,27 +15,19 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.actors.actor import (
-    Actor,
-    BoundOp,
-    FailurePolicy,
-    Item,
-    Recorder,
-    StoredResults,
-    stages,
-)
+from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, StoredResults, stages
 from streamflow.actors.base import DatasetEvaluator
+from streamflow.channels.items import ItemReceive, ItemSend, depth, open_channel
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.plan import Plan
 from streamflow.store.deadletters import DeadLetters, DropLog
 from streamflow.store.runstore import RunStore
 from streamflow.store.state import MemoryState, StoreState
 
-Producer = Callable[[MemoryObjectSendStream[Item], OperatorStats], Awaitable[None]]
+Producer = Callable[[ItemSend, OperatorStats], Awaitable[None]]
 """Fills the first channel (counting into the source's stats) and closes it at end of input."""
-Consumer = Callable[[MemoryObjectReceiveStream[Item], OperatorStats], Awaitable[None]]
+Consumer = Callable[[ItemReceive, OperatorStats], Awaitable[None]]
 """Drains the last channel (counting into the sink's stats)."""
 Monitor = Callable[[RunStats], Coroutine[Any, Any, None]]
 
@@ -129,12 +121,10 @@ async def execute(
         )
         for stage in stages(bound, options.fuse)
     ]
-    channels = [
-        anyio.create_memory_object_stream[Item](options.capacity) for _ in range(len(actors) + 1)
-    ]
+    channels = [open_channel(options.capacity) for _ in range(len(actors) + 1)]
     for i, actor in enumerate(actors):
-        actor.ops[0].stats.queue_depth = _depth(channels[i][1])
-    stats.sink.queue_depth = _depth(channels[-1][1])
+        actor.ops[0].stats.queue_depth = depth(channels[i][1])
+    stats.sink.queue_depth = depth(channels[-1][1])
 
     try:
         await _run_group(produce, consume, actors, channels, stats, monitor)
@@ -151,7 +141,7 @@ async def _run_group(
     produce: Producer,
     consume: Consumer,
     actors: list[Actor],
-    channels: list[tuple[MemoryObjectSendStream[Item], MemoryObjectReceiveStream[Item]]],
+    channels: list[tuple[ItemSend, ItemReceive]],
     stats: RunStats,
     monitor: Monitor | None,
 ) -> None:
@@ -200,10 +190,6 @@ def _timed(
             stats.finish()
 
     return run
-
-
-def _depth(receive: MemoryObjectReceiveStream[Item]) -> Callable[[], int]:
-    return lambda: receive.statistics().current_buffer_used
 
 
 async def _log(log: DeadLetters | DropLog, records: list[Any]) -> None:

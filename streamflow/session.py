@@ -14,7 +14,7 @@ from typing import NamedTuple
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.actors.actor import Item
+from streamflow.channels.items import Item
 from streamflow.channels.stats import OperatorStats
 from streamflow.plan import Plan
 from streamflow.rows import Barrier, Batch, Row

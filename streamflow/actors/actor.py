@@ -20,19 +20,16 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from streamflow.actors.base import DatasetEvaluator, Operator
 from streamflow.actors.hooks import call_hook
+from streamflow.channels.items import Item, ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import FailureLimitExceeded, OperatorContractError
 from streamflow.rows import Barrier, Batch, Failure, Outcome, Row, current_row_ids
 from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.runstore import RunStore
-
-Item = Batch | Barrier
-ItemSend = MemoryObjectSendStream[Item]
-ItemReceive = MemoryObjectReceiveStream[Item]
 
 
 @dataclass

@@ -14,7 +14,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.actors.actor import Item
+from streamflow.channels.items import Item
 from streamflow.channels.stats import OperatorStats
 from streamflow.io.sinks import Sink
 from streamflow.io.sources import FileSource

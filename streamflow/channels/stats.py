@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+from streamflow.serving.base import current_usage
 
 
 @dataclass
@@ -117,6 +118,8 @@ class RunStats:
         }
 
 
-current_stats: ContextVar[OperatorStats | None] = ContextVar("current_stats", default=None)
+current_stats = current_usage
 """The statistics of the operator whose hook is running in this context (set by its actor), so
-the serving layer can count tokens against the right operator without operators passing it."""
+the serving layer counts tokens against the right operator without operators passing it. The
+context variable is serving's :data:`~streamflow.serving.base.current_usage`: serving is below
+the actors and may not import them."""

@@ -12,17 +12,29 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import anyio
 
-from streamflow.channels.stats import current_stats
 from streamflow.errors import StreamflowError
 
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": "..."}``."""
+
+
+class UsageCounter(Protocol):
+    """What counts a request's tokens and cost: the running step's statistics."""
+
+    def add_usage(self, prompt_tokens: int, completion_tokens: int, cost: float = 0.0) -> None: ...
+
+
+current_usage: ContextVar[UsageCounter | None] = ContextVar("current_usage", default=None)
+"""Where requests made in this context count their usage. The actor sets it to its step's
+statistics around each hook call, so operators never pass it along, and serving needs to know
+nothing of the runtime above it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +115,10 @@ class LLMServing(ABC):
                 completion = await self._complete(messages, json_schema, params or self.params)
             finally:
                 self.in_flight -= 1
-        stats = current_stats.get()
-        if stats is not None:
+        counter = current_usage.get()
+        if counter is not None:
             usage = completion.usage
-            stats.add_usage(
+            counter.add_usage(
                 usage.prompt_tokens,
                 usage.completion_tokens,
                 usage.prompt_tokens * self.cost_per_prompt_token

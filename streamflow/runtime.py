@@ -16,12 +16,13 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, StoredResults, stages
+from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, stages
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.items import ItemReceive, ItemSend, depth, open_channel
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.plan import Plan
 from streamflow.store.deadletters import DeadLetters, DropLog
+from streamflow.store.results import StoredResults
 from streamflow.store.runstore import RunStore
 from streamflow.store.state import MemoryState, StoreState
 

@@ -29,7 +29,7 @@ from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import FailureLimitExceeded, OperatorContractError
 from streamflow.rows import Barrier, Batch, Failure, Outcome, Row, current_row_ids
 from streamflow.store.deadletters import DeadLetter, Dropped
-from streamflow.store.runstore import RunStore
+from streamflow.store.results import StoredResults
 
 
 @dataclass
@@ -57,29 +57,6 @@ class Recorder:
 
     dead_letter: Callable[[list[DeadLetter]], Awaitable[None]]
     dropped: Callable[[list[Dropped]], Awaitable[None]]
-
-
-@dataclass
-class StoredResults:
-    """An expensive step's per-row results in the run store (blocking: call from a thread)."""
-
-    store: RunStore
-    step: str
-
-    def get(self, ids: list[str]) -> list[tuple[Any, Row | None] | None]:
-        """Per id: (result, the row as the hook left it, for filters) or None if not stored."""
-        stored = self.store.get_results(self.step, ids)
-        return [None if r is None else _decode_result(r) for r in stored]
-
-    def put(self, ids: list[str], results: list[Any], rows: list[Row] | None) -> None:
-        """Store final results; ``rows`` (a filter's, which may carry score fields) go along."""
-        items = [
-            (row_id, _encode_result(r, rows[i] if rows is not None else None))
-            for i, (row_id, r) in enumerate(zip(ids, results, strict=True))
-            if not (isinstance(r, Failure) and r.transient)  # retried on resume
-        ]
-        if items:
-            self.store.put_results(self.step, items)
 
 
 @dataclass
@@ -435,23 +412,6 @@ async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
         return bound.op.outcome(Batch(batch.ids, rows), results)
     finally:
         current_stats.reset(token)
-
-
-def _encode_result(result: Any, row: Row | None) -> list[Any]:
-    if isinstance(result, Failure):
-        return ["failure", result.reason, row]
-    if isinstance(result, tuple):
-        return ["tuple", list(result), row]
-    return ["value", result, row]
-
-
-def _decode_result(encoded: list[Any]) -> tuple[Any, Row | None]:
-    tag, value, row = encoded
-    if tag == "failure":
-        return Failure(value), row
-    if tag == "tuple":
-        return tuple(value), row
-    return value, row
 
 
 def _describe(exc: BaseException) -> str:

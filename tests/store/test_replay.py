@@ -80,7 +80,7 @@ def test_replayed_filter_keeps_its_scores_and_transient_failures_are_retried(cha
 
 
 def test_transient_failures_are_not_stored(tmp_path):
-    from streamflow.actors.actor import StoredResults
+    from streamflow.store.results import StoredResults
     from streamflow.store.runstore import RunStore
 
     store = RunStore(tmp_path / "s")

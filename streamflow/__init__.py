@@ -26,12 +26,12 @@ from streamflow.errors import (
     StreamflowError,
     UnknownOperatorError,
 )
+from streamflow.executors.runtime import RunOptions, RunResult
 from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource
 from streamflow.pipeline import CompileWarning, Pipeline
 from streamflow.plan import Plan, Step
 from streamflow.rows import Barrier, Batch, Failure, Row, row_ids
-from streamflow.runtime import RunOptions, RunResult
 from streamflow.session import Result, Session
 from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectoryError

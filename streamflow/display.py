@@ -47,7 +47,7 @@ def stats_table(stats: RunStats, title: str | None = None) -> Table:
 
 
 class LiveDisplay:
-    """A monitor for :func:`streamflow.runtime.execute`: redraws the table a few times a second."""
+    """A run monitor (see :mod:`streamflow.executors`): redraws the table a few times a second."""
 
     def __init__(self, console: Console, refresh_per_second: float = 4.0) -> None:
         self.console = console

@@ -19,15 +19,15 @@ from typing import Any
 
 import anyio
 
-from streamflow.actors.endpoints import file_consumer, file_producer, replay_producer
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import StreamflowError
+from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
+from streamflow.executors.runtime import Monitor, RunOptions, RunResult, execute
 from streamflow.interrupts import cancel_on_signal
 from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource
 from streamflow.plan import Plan, compile_plan
 from streamflow.rows import Barrier, Batch
-from streamflow.runtime import Monitor, RunOptions, RunResult, execute
 from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
@@ -119,7 +119,7 @@ class Pipeline:
         """Stream the storage's input through the plan into its output file.
 
         ``input``/``output``/``run_dir`` override the storage's; ``options`` are
-        :class:`~streamflow.runtime.RunOptions` fields (batch_size, capacity, ordered, ...).
+        :class:`~streamflow.executors.RunOptions` fields (batch_size, capacity, ordered, ...).
         With a run directory the run is resumable (see :mod:`streamflow.store.rundir`):
         ``resume`` continues an unfinished or changed run, ``overwrite`` starts over, and a
         finished run given more input processes only the new records.

@@ -16,9 +16,9 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from streamflow.channels.items import Item
 from streamflow.channels.stats import OperatorStats
+from streamflow.executors.runtime import RunOptions, RunResult, execute, root_cause
 from streamflow.plan import Plan
 from streamflow.rows import Barrier, Batch, Row
-from streamflow.runtime import RunOptions, RunResult, execute, root_cause
 from streamflow.store.deadletters import DeadLetters, DropLog
 
 

@@ -16,10 +16,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from streamflow.channels.items import Item
 from streamflow.channels.stats import OperatorStats
+from streamflow.executors.runtime import Consumer, Producer
 from streamflow.io.sinks import Sink
 from streamflow.io.sources import FileSource
 from streamflow.rows import Barrier, Batch
-from streamflow.runtime import Consumer, Producer
 from streamflow.store.deadletters import DeadLetter, DeadLetters
 
 Position = dict[str, int]

@@ -1,0 +1,1 @@
+"""How a compiled plan runs: the executor interface and the local executor."""

@@ -33,11 +33,11 @@ from streamflow.pipeline import CompileWarning, Pipeline
 from streamflow.plan import Plan, Step
 from streamflow.rows import Barrier, Batch, Failure, Row, row_ids
 from streamflow.session import Result, Session
+from streamflow.storage import FileStorage
 from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectoryError
 from streamflow.store.runstore import StoreFullError
 from streamflow.store.state import OperatorState
-from streamflow.store.storage import FileStorage
 
 __all__ = [
     "OPERATORS",

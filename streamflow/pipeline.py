@@ -30,9 +30,9 @@ from streamflow.plan import Plan, compile_plan
 from streamflow.rows import Barrier, Batch
 from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
+from streamflow.storage import FileStorage
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectory
-from streamflow.store.storage import FileStorage
 
 
 class CompileWarning(UserWarning):

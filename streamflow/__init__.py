@@ -26,7 +26,7 @@ from streamflow.errors import (
     StreamflowError,
     UnknownOperatorError,
 )
-from streamflow.executors.runtime import RunOptions, RunResult
+from streamflow.executors import RunOptions, RunResult
 from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource
 from streamflow.pipeline import CompileWarning, Pipeline

@@ -2,15 +2,15 @@
 
 ``__init__`` creates storage, serving and operators; ``forward()`` calls
 ``op.run(self.storage.step(), input_*=..., output_*=...)``. ``compile()`` traces ``forward()``
-into a checked plan, ``run()``/``await arun()`` execute it as actors, and ``session()`` opens a
-running pipeline that an async service feeds row by row. Calling ``forward()`` directly runs the
-pipeline, as it does in DataFlow.
+into a checked plan, ``run()``/``await arun()`` hand it to an executor (the local one by
+default), and ``session()`` opens a running pipeline that an async service feeds row by row.
+Calling ``forward()`` directly runs the pipeline, as it does in DataFlow. A pipeline knows
+nothing of channels, checkpoints or run directories: those are the executor's.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -19,20 +19,12 @@ from typing import Any
 
 import anyio
 
-from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import StreamflowError
-from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
-from streamflow.executors.runtime import Monitor, RunOptions, RunResult, execute
+from streamflow.executors import Executor, Job, LocalExecutor, Monitor, RunOptions, RunResult
 from streamflow.interrupts import cancel_on_signal
-from streamflow.io.sinks import open_sink
-from streamflow.io.sources import FileSource
 from streamflow.plan import Plan, compile_plan
-from streamflow.rows import Barrier, Batch
-from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.storage import FileStorage
-from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
-from streamflow.store.rundir import ResumeNotice, RunDirectory
 
 
 class CompileWarning(UserWarning):
@@ -87,6 +79,7 @@ class Pipeline:
         resume: bool = False,
         overwrite: bool = False,
         monitor: Monitor | None = None,
+        executor: Executor | None = None,
         **options: Any,
     ) -> RunResult:
         """Run to the end of the input (blocking); see :meth:`arun`.
@@ -101,6 +94,7 @@ class Pipeline:
             resume=resume,
             overwrite=overwrite,
             monitor=monitor,
+            executor=executor,
             **options,
         )
         return anyio.run(cancel_on_signal, call)
@@ -114,15 +108,17 @@ class Pipeline:
         resume: bool = False,
         overwrite: bool = False,
         monitor: Monitor | None = None,
+        executor: Executor | None = None,
         **options: Any,
     ) -> RunResult:
         """Stream the storage's input through the plan into its output file.
 
         ``input``/``output``/``run_dir`` override the storage's; ``options`` are
         :class:`~streamflow.executors.RunOptions` fields (batch_size, capacity, ordered, ...).
-        With a run directory the run is resumable (see :mod:`streamflow.store.rundir`):
+        With a run directory the run is resumable (see :mod:`streamflow.executors.local`):
         ``resume`` continues an unfinished or changed run, ``overwrite`` starts over, and a
-        finished run given more input processes only the new records.
+        finished run given more input processes only the new records. ``executor`` runs the
+        compiled plan (default: a :class:`~streamflow.executors.LocalExecutor`).
         """
         run_options = RunOptions(**options)
         storage = self._storage().with_overrides(input, output, run_dir)
@@ -131,130 +127,9 @@ class Pipeline:
             plan = self.compile()
         finally:
             self.storage = original
-        source = storage.source()
-        if storage.run_dir is None:
-            sink = open_sink(storage.output_file)
-            dead_letters = DeadLetters(DeadLetter)
-            async with servings_started(plan.servings()):
-                return await execute(
-                    plan,
-                    file_producer(source, run_options.batch_size, dead_letters),
-                    file_consumer(sink),
-                    options=run_options,
-                    dead_letters=dead_letters,
-                    dropped=DropLog(Dropped, keep_in_memory=False),
-                    source_name=source.describe(),
-                    sink_name=str(storage.output_file),
-                    monitor=monitor,
-                )
-        run = await anyio.to_thread.run_sync(
-            functools.partial(
-                RunDirectory.open,
-                storage.run_dir,
-                plan,
-                storage.output_file,
-                resume=resume,
-                overwrite=overwrite,
-            )
-        )
-        try:
-            return await self._run_in(run, plan, source, storage, run_options, monitor)
-        finally:
-            run.close()
-
-    async def _retry_requeued(self, run: RunDirectory, plan: Plan, options: RunOptions) -> None:
-        """Retry requeued dead letters first: each row re-enters at the step it failed in, with
-        the row as that step received it, and what comes out is appended to the output."""
-        for k, letters in await anyio.to_thread.run_sync(run.take_requeued, plan):
-            warnings.warn(
-                f"retrying {len(letters)} requeued dead letters from {plan.steps[k].label}",
-                ResumeNotice,
-                stacklevel=2,
-            )
-            sub = Plan(plan.steps[k:], None, ())
-            start = run.checkpoint
-            sink = run.open_sink()
-            final = Barrier(
-                (start.number if start else 0) + 1,
-                dict(start.position) if start else {},
-                final=True,
-            )
-
-            async def commit(barrier: Barrier, sink_stats: OperatorStats) -> None:
-                await run.commit(barrier, sink, sink_stats.rows_out)  # noqa: B023 (awaited now)
-
-            rows = Batch([d.id for d in letters], [d.row or {} for d in letters])
-            await execute(
-                sub,
-                replay_producer(rows, options.batch_size, final),
-                file_consumer(sink, on_barrier=commit),
-                options=options,
-                dead_letters=DeadLetters(DeadLetter, run.store),
-                dropped=DropLog(Dropped, run.store),
-                store=run.store,
-                fingerprints=run.fingerprints[k:],
-                states=start.states if start else None,
-            )
-            run.advance()
-        await anyio.to_thread.run_sync(run.clear_requeued)
-
-    async def _run_in(
-        self,
-        run: RunDirectory,
-        plan: Plan,
-        source: FileSource,
-        storage: FileStorage,
-        options: RunOptions,
-        monitor: Monitor | None,
-    ) -> RunResult:
-        dead_letters = DeadLetters(DeadLetter, run.store)
-
-        async def commit(barrier: Barrier, sink_stats: OperatorStats) -> None:
-            await run.commit(barrier, sink, sink_stats.rows_out)
-
-        async def save_progress(stats: RunStats) -> None:
-            while True:
-                await anyio.to_thread.run_sync(run.save_progress, stats)
-                await anyio.sleep(1.0)
-
-        run.mark("running")
-        try:
-            async with servings_started(plan.servings()):
-                await self._retry_requeued(run, plan, options)
-                checkpoint = run.checkpoint
-                sink = run.open_sink()
-                result = await execute(
-                    plan,
-                    file_producer(
-                        source,
-                        options.batch_size,
-                        dead_letters,
-                        done=checkpoint.position if checkpoint else None,
-                        checkpoint_interval=options.checkpoint_interval,
-                        first_barrier=checkpoint.number if checkpoint else 0,
-                    ),
-                    file_consumer(sink, on_barrier=commit),
-                    options=options,
-                    dead_letters=dead_letters,
-                    dropped=DropLog(Dropped, run.store),
-                    source_name=source.describe(),
-                    sink_name=str(storage.output_file),
-                    monitor=_both(monitor, save_progress),
-                    store=run.store,
-                    fingerprints=run.fingerprints,
-                    states=checkpoint.states if checkpoint else None,
-                )
-            await anyio.to_thread.run_sync(run.finish)
-        except BaseException as exc:
-            state = "failed" if isinstance(exc, Exception) else "interrupted"
-            run.mark(state, error=f"{type(exc).__name__}: {exc}")
-            raise
-        run.save_progress(result.stats)
-        run.mark("finished")
-        if result.reports:
-            reports = run.path / "reports.json"
-            await anyio.Path(reports).write_text(json.dumps(result.reports, indent=2))
-        return result
+        job = Job(storage.source(), storage.output_file, storage.run_dir, resume, overwrite)
+        runner = executor if executor is not None else LocalExecutor()
+        return await runner.execute(plan, job, run_options, monitor=monitor)
 
     @asynccontextmanager
     async def session(
@@ -266,13 +141,7 @@ class Pipeline:
         are discarded. An exception inside the block cancels the run.
         """
         plan = self.compile(source_fields=source_fields)
-        run_options = RunOptions(**options)
-        dead_letters = DeadLetters(DeadLetter)
-        dropped = DropLog(Dropped, keep_in_memory=False)
-        async with (
-            servings_started(plan.servings()),
-            open_session(plan, run_options, dead_letters, dropped) as session,
-        ):
+        async with open_session(plan, RunOptions(**options)) as session:
             yield session
 
     def _storage(self) -> FileStorage:
@@ -293,16 +162,3 @@ def _trace_or_run(forward: Callable[..., None]) -> Callable[..., Any]:
         return self.run(**kwargs)
 
     return wrapper
-
-
-def _both(first: Monitor | None, second: Monitor) -> Monitor:
-    """Run two monitors side by side."""
-    if first is None:
-        return second
-
-    async def both(stats: RunStats) -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(first, stats)
-            tg.start_soon(second, stats)
-
-    return both

@@ -2,17 +2,21 @@
 
 Tracing records each ``op.run(storage.step(), **keys)`` call. The plan binds every call's keys
 against its operator's hook, works out which fields each step reads and writes, builds the DAG
-those bindings imply, and reports every mistake at once in a :class:`CompileError`.
+those bindings imply, and reports every mistake at once in a :class:`CompileError`. Each step
+also has a fingerprint of its configuration and of everything upstream of it, which is what a
+run directory keys stored results by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from streamflow.actors.base import REQUIRED, Operator, accepts_any_key
 from streamflow.errors import CompileError, PromptTemplateError
+from streamflow.rows import fingerprint
 
 SOURCE = -1
 """``depends_on`` entry meaning: the field comes from the source."""
@@ -48,6 +52,11 @@ class Plan:
         found = (getattr(s.op, "llm_serving", None) for s in self.steps)
         return list({id(s): s for s in found if s is not None}.values())
 
+    def fingerprints(self) -> list[str]:
+        """Per step, a fingerprint of its configuration and of everything upstream of it
+        (see :func:`step_fingerprints`): what a run directory keys stored results by."""
+        return step_fingerprints(self)
+
     def describe(self) -> str:
         lines = []
         for s in self.steps:
@@ -57,6 +66,59 @@ class Plan:
                 f"writes {list(s.writes)} after {deps or 'nothing'}"
             )
         return "\n".join(lines)
+
+
+# -- fingerprints ----------------------------------------------------------------------------
+
+
+def step_fingerprints(plan: Plan) -> list[str]:
+    """Each step's configuration, keys and the fingerprints of the steps it depends on.
+
+    Like a build system: change a step and its fingerprint changes, and so does every step
+    downstream of it in the DAG, which invalidates their stored results.
+    """
+    fps: list[str] = []
+    for step in plan.steps:
+        upstream = ",".join("source" if d == SOURCE else fps[d] for d in step.depends_on)
+        text = f"{describe_operator(step.op)}|{stable_repr(step.keys)}|{upstream}"
+        fps.append(fingerprint(text, 16))
+    return fps
+
+
+def describe_operator(op: Operator) -> str:
+    """The operator's class and configuration, the same in every process."""
+    cls = type(op)
+    return f"{cls.__module__}.{cls.__qualname__}({stable_repr(op.config)})"
+
+
+def stable_repr(value: Any, depth: int = 0) -> str:
+    """A repr that is the same in every process: no memory addresses, sorted mappings."""
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return repr(value)
+    if isinstance(value, Path):
+        return repr(str(value))
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [stable_repr(v, depth + 1) for v in value]
+        return "[" + ",".join(sorted(items) if isinstance(value, set | frozenset) else items) + "]"
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ",".join(f"{k!r}:{stable_repr(v, depth + 1)}" for k, v in sorted(value.items()))
+            + "}"
+        )
+    fp = getattr(value, "fingerprint", None)
+    if callable(fp):
+        return str(fp())
+    if isinstance(value, Operator):
+        return describe_operator(value)
+    name = f"{type(value).__module__}.{type(value).__qualname__}"
+    if depth < 3 and hasattr(value, "__dict__"):
+        public = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return f"{name}{stable_repr(public, depth + 1)}"
+    return name
+
+
+# -- compiling -------------------------------------------------------------------------------
 
 
 def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> Plan:

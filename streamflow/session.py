@@ -14,12 +14,20 @@ from typing import NamedTuple
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.channels.items import Item
+from streamflow.channels.items import ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats
-from streamflow.executors.runtime import RunOptions, RunResult, execute, root_cause
+from streamflow.executors import (
+    Consumer,
+    Producer,
+    RunContext,
+    RunOptions,
+    RunResult,
+    root_cause,
+    run_plan,
+)
 from streamflow.plan import Plan
 from streamflow.rows import Barrier, Batch, Row
-from streamflow.store.deadletters import DeadLetters, DropLog
+from streamflow.serving.base import servings_started
 
 
 class Result(NamedTuple):
@@ -60,13 +68,18 @@ class Session:
 
 @asynccontextmanager
 async def open_session(
-    plan: Plan, options: RunOptions, dead_letters: DeadLetters, dropped: DropLog
+    plan: Plan, options: RunOptions, context: RunContext | None = None
 ) -> AsyncIterator[Session]:
+    """Run ``plan`` through the same runtime as a pipeline run, fed by the session's inbox.
+
+    Starts the servings the plan uses (and closes those it started); ``context`` defaults to
+    an in-memory one.
+    """
     inbox_send, inbox_recv = anyio.create_memory_object_stream[tuple[str, Row]](options.batch_size)
     outbox_send, outbox_recv = anyio.create_memory_object_stream[Batch](options.capacity)
     session = Session(inbox_send, outbox_recv)
 
-    async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
+    async def produce(send: ItemSend, stats: OperatorStats) -> None:
         async with inbox_recv:
             async for first in inbox_recv:
                 items = [first]
@@ -79,7 +92,7 @@ async def open_session(
                 stats.batches += 1
                 await send.send(Batch([i for i, _ in items], [r for _, r in items]))
 
-    async def consume(receive: MemoryObjectReceiveStream[Item], stats: OperatorStats) -> None:
+    async def consume(receive: ItemReceive, stats: OperatorStats) -> None:
         async with outbox_send:
             async for batch in receive:
                 if isinstance(batch, Barrier):
@@ -90,12 +103,16 @@ async def open_session(
                 await outbox_send.send(batch)
 
     async def run() -> None:
-        session.result = await execute(
-            plan, produce, consume, options=options, dead_letters=dead_letters, dropped=dropped
+        session.result = await run_plan(
+            plan,
+            Producer("source", produce),
+            Consumer("sink", consume),
+            options=options,
+            context=context if context is not None else RunContext.in_memory(),
         )
 
     try:
-        async with anyio.create_task_group() as tg:
+        async with servings_started(plan.servings()), anyio.create_task_group() as tg:
             tg.start_soon(run)
             try:
                 yield session

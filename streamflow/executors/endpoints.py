@@ -2,7 +2,8 @@
 
 File reading and writing is blocking, so each batch is read or written in a worker thread; the
 event loop only moves finished batches. In a run with a run directory the producer also skips
-what earlier runs consumed and sends checkpoint barriers, and the consumer commits at each one.
+what earlier runs consumed and sends checkpoint barriers, and the consumer hands each barrier to
+the run-directory protocol to commit (:mod:`streamflow.executors.local`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.to_thread
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from streamflow.channels.items import Item
+from streamflow.channels.items import ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats
 from streamflow.executors.runtime import Consumer, Producer
 from streamflow.io.sinks import Sink
@@ -42,7 +42,7 @@ def file_producer(
     """
     position: Position = dict(done or {})
 
-    async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
+    async def produce(send: ItemSend, stats: OperatorStats) -> None:
         batches = source.iter_batches(batch_size, after=done)
         number = first_barrier
         last_barrier = time.monotonic()
@@ -80,13 +80,15 @@ def file_producer(
             with anyio.CancelScope(shield=True):  # close the file even when cancelled
                 await anyio.to_thread.run_sync(batches.close)
 
-    return produce
+    return Producer(source.describe(), produce)
 
 
-def replay_producer(batch: Batch, batch_size: int, final: Barrier) -> Producer:
+def replay_producer(
+    batch: Batch, batch_size: int, final: Barrier, name: str = "source"
+) -> Producer:
     """Rows given in memory (a retry of dead letters), then ``final``."""
 
-    async def produce(send: MemoryObjectSendStream[Item], stats: OperatorStats) -> None:
+    async def produce(send: ItemSend, stats: OperatorStats) -> None:
         for i in range(0, len(batch), batch_size):
             chunk = Batch(batch.ids[i : i + batch_size], batch.rows[i : i + batch_size])
             stats.rows_out += len(chunk)
@@ -94,15 +96,20 @@ def replay_producer(batch: Batch, batch_size: int, final: Barrier) -> Producer:
             await send.send(chunk)
         await send.send(final)
 
-    return produce
+    return Producer(name, produce)
 
 
 def file_consumer(
-    sink: Sink, on_barrier: Callable[[Barrier, OperatorStats], Awaitable[None]] | None = None
+    sink: Sink,
+    on_barrier: Callable[[Barrier, OperatorStats], Awaitable[None]] | None = None,
+    name: str | None = None,
 ) -> Consumer:
-    """Write batches to ``sink``; at each barrier, hand over to ``on_barrier`` to commit."""
+    """Write batches to ``sink``; at each barrier, hand over to ``on_barrier`` to commit.
 
-    async def consume(receive: MemoryObjectReceiveStream[Item], stats: OperatorStats) -> None:
+    ``name`` (the sink's in the statistics) defaults to the sink's path.
+    """
+
+    async def consume(receive: ItemReceive, stats: OperatorStats) -> None:
         try:
             async for item in receive:
                 if isinstance(item, Barrier):
@@ -117,7 +124,7 @@ def file_consumer(
             with anyio.CancelScope(shield=True):  # flush and close even when cancelled
                 await anyio.to_thread.run_sync(sink.close)
 
-    return consume
+    return Consumer(str(sink.path) if name is None else name, consume)
 
 
 def _split_id(row_id: str) -> tuple[str, int] | None:

@@ -1,16 +1,21 @@
-"""Execute a plan: source -> operator actors -> sink in one task group, over bounded channels.
+"""The actor graph of one plan: source -> operator actors -> sink in one task group, over
+bounded channels.
 
 Each channel holds at most ``capacity`` batches of at most ``batch_size`` rows, so a slow stage
 fills its inbound channel and blocks its producers: memory stays bounded whatever the input
 size. Every actor closes its outbound channel when it finishes, which is how end of stream
 reaches the sink. Any fatal error (or Ctrl-C) cancels the whole group: no task outlives the run.
+
+The local executor runs a file source into a file sink through it; a session runs rows a
+service sends; a retry of requeued dead letters runs rows held in memory. What fills the first
+channel and drains the last is all that differs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -20,87 +25,65 @@ from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, sta
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.items import ItemReceive, ItemSend, depth, open_channel
 from streamflow.channels.stats import OperatorStats, RunStats
+from streamflow.executors.base import Monitor, RunOptions, RunResult
+from streamflow.executors.context import RunContext
 from streamflow.plan import Plan
 from streamflow.store.deadletters import DeadLetters, DropLog
 from streamflow.store.results import StoredResults
-from streamflow.store.runstore import RunStore
 from streamflow.store.state import MemoryState, StoreState
 
-Producer = Callable[[ItemSend, OperatorStats], Awaitable[None]]
-"""Fills the first channel (counting into the source's stats) and closes it at end of input."""
-Consumer = Callable[[ItemReceive, OperatorStats], Awaitable[None]]
-"""Drains the last channel (counting into the sink's stats)."""
-Monitor = Callable[[RunStats], Coroutine[Any, Any, None]]
+
+@dataclass(frozen=True, slots=True)
+class Producer:
+    """Fills the first channel (counting into the source's stats) and closes it at end of input."""
+
+    name: str
+    """The source's name in the statistics."""
+    fill: Callable[[ItemSend, OperatorStats], Awaitable[None]]
+
+    async def __call__(self, send: ItemSend, stats: OperatorStats) -> None:
+        await self.fill(send, stats)
 
 
-@dataclass
-class RunOptions:
-    batch_size: int = 256
-    """Rows per batch: the unit that moves through channels and reaches a hook."""
-    capacity: int = 4
-    """Batches a channel holds before its producer blocks."""
-    ordered: bool = True
-    """Emit rows in input order; False emits in completion order (multi-worker steps only)."""
-    max_failed_fraction: float = 0.1
-    """Stop the run when more than this fraction of a step's rows fail..."""
-    min_rows_for_failure_limit: int = 100
-    """...once the step has seen at least this many rows."""
-    fuse: bool = True
-    """Run consecutive cheap synchronous operators in one thread hop per batch."""
-    checkpoint_interval: float = 2.0
-    """Seconds between checkpoints of a run with a run directory."""
+@dataclass(frozen=True, slots=True)
+class Consumer:
+    """Drains the last channel (counting into the sink's stats)."""
 
-    def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.capacity < 1:
-            raise ValueError("batch_size and capacity must be >= 1")
+    name: str
+    """The sink's name in the statistics."""
+    drain: Callable[[ItemReceive, OperatorStats], Awaitable[None]]
+
+    async def __call__(self, receive: ItemReceive, stats: OperatorStats) -> None:
+        await self.drain(receive, stats)
 
 
-@dataclass
-class RunResult:
-    """What a finished run reports."""
-
-    stats: RunStats
-    dead_letters: DeadLetters
-    dropped: DropLog
-    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """DatasetEvaluator reports, by step label."""
-
-    @property
-    def rows_written(self) -> int:
-        return self.stats.sink.rows_out
-
-
-async def execute(
+async def run_plan(
     plan: Plan,
-    produce: Producer,
-    consume: Consumer,
+    producer: Producer,
+    consumer: Consumer,
     *,
     options: RunOptions,
-    dead_letters: DeadLetters,
-    dropped: DropLog,
-    source_name: str = "source",
-    sink_name: str = "sink",
+    context: RunContext,
     monitor: Monitor | None = None,
-    store: RunStore | None = None,
-    fingerprints: list[str] | None = None,
-    states: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Run ``plan`` between ``produce`` and ``consume``.
+    """Run ``plan`` between ``producer`` and ``consumer``.
 
-    With a ``store``, expensive steps replay and commit their results under their step's
-    fingerprint, stateful steps keep their state there, and ``states`` (from the last
-    checkpoint) restores dataset evaluators.
+    With a store in ``context``, expensive steps replay and commit their results under their
+    step's fingerprint, stateful steps keep their state there, and the context's ``states``
+    (from the last checkpoint) restore dataset evaluators.
     """
     stats = RunStats(
-        [OperatorStats(source_name, "source")]
+        [OperatorStats(producer.name, "source")]
         + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
-        + [OperatorStats(sink_name, "sink")]
+        + [OperatorStats(consumer.name, "sink")]
     )
+    dead_letters, dropped, store = context.dead_letters, context.dropped, context.store
     recorder = Recorder(
         dead_letter=lambda letters: _log(dead_letters, letters),
         dropped=lambda drops: _log(dropped, drops),
     )
     policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
+    fingerprints, states = context.fingerprints, context.states
     bound = []
     for i, step in enumerate(plan.steps):
         op = step.op
@@ -128,7 +111,7 @@ async def execute(
     stats.sink.queue_depth = depth(channels[-1][1])
 
     try:
-        await _run_group(produce, consume, actors, channels, stats, monitor)
+        await _run_group(producer, consumer, actors, channels, stats, monitor)
     except BaseExceptionGroup as group:
         raise root_cause(group) from None
 

@@ -64,7 +64,7 @@ def test_slow_sink_backpressure_bounds_rows_in_flight(chain, tmp_path, src, monk
         sink.write = slow_write
         return sink
 
-    monkeypatch.setattr("streamflow.pipeline.open_sink", slow_sink)
+    monkeypatch.setattr("streamflow.executors.local.open_sink", slow_sink)
     batch_size, capacity = 10, 2
     steps = [(Tag(), {"output_key": f"t{i}"}) for i in range(3)]
     peak_channel_rows = 0

@@ -1,0 +1,263 @@
+"""The local executor: a plan runs in this process, and a run directory makes it resumable.
+
+Without a run directory, the source streams through the actors into the sink and that is all.
+With one, the executor drives the run-directory protocol, here and nowhere else. It gives
+output files every row exactly once, in order, whatever the number of crashes:
+
+1. The source sends a *barrier* every few seconds, carrying the source position (per input file,
+   the offset of the last record read before it). Channels are FIFO and actors keep order, so a
+   barrier reaches each operator after every batch read before it; dataset evaluators add their
+   state to it as it passes.
+2. Expensive operators commit each batch's per-row results (one LMDB transaction, keyed by step
+   fingerprint and row id) before passing the batch on; stateful operators keep their state in
+   the store with idempotent updates (a key belongs to the first row id that claimed it).
+3. When the barrier reaches the sink, everything before it has been written: the sink flushes
+   and fsyncs the output, then one transaction records the checkpoint (source position, output
+   byte offset, rows written, evaluator states) and the store is synced.
+4. On resume the output is truncated to the checkpoint's offset (dropping rows written after
+   it), the source skips every record at or before the checkpoint's position, evaluators reload
+   their state, and rows after the checkpoint flow again: expensive steps replay their stored
+   results instead of recomputing, dedup finds each replayed row as the owner of its own key.
+   The output therefore equals an uninterrupted run's, and the only expensive work redone is
+   the batch that was in flight when the process died.
+
+A finished run's last checkpoint covers all its input, so running again over grown input (new
+files, lines appended to a JSONL) processes only the new records: an incremental run. Outputs
+that cannot be continued at a byte offset (Parquet, compressed files) are spooled as JSONL in
+the run directory and converted at the end of each run. Dead letters that ``streamflow
+deadletters --requeue`` queued are retried first, each from the step it failed in. The run's
+state (running, finished, failed, interrupted) and live progress are recorded for ``streamflow
+status``. The records themselves live in :mod:`streamflow.store.rundir`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import warnings
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import msgspec
+
+from streamflow.channels.stats import OperatorStats, RunStats
+from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
+from streamflow.executors.context import RunContext
+from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
+from streamflow.executors.runtime import run_plan
+from streamflow.io.sinks import CsvSink, JsonlSink, Sink, open_appending, open_sink, supports_append
+from streamflow.plan import Plan
+from streamflow.rows import Barrier, Batch
+from streamflow.serving.base import servings_started
+from streamflow.store.rundir import Checkpoint, ResumeNotice, RunDirectory, RunDirectoryError
+
+_decoder = msgspec.json.Decoder()
+
+
+class LocalExecutor(Executor):
+    """Runs a plan in this process: actors in one anyio task group, over bounded channels."""
+
+    async def execute(
+        self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
+    ) -> RunResult:
+        if job.run_dir is None:
+            context = RunContext.in_memory()
+            sink = open_sink(job.output)
+            async with servings_started(plan.servings()):
+                return await run_plan(
+                    plan,
+                    file_producer(job.source, options.batch_size, context.dead_letters),
+                    file_consumer(sink, name=str(job.output)),
+                    options=options,
+                    context=context,
+                    monitor=monitor,
+                )
+        directory = await anyio.to_thread.run_sync(_open, plan, job)
+        try:
+            return await _DirectoryRun(directory, plan, job, options).run(monitor)
+        finally:
+            directory.close()
+
+
+def _open(plan: Plan, job: Job) -> RunDirectory:
+    """Open ``job``'s run directory for ``plan``; refuse an output that changed behind it."""
+    assert job.run_dir is not None
+    run = RunDirectory.open(
+        job.run_dir,
+        [s.label for s in plan.steps],
+        plan.fingerprints(),
+        job.output,
+        resume=job.resume,
+        overwrite=job.overwrite,
+    )
+    try:
+        _check_output(run)
+    except BaseException:
+        run.close()
+        raise
+    return run
+
+
+class _DirectoryRun:
+    """One run in a run directory: every step of the protocol above, in order."""
+
+    def __init__(self, directory: RunDirectory, plan: Plan, job: Job, options: RunOptions) -> None:
+        self.directory = directory
+        self.plan = plan
+        self.job = job
+        self.options = options
+        self.context = RunContext.in_store(directory.store, directory.fingerprints)
+
+    async def run(self, monitor: Monitor | None) -> RunResult:
+        directory, options = self.directory, self.options
+        directory.mark("running")
+        try:
+            async with servings_started(self.plan.servings()):
+                await self.retry_requeued()
+                checkpoint = directory.checkpoint
+                sink = _open_sink(directory)
+                commit = functools.partial(self.commit, sink=sink)
+                result = await run_plan(
+                    self.plan,
+                    file_producer(
+                        self.job.source,
+                        options.batch_size,
+                        self.context.dead_letters,
+                        done=checkpoint.position if checkpoint else None,
+                        checkpoint_interval=options.checkpoint_interval,
+                        first_barrier=checkpoint.number if checkpoint else 0,
+                    ),
+                    file_consumer(sink, on_barrier=commit, name=str(self.job.output)),
+                    options=options,
+                    context=self.context.from_step(0, checkpoint.states if checkpoint else None),
+                    monitor=_both(monitor, self.save_progress),
+                )
+            await anyio.to_thread.run_sync(self.finish)
+        except BaseException as exc:
+            state = "failed" if isinstance(exc, Exception) else "interrupted"
+            directory.mark(state, error=f"{type(exc).__name__}: {exc}")
+            raise
+        directory.save_progress(result.stats.snapshot())
+        directory.mark("finished")
+        if result.reports:
+            reports = directory.path / "reports.json"
+            await anyio.Path(reports).write_text(json.dumps(result.reports, indent=2))
+        return result
+
+    async def commit(
+        self, barrier: Barrier, sink_stats: OperatorStats, *, sink: JsonlSink | CsvSink
+    ) -> None:
+        """Step 3: the output durable first, then the checkpoint that points at it.
+
+        ``sink_stats.rows_out`` is the rows this pass has written so far.
+        """
+        offset = await anyio.to_thread.run_sync(sink.commit)
+        start = self.directory.checkpoint
+        checkpoint = Checkpoint(
+            number=barrier.number,
+            position=barrier.position,
+            output_bytes=offset,
+            rows_written=(start.rows_written if start else 0) + sink_stats.rows_out,
+            header=sink.header if isinstance(sink, CsvSink) else None,
+            states={**(start.states if start else {}), **barrier.states},
+            final=barrier.final,
+            at=time.time(),
+        )
+        await anyio.to_thread.run_sync(self.directory.record_checkpoint, checkpoint)
+
+    async def retry_requeued(self) -> None:
+        """Retry requeued dead letters first: each row re-enters at the step it failed in, with
+        the row as that step received it, and what comes out is appended to the output."""
+        directory, plan = self.directory, self.plan
+        labels = [s.label for s in plan.steps]
+        for k, letters in await anyio.to_thread.run_sync(directory.take_requeued, labels):
+            warnings.warn(
+                f"retrying {len(letters)} requeued dead letters from {plan.steps[k].label}",
+                ResumeNotice,
+                stacklevel=2,
+            )
+            start = directory.checkpoint
+            sink = _open_sink(directory)
+            final = Barrier(
+                (start.number if start else 0) + 1,
+                dict(start.position) if start else {},
+                final=True,
+            )
+            rows = Batch([d.id for d in letters], [d.row or {} for d in letters])
+            await run_plan(
+                Plan(plan.steps[k:], None, ()),
+                replay_producer(rows, self.options.batch_size, final),
+                file_consumer(
+                    sink, on_barrier=functools.partial(self.commit, sink=sink), name="sink"
+                ),
+                options=self.options,
+                context=self.context.from_step(k, start.states if start else None),
+            )
+            directory.advance()
+        await anyio.to_thread.run_sync(directory.clear_requeued)
+
+    async def save_progress(self, stats: RunStats) -> None:
+        """Record the live statistics every second, for ``streamflow status``."""
+        while True:
+            await anyio.to_thread.run_sync(self.directory.save_progress, stats.snapshot())
+            await anyio.sleep(1.0)
+
+    def finish(self) -> None:
+        """After the final checkpoint: write a spooled output out in its real format."""
+        if _spooled(self.directory):
+            _convert(self.directory.spool, self.job.output)
+
+
+def _spooled(run: RunDirectory) -> bool:
+    """Whether the output cannot be continued at a byte offset, so the run writes a spool."""
+    return not supports_append(run.output)
+
+
+def _open_sink(run: RunDirectory) -> JsonlSink | CsvSink:
+    """The file the run writes to, continued at the last checkpoint's offset."""
+    target = run.spool if _spooled(run) else run.output
+    ckpt = run.checkpoint
+    return open_appending(target, ckpt.output_bytes if ckpt else 0, ckpt.header if ckpt else None)
+
+
+def _check_output(run: RunDirectory) -> None:
+    """Refuse to continue an output that is shorter than the last checkpoint says."""
+    if run.checkpoint is None:
+        return
+    target = run.spool if _spooled(run) else run.output
+    size = target.stat().st_size if target.exists() else -1
+    if size < run.checkpoint.output_bytes:
+        raise RunDirectoryError(
+            f"{target} is shorter ({size} bytes) than the run's last checkpoint recorded "
+            f"({run.checkpoint.output_bytes}): it was changed outside streamflow; "
+            "--overwrite to start over"
+        )
+
+
+def _convert(spool: Path, output: Path, batch_size: int = 4096) -> None:
+    """Stream the JSONL spool into ``output`` in its own format."""
+    sink: Sink = open_sink(output)
+    with sink, spool.open("rb") as f:
+        batch = Batch([], [])
+        for n, line in enumerate(f, 1):
+            batch.ids.append(f"{spool.name} line {n}")
+            batch.rows.append(_decoder.decode(line))
+            if len(batch) == batch_size:
+                sink.write(batch)
+                batch = Batch([], [])
+        sink.write(batch)
+
+
+def _both(first: Monitor | None, second: Monitor) -> Monitor:
+    """Run two monitors side by side."""
+    if first is None:
+        return second
+
+    async def both(stats: RunStats) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first, stats)
+            tg.start_soon(second, stats)
+
+    return both

@@ -13,7 +13,6 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -22,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from streamflow.actors.base import OperatorKind
 from streamflow.actors.registry import OPERATORS
 from streamflow.display import LiveDisplay, stats_table
 from streamflow.environment import describe_environment
@@ -57,13 +57,8 @@ err = Console(stderr=True)
 out = Console()
 
 
-class Kind(StrEnum):
-    generator = "generator"
-    row_generator = "row_generator"
-    refiner = "refiner"
-    filter = "filter"
-    sample_evaluator = "sample_evaluator"
-    dataset_evaluator = "dataset_evaluator"
+Kind = OperatorKind
+"""Compatibility: the CLI's kind choices are the operator kinds themselves."""
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -298,7 +293,7 @@ def pipelines_copy(
 
 @ops_app.command("list")
 def ops_list(
-    kind: Annotated[Kind | None, typer.Option(help="Only operators of this kind.")] = None,
+    kind: Annotated[OperatorKind | None, typer.Option(help="Only operators of this kind.")] = None,
     domain: Annotated[
         str | None, typer.Option(help="Only this domain (text, general, ...).")
     ] = None,
@@ -338,7 +333,7 @@ def ops_list(
                     "extension": entry.extension,
                 }
             )
-    for info in OPERATORS.infos(kind=kind.value if kind else None, domain=domain):
+    for info in OPERATORS.infos(kind=kind, domain=domain):
         if info.extension is None or kind is not None or domain is not None:
             rows.append(
                 {
@@ -492,14 +487,14 @@ def init_extension(
 @init_app.command("operator")
 def init_operator(
     name: Annotated[str, typer.Argument(help="Class name, e.g. SentenceSplitter.")],
-    kind: Annotated[Kind, typer.Option(help="Operator kind.")] = Kind.generator,
+    kind: Annotated[OperatorKind, typer.Option(help="Operator kind.")] = OperatorKind.GENERATOR,
     package: PackageOption = Path("."),
 ) -> None:
     """Add an operator class, its entry point and a failing test to an extension package."""
     from streamflow.scaffold import add_operator
 
     try:
-        paths = add_operator(name, kind.value, package)
+        paths = add_operator(name, kind, package)
     except StreamflowError as exc:
         _fail(str(exc), 2)
     _scaffold_report(paths, name)

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamflow.actors.base import REQUIRED, Operator, accepts_any_key
+from streamflow.actors.base import REQUIRED, Operator, OperatorKind, accepts_any_key
 from streamflow.errors import CompileError, PromptTemplateError
 from streamflow.rows import fingerprint
 
 SOURCE = -1
 """``depends_on`` entry meaning: the field comes from the source."""
+_CHANGES_ROWS = frozenset(
+    {OperatorKind.FILTER, OperatorKind.ROW_GENERATOR, OperatorKind.DATASET_EVALUATOR}
+)
+"""Kinds after which the rows (not only their fields) differ: a later step depends on them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +148,7 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
         reads, writes = _fields(op, keys)
         _check_prompt(op, where, problems)
 
-        changes_rows = op.kind in ("filter", "row_generator", "dataset_evaluator")
+        changes_rows = op.kind in _CHANGES_ROWS
         deps = {last_row_changer} if changes_rows and last_row_changer != SOURCE else set()
         if last_row_maker != SOURCE:
             deps.add(last_row_maker)  # its rows' ids and contents are what this step sees
@@ -161,7 +165,7 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
             if field not in producer:
                 continue
             origin = "the source" if producer[field] == SOURCE else labels[producer[field]]
-            if op.kind == "refiner" or op.kind == "filter":
+            if op.kind in (OperatorKind.REFINER, OperatorKind.FILTER):
                 if field not in reads:
                     warnings.append(
                         f"{where}: writes {field!r}, overwriting the field from {origin}"
@@ -176,9 +180,9 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
         if op.removes_fields:
             for field in reads:
                 producer.pop(field, None)
-        if op.kind in ("filter", "row_generator"):
+        if op.kind in (OperatorKind.FILTER, OperatorKind.ROW_GENERATOR):
             last_row_changer = index
-        if op.kind == "row_generator":
+        if op.kind == OperatorKind.ROW_GENERATOR:
             last_row_maker = index
         steps.append(Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE}))))
 
@@ -223,7 +227,7 @@ def _fields(op: Operator, keys: dict[str, Any]) -> tuple[tuple[str, ...], tuple[
             reads += names
         elif name.startswith("output_"):
             writes += names
-    if op.kind == "refiner" and not writes:
+    if op.kind == OperatorKind.REFINER and not writes:
         writes = list(reads)  # a refiner rewrites what it reads
     return tuple(dict.fromkeys(reads)), tuple(dict.fromkeys(writes))
 

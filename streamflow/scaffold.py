@@ -21,6 +21,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from streamflow.actors.base import KIND_CLASSES
 from streamflow.errors import StreamflowError
 
 OPERATOR_GROUP = "streamflow.operators"
@@ -32,14 +33,8 @@ _DIST_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNOREC
 _CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _RESERVED_PACKAGES = frozenset({"streamflow", "tests", "test"})
 
-KIND_BASES = {
-    "generator": "Generator",
-    "row_generator": "RowGenerator",
-    "refiner": "Refiner",
-    "filter": "Filter",
-    "sample_evaluator": "SampleEvaluator",
-    "dataset_evaluator": "DatasetEvaluator",
-}
+KIND_BASES = {str(kind): cls.__name__ for kind, cls in KIND_CLASSES.items()}
+"""Each operator kind's base class name, which a scaffolded operator subclasses."""
 
 
 class ScaffoldError(StreamflowError):

@@ -22,7 +22,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from streamflow.actors.base import DatasetEvaluator, Operator
+from streamflow.actors.base import DatasetEvaluator, Operator, OperatorKind
 from streamflow.actors.hooks import call_hook
 from streamflow.channels.items import Item, ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats, current_stats
@@ -76,7 +76,7 @@ class BoundOp:
         """A 1 -> 1 step that only adds fields and is not fused: may run beside independent
         neighbours on the same batch (two LLM generators reading the same text, say)."""
         return (
-            self.op.kind in ("generator", "sample_evaluator")
+            self.op.kind in (OperatorKind.GENERATOR, OperatorKind.SAMPLE_EVALUATOR)
             and self.op.workers == 1
             and not self.fusable
         )
@@ -405,7 +405,7 @@ async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
             ids = [batch.ids[i] for i in todo]
             given = [rows[i] for i in todo]
             fresh = await _hook_results_async(bound, ids, given)
-            keep_rows = given if bound.op.kind == "filter" else None
+            keep_rows = given if bound.op.kind == OperatorKind.FILTER else None
             await anyio.to_thread.run_sync(bound.results.put, ids, fresh, keep_rows)
             for i, result in zip(todo, fresh, strict=True):
                 results[i] = result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from streamflow.errors import OperatorContractError, PromptTemplateError
@@ -21,6 +22,20 @@ if TYPE_CHECKING:
     from streamflow.store.state import OperatorState
 
 ExecutorKind = Literal["thread", "process"]
+
+
+class OperatorKind(StrEnum):
+    """The operator kinds, one per base class below. A member equals its string value
+    (``OperatorKind.FILTER == "filter"``), so code and JSON written with strings keep working."""
+
+    GENERATOR = "generator"
+    ROW_GENERATOR = "row_generator"
+    REFINER = "refiner"
+    FILTER = "filter"
+    SAMPLE_EVALUATOR = "sample_evaluator"
+    DATASET_EVALUATOR = "dataset_evaluator"
+
+
 REQUIRED: Any = inspect.Parameter.empty
 """Marks a hook key that has no default and must be bound in ``run()``."""
 
@@ -28,7 +43,8 @@ REQUIRED: Any = inspect.Parameter.empty
 class Operator:
     """Base of every operator kind. Subclass one of the kinds, not this."""
 
-    kind: ClassVar[str] = "operator"
+    kind: ClassVar[OperatorKind]
+    """Set by each kind's base class; an operator never sets it itself."""
     hook_name: ClassVar[str] = "process"
     expensive: ClassVar[bool] = False
     """Costly to redo (LLM, model, sandbox): the store keeps its results for resume."""
@@ -161,19 +177,19 @@ class _OneToOne(Operator):
 class Generator(_OneToOne):
     """1 -> 1: adds output fields to each row."""
 
-    kind = "generator"
+    kind = OperatorKind.GENERATOR
 
 
 class Refiner(_OneToOne):
     """1 -> 1: rewrites existing fields of each row."""
 
-    kind = "refiner"
+    kind = OperatorKind.REFINER
 
 
 class SampleEvaluator(_OneToOne):
     """1 -> 1: adds score or label fields to each row."""
 
-    kind = "sample_evaluator"
+    kind = OperatorKind.SAMPLE_EVALUATOR
 
 
 class Filter(Operator):
@@ -183,7 +199,7 @@ class Filter(Operator):
     write score fields into the rows it is given; it changes nothing else.
     """
 
-    kind = "filter"
+    kind = OperatorKind.FILTER
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
@@ -209,7 +225,7 @@ class Filter(Operator):
 class RowGenerator(Operator):
     """1 -> 0..N: makes new rows from each row; the k-th child of row ``p`` gets id ``p/k``."""
 
-    kind = "row_generator"
+    kind = OperatorKind.ROW_GENERATOR
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
 
@@ -239,7 +255,7 @@ class DatasetEvaluator(Operator):
     A dataset evaluator is stateful and runs on one worker.
     """
 
-    kind = "dataset_evaluator"
+    kind = OperatorKind.DATASET_EVALUATOR
     hook_name = "observe"
     stateful = True
 
@@ -266,14 +282,12 @@ class DatasetEvaluator(Operator):
 
 _RUNTIME_ATTRS = frozenset({"_config", "workers", "executor_kind"})
 
-KINDS: tuple[type[Operator], ...] = (
-    Generator,
-    RowGenerator,
-    Refiner,
-    Filter,
-    SampleEvaluator,
-    DatasetEvaluator,
-)
+KIND_CLASSES: dict[OperatorKind, type[Operator]] = {
+    cls.kind: cls
+    for cls in (Generator, RowGenerator, Refiner, Filter, SampleEvaluator, DatasetEvaluator)
+}
+"""The base class of each kind."""
+KINDS: tuple[type[Operator], ...] = tuple(KIND_CLASSES.values())
 
 
 def hook_parameters(fn: Callable[..., Any]) -> dict[str, Any]:

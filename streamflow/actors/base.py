@@ -137,8 +137,23 @@ class Operator:
             )
         return result if isinstance(result, list) else list(result)
 
+    plain_result: ClassVar[type | None] = None
+    """The type of the common per-row result (a dict, a bool, a list of rows): a batch made only
+    of these takes the kind's fast path, which decides exactly as :meth:`outcome_per_row`."""
+
     def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
         """Turn per-row results (from :meth:`check_results`) into the batch that leaves."""
+        plain = self.plain_result
+        if plain is not None and all(type(result) is plain for result in results):
+            return self.plain_outcome(batch, results)
+        return self.outcome_per_row(batch, results)
+
+    def plain_outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        """The fast path, for results all of type :attr:`plain_result`."""
+        return self.outcome_per_row(batch, results)
+
+    def outcome_per_row(self, batch: Batch, results: list[Any]) -> Outcome:
+        """The general path: each result checked and turned into kept, dropped or failed."""
         raise NotImplementedError
 
     def open_state(self, state: OperatorState) -> None:
@@ -156,10 +171,12 @@ class _OneToOne(Operator):
     """Shared by the kinds whose hook returns one dict per row, in order."""
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
+    plain_result = dict
 
-    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
-        if all(type(res) is dict for res in results):  # the common case, kept cheap
-            return Outcome(Batch(batch.ids, results))
+    def plain_outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        return Outcome(Batch(batch.ids, results))
+
+    def outcome_per_row(self, batch: Batch, results: list[Any]) -> Outcome:
         out = Outcome(Batch([], []))
         for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
@@ -202,10 +219,14 @@ class Filter(Operator):
     kind = OperatorKind.FILTER
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
+    plain_result = bool
 
-    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
-        if all(type(res) is dict for res in results):  # the common case, kept cheap
-            return Outcome(Batch(batch.ids, results))
+    def plain_outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        if all(results):
+            return Outcome(batch)
+        return self.outcome_per_row(batch, results)
+
+    def outcome_per_row(self, batch: Batch, results: list[Any]) -> Outcome:
         out = Outcome(Batch([], []))
         for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
@@ -228,10 +249,14 @@ class RowGenerator(Operator):
     kind = OperatorKind.ROW_GENERATOR
 
     process: Callable[..., list[Any] | Awaitable[list[Any]]]
+    plain_result = list
 
-    def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
-        if all(type(res) is dict for res in results):  # the common case, kept cheap
-            return Outcome(Batch(batch.ids, results))
+    def plain_outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        pairs = zip(batch.ids, results, strict=True)
+        ids = [child_id(row_id, k) for row_id, res in pairs for k in range(len(res))]
+        return Outcome(Batch(ids, [child for res in results for child in res]))
+
+    def outcome_per_row(self, batch: Batch, results: list[Any]) -> Outcome:
         out = Outcome(Batch([], []))
         for row_id, row, res in zip(batch.ids, batch.rows, results, strict=True):
             if isinstance(res, Failure):
@@ -268,6 +293,9 @@ class DatasetEvaluator(Operator):
         return [None] * len(rows)
 
     def outcome(self, batch: Batch, results: list[Any]) -> Outcome:
+        return Outcome(batch)  # rows pass through: no result to look at
+
+    def outcome_per_row(self, batch: Batch, results: list[Any]) -> Outcome:
         return Outcome(batch)
 
     def state_dict(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -331,56 +331,73 @@ def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outco
     return steps
 
 
-def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
-    """The hook's per-row results; a raising batch is retried row by row so one row fails."""
-    op = bound.op
-    token = current_row_ids.set(ids)
+_Call = tuple[list[str], list[Row]]
+"""One call of a hook: the row ids (set as :func:`~streamflow.rows.row_ids`) and the rows."""
+
+
+def _retrying(op: Operator, ids: list[str], rows: list[Row]) -> Generator[_Call, Any, list[Any]]:
+    """The hook's per-row results: the whole batch first; if the hook raises, each row alone,
+    so one bad row fails only itself (a transient failure: a resumed run tries it again).
+
+    The one retry algorithm for every way of calling a hook: it yields each call to make and is
+    sent the hook's result, or thrown its exception; it returns the results. A broken contract
+    (:class:`~streamflow.errors.OperatorContractError`) is a bug, never a row's failure.
+    """
     try:
-        return op.check_results(rows, op.hook(rows, **bound.keys))
+        return op.check_results(rows, (yield ids, rows))
     except OperatorContractError:
         raise
     except Exception:
         pass
-    finally:
-        current_row_ids.reset(token)
     results: list[Any] = []
     for row_id, row in zip(ids, rows, strict=True):
-        token = current_row_ids.set([row_id])
         try:
-            results += op.check_results([row], op.hook([row], **bound.keys))
+            results += op.check_results([row], (yield [row_id], [row]))
         except OperatorContractError:
             raise
         except Exception as exc:
             results.append(Failure(_describe(exc), transient=True))
-        finally:
-            current_row_ids.reset(token)
     return results
+
+
+def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
+    """:func:`_retrying` with the hook called here, in the calling (worker) thread."""
+    retry = _retrying(bound.op, ids, rows)
+    try:
+        call_ids, call_rows = next(retry)
+        while True:
+            error: Exception | None = None
+            token = current_row_ids.set(call_ids)
+            try:
+                result = bound.op.hook(call_rows, **bound.keys)
+            except Exception as exc:
+                result, error = None, exc
+            finally:
+                current_row_ids.reset(token)
+            call_ids, call_rows = retry.send(result) if error is None else retry.throw(error)
+    except StopIteration as done:
+        results: list[Any] = done.value
+        return results
 
 
 async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
-    """As :func:`_hook_results_sync`, for async hooks and hooks run in a thread or process."""
-    op = bound.op
-    token = current_row_ids.set(ids)
+    """:func:`_retrying` with the hook awaited, or sent to its thread or process."""
+    retry = _retrying(bound.op, ids, rows)
     try:
-        return op.check_results(rows, await call_hook(op, rows, bound.keys))
-    except OperatorContractError:
-        raise
-    except Exception:
-        pass
-    finally:
-        current_row_ids.reset(token)
-    results: list[Any] = []
-    for row_id, row in zip(ids, rows, strict=True):
-        token = current_row_ids.set([row_id])
-        try:
-            results += op.check_results([row], await call_hook(op, [row], bound.keys))
-        except OperatorContractError:
-            raise
-        except Exception as exc:
-            results.append(Failure(_describe(exc), transient=True))
-        finally:
-            current_row_ids.reset(token)
-    return results
+        call_ids, call_rows = next(retry)
+        while True:
+            error: Exception | None = None
+            token = current_row_ids.set(call_ids)
+            try:
+                result = await call_hook(bound.op, call_rows, bound.keys)
+            except Exception as exc:
+                result, error = None, exc
+            finally:
+                current_row_ids.reset(token)
+            call_ids, call_rows = retry.send(result) if error is None else retry.throw(error)
+    except StopIteration as done:
+        results: list[Any] = done.value
+        return results
 
 
 async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:

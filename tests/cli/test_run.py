@@ -1,0 +1,65 @@
+"""``streamflow run`` passes on the run options it was given, and without flags the defaults
+of :class:`~streamflow.executors.RunOptions` itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_jsonl
+from typer.testing import CliRunner
+
+from streamflow import Pipeline, RunOptions
+from streamflow.cli import app
+
+PIPELINE = """
+from streamflow import FileStorage, Generator, Pipeline
+
+class Same(Generator):
+    def process(self, rows):
+        return rows
+
+class Demo(Pipeline):
+    def __init__(self):
+        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
+        self.same = Same()
+
+    def forward(self):
+        self.same.run(self.storage.step())
+"""
+
+
+@pytest.fixture
+def seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The run options the CLI hands to the pipeline (captured, and checked by RunOptions)."""
+    (tmp_path / "demo.py").write_text(PIPELINE)
+    write_jsonl(tmp_path / "in.jsonl", [{"text": "a"}])
+    monkeypatch.chdir(tmp_path)
+    captured: dict[str, Any] = {}
+    original = Pipeline.run
+
+    def run(self: Pipeline, **kwargs: Any) -> Any:
+        fields = {f.name for f in dataclasses.fields(RunOptions)}
+        captured.update({k: v for k, v in kwargs.items() if k in fields})
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "run", run)
+    return captured
+
+
+def test_without_flags_the_run_options_are_run_options_defaults(seen: dict[str, Any]) -> None:
+    result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert RunOptions(**seen) == RunOptions()
+    assert set(seen) >= {"batch_size", "capacity", "ordered", "max_failed_fraction"}
+
+
+def test_flags_override_them(seen: dict[str, Any]) -> None:
+    args = ["--batch-size", "7", "--capacity", "3", "--unordered", "--checkpoint-interval", "9"]
+    result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress", *args])
+    assert result.exit_code == 0, result.output
+    assert RunOptions(**seen) == RunOptions(
+        batch_size=7, capacity=3, ordered=False, checkpoint_interval=9.0
+    )

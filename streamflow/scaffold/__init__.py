@@ -18,11 +18,18 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 from typing import Any
 
-from streamflow.actors.base import KIND_CLASSES
+from streamflow.actors.base import KIND_CLASSES, OperatorKind
 from streamflow.errors import StreamflowError
+from streamflow.scaffold.render import (
+    ADDED_PACKAGE,
+    EXTENSION,
+    Addition,
+    addition,
+    extension_files,
+    render,
+)
 
 OPERATOR_GROUP = "streamflow.operators"
 PROMPT_GROUP = "streamflow.prompts"
@@ -84,265 +91,13 @@ def check_class_name(name: str) -> None:
 
 # -- the extension package -----------------------------------------------------------------
 
-_PYPROJECT = Template("""\
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "$dist"
-version = "0.1.0"
-description = "streamflow extension: operators, prompt templates and pipelines"
-readme = "README.md"
-requires-python = ">=3.11"
-dependencies = ["streamflow"]
-
-[project.optional-dependencies]
-test = ["pytest>=8"]
-
-[project.entry-points."streamflow.operators"]
-$operator = "$package.operators:$operator"
-$summarizer = "$package.operators:$summarizer"
-
-[project.entry-points."streamflow.prompts"]
-$prompt = "$package.prompts:$prompt"
-
-[project.entry-points."streamflow.pipelines"]
-$pipeline = "$package.pipelines:$pipeline"
-
-[tool.setuptools.packages.find]
-include = ["$package*"]
-
-[tool.setuptools.package-data]
-"$package" = ["data/*.jsonl"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-""")
-
-_INIT = Template('''\
-"""$dist: a streamflow extension.
-
-Its operators, prompt templates and pipelines are declared in pyproject.toml's entry points, so
-``streamflow ops list`` shows the operators once the package is installed.
-"""
-
-__version__ = "0.1.0"
-''')
-
-_OPERATORS = Template('''\
-"""Operators of $dist; each is declared in pyproject.toml under "streamflow.operators"."""
-
-from __future__ import annotations
-
-from typing import Any, ClassVar
-
-from streamflow import Generator
-from streamflow.operators.general.llm import ask_each, default_serving
-from streamflow.rows import Failure
-from streamflow.serving.base import LLMServing
-
-from $package.prompts import $prompt
-
-
-class $operator(Generator):
-    """Adds the number of whitespace-separated words of a text field.
-
-    An example without an LLM: one new field per row.
-    """
-
-    def process(
-        self, rows: list[dict[str, Any]], input_key: str = "text", output_key: str = "word_count"
-    ) -> list[dict[str, Any]]:
-        return [{**row, output_key: len(str(row[input_key]).split())} for row in rows]
-
-
-class $summarizer(Generator):
-    """Adds a one-sentence summary of a text field, asked of an LLM with $prompt.
-
-    Without ``llm_serving`` it uses streamflow's embedded default model. A request that fails
-    for good fails its row alone: the row goes to the dead letters with the reason.
-    """
-
-    expensive: ClassVar[bool] = True  # answers are kept in the run store: a resume reuses them
-    ALLOWED_PROMPTS = ($prompt,)
-
-    def __init__(
-        self, llm_serving: LLMServing | None = None, prompt_template: $prompt | None = None
-    ) -> None:
-        self.llm_serving = llm_serving if llm_serving is not None else default_serving()
-        self.prompt_template = prompt_template or $prompt()
-
-    async def process(
-        self, rows: list[dict[str, Any]], input_key: str = "text", output_key: str = "summary"
-    ) -> list[dict[str, Any] | Failure]:
-        prompts = [self.prompt_template.build_prompt(text=str(row[input_key])) for row in rows]
-        answers = await ask_each(self.llm_serving, prompts)
-        return [
-            answer if isinstance(answer, Failure) else {**row, output_key: str(answer).strip()}
-            for row, answer in zip(rows, answers, strict=True)
-        ]
-''')
-
-_PROMPTS = Template('''\
-"""Prompt templates of $dist; each is declared in pyproject.toml under "streamflow.prompts"."""
-
-from __future__ import annotations
-
-from streamflow.prompts.base import DIYPromptABC
-
-
-class $prompt(DIYPromptABC):
-    """Asks for a one-sentence summary of a text.
-
-    A DIY template: every LLM operator accepts it. The parameters of ``build_prompt`` are the
-    row fields it needs.
-    """
-
-    def build_prompt(self, text: str) -> str:
-        return f"Summarize the following text in one sentence.\\n\\nText:\\n{text}\\n\\nSummary:"
-''')
-
-_PIPELINES = Template('''\
-"""Pipelines of $dist; each is declared in pyproject.toml under "streamflow.pipelines".
-
-Run one by its entry-point name once installed (``streamflow run $pipeline``) or by file
-(``streamflow run $package/pipelines.py:$pipeline``); ``--input``/``--output`` point it elsewhere.
-"""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from streamflow import FileStorage, Pipeline
-
-from $package.operators import $operator
-
-DATA = Path(__file__).parent / "data"
-
-
-class $pipeline(Pipeline):
-    """Counts the words of each text of the sample shipped with the package."""
-
-    def __init__(self) -> None:
-        self.storage = FileStorage(
-            str(DATA / "sample.jsonl"),
-            output_file="${package}_output.jsonl",
-        )
-        self.count = $operator()
-
-    def forward(self) -> None:
-        self.count.run(self.storage.step(), input_key="text", output_key="word_count")
-
-
-if __name__ == "__main__":
-    $pipeline().run()
-''')
-
-SAMPLE_ROWS: tuple[dict[str, Any], ...] = (
-    {"id": "1", "text": "Streams of rows flow through operators."},
-    {"id": "2", "text": "Each operator is an async actor."},
-    {"id": "3", "text": "Bounded channels apply backpressure."},
-    {"id": "4", "text": "Hello world"},
+EXTENSION_PLACEHOLDERS = ("extension-package", "extension_package", "ExtensionPackage")
+"""In ``templates/extension/``: the distribution, the import package, the class-name prefix."""
+SAMPLE_ROWS: tuple[dict[str, Any], ...] = tuple(
+    json.loads(line)
+    for line in (EXTENSION / "extension_package" / "data" / "sample.jsonl").read_text().splitlines()
 )
-
-_TEST_OPERATORS = Template("""\
-from streamflow.actors.registry import OPERATORS
-from streamflow.serving.base import LLMRequestError
-from streamflow.testing import ScriptedServing, apply
-
-from $package.operators import $operator, $summarizer
-
-
-def test_counts_words():
-    rows = [{"text": "one two three"}, {"text": ""}]
-    out = $operator().process(rows, input_key="text", output_key="n")
-    assert [row["n"] for row in out] == [3, 0]
-    assert out[0]["text"] == "one two three"
-
-
-def test_summarizes_with_its_prompt_template():
-    llm = ScriptedServing(lambda prompt: " Rivers move water. ")
-    outcome = apply($summarizer(llm), [{"text": "Rivers flow to the sea."}])
-    text = "Rivers flow to the sea."
-    assert outcome.batch.rows == [{"text": text, "summary": "Rivers move water."}]
-    assert "Rivers flow to the sea." in llm.prompts[0]
-
-
-def test_a_failed_request_fails_its_row_only():
-    def answer(prompt):
-        if "bad" in prompt:
-            raise LLMRequestError("context too long")
-        return "ok"
-
-    outcome = apply($summarizer(ScriptedServing(answer)), [{"text": "good"}, {"text": "bad"}])
-    assert [row["text"] for row in outcome.batch.rows] == ["good"]
-    assert [reason for _, _, reason in outcome.failed] == ["context too long"]
-
-
-def test_are_declared_as_extension_operators():
-    for op in ($operator, $summarizer):
-        assert OPERATORS.get(op.__name__) is op
-        assert OPERATORS.info(op.__name__).extension == "$dist"
-""")
-
-_TEST_PROMPTS = Template("""\
-import pytest
-from streamflow.prompts.base import PromptFieldError
-
-from $package.prompts import $prompt
-
-
-def test_builds_a_prompt_from_the_text_field():
-    prompt = $prompt()
-    assert prompt.fields == ("text",)
-    assert "Rivers flow." in prompt.build_prompt(text="Rivers flow.")
-
-
-def test_a_missing_field_is_named():
-    with pytest.raises(PromptFieldError, match="$prompt"):
-        $prompt().build_prompt(title="no text")
-""")
-
-_TEST_PIPELINES = Template("""\
-import json
-
-from $package.pipelines import $pipeline
-
-
-def test_counts_the_words_of_the_sample(tmp_path):
-    output = tmp_path / "out.jsonl"
-    result = $pipeline().run(output=output)
-    rows = [json.loads(line) for line in output.read_text().splitlines()]
-    assert result.rows_written == len(rows) == $n_rows
-    assert [row["word_count"] for row in rows] == $counts
-""")
-
-_README = Template("""\
-# $dist
-
-A [streamflow](https://pypi.org/project/streamflow/) extension.
-
-```bash
-pip install -e .            # streamflow finds the entry points of pyproject.toml
-streamflow ops list         # lists $operator (extension $dist)
-streamflow run $package/pipelines.py:$pipeline   # writes ${package}_output.jsonl
-streamflow run $pipeline    # the same, by its entry-point name
-streamflow prompts list     # lists $prompt
-pytest
-```
-
-- `$package/operators.py`: `$operator`, a Generator that adds a word count, and `$summarizer`,
-  an LLM Generator that asks for a summary with `$prompt` (the embedded model by default; its
-  tests use `streamflow.testing.ScriptedServing`, a fake LLM).
-- `$package/prompts.py`: `$prompt`, its prompt template.
-- `$package/pipelines.py`: `$pipeline`, which runs `$operator` on `$package/data/sample.jsonl`.
-
-Add more with `streamflow init operator NAME --kind refiner`, `streamflow init prompt NAME` and
-`streamflow init pipeline NAME`: each adds the class, its entry point and a test that fails until
-you implement it. Entry points are package metadata: run `pip install -e .` again after adding
-one, so that streamflow sees it.
-""")
+"""The sample the scaffolded pipeline reads (``extension_package/data/sample.jsonl``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,32 +119,10 @@ def create_extension(name: str, parent: Path | str = ".") -> Extension:
     root = Path(parent) / name
     if root.exists():
         raise ScaffoldError(f"{root} already exists; choose another name or directory")
-    prefix = camel(package)
-    names = {
-        "dist": name,
-        "package": package,
-        "operator": f"{prefix}WordCounter",
-        "summarizer": f"{prefix}Summarizer",
-        "prompt": f"{prefix}SummaryPrompt",
-        "pipeline": f"{prefix}Pipeline",
-        "n_rows": str(len(SAMPLE_ROWS)),
-        "counts": repr([len(str(row["text"]).split()) for row in SAMPLE_ROWS]),
-    }
-    sample = "".join(_json_line(row) for row in SAMPLE_ROWS)
-    files = {
-        "pyproject.toml": _PYPROJECT,
-        "README.md": _README,
-        f"{package}/__init__.py": _INIT,
-        f"{package}/operators.py": _OPERATORS,
-        f"{package}/prompts.py": _PROMPTS,
-        f"{package}/pipelines.py": _PIPELINES,
-        "tests/test_operators.py": _TEST_OPERATORS,
-        "tests/test_prompts.py": _TEST_PROMPTS,
-        "tests/test_pipelines.py": _TEST_PIPELINES,
-    }
-    for relative, template in files.items():
-        _write(root / relative, template.substitute(names))
-    _write(root / package / "data" / "sample.jsonl", sample)
+    dist_ph, package_ph, prefix_ph = EXTENSION_PLACEHOLDERS
+    names = {dist_ph: name, package_ph: package, prefix_ph: camel(package)}
+    for relative, text in extension_files():
+        _write(root / render(relative, names), render(text, names))
     return Extension(root, name, package)
 
 
@@ -417,171 +150,34 @@ def open_extension(directory: Path | str = ".") -> Extension:
 
 # -- adding to an extension ----------------------------------------------------------------
 
-_OPERATOR_BODIES = {
-    "generator": """\
-    def process(
-        self,
-        rows: list[dict[str, Any]],
-        input_key: str = "text",
-        output_key: str = "$field",
-    ) -> list[dict[str, Any]]:
-        return [{**row, output_key: row[input_key]} for row in rows]
-""",
-    "row_generator": """\
-    def process(
-        self, rows: list[dict[str, Any]], input_key: str = "text"
-    ) -> list[list[dict[str, Any]]]:
-        return [
-            [{**row, input_key: line} for line in str(row[input_key]).splitlines() if line]
-            for row in rows
-        ]
-""",
-    "refiner": """\
-    def process(self, rows: list[dict[str, Any]], input_key: str = "text") -> list[dict[str, Any]]:
-        return [{**row, input_key: str(row[input_key]).strip()} for row in rows]
-""",
-    "filter": """\
-    def process(
-        self, rows: list[dict[str, Any]], input_key: str = "text"
-    ) -> list[bool | tuple[bool, str]]:
-        return [(bool(str(row[input_key]).strip()), "empty text") for row in rows]
-""",
-    "sample_evaluator": """\
-    def process(
-        self,
-        rows: list[dict[str, Any]],
-        input_key: str = "text",
-        output_key: str = "$field",
-    ) -> list[dict[str, Any]]:
-        return [{**row, output_key: float(len(str(row[input_key])))} for row in rows]
-""",
-    "dataset_evaluator": """\
-    def __init__(self) -> None:
-        self.rows = 0
 
-    def observe(self, rows: list[dict[str, Any]], input_key: str = "text") -> None:
-        self.rows += len(rows)
-
-    def report(self) -> dict[str, Any]:
-        return {"rows": self.rows}
-""",
-}
-
-_OPERATOR_CALLS = {
-    "generator": '$name().process(rows, input_key="text", output_key="$field")',
-    "row_generator": '$name().process(rows, input_key="text")',
-    "refiner": '$name().process(rows, input_key="text")',
-    "filter": '$name().process(rows, input_key="text")',
-    "sample_evaluator": '$name().process(rows, input_key="text", output_key="$field")',
-    "dataset_evaluator": '$name().observe(rows, input_key="text")',
-}
-
-_NEW_OPERATOR = Template('''\
-
-
-class $name($base):
-    """What $name does: this first paragraph is its summary in `streamflow ops list`."""
-
-''')
-
-_NEW_OPERATOR_TEST = Template("""\
-import pytest
-
-from $package.operators import $name
-
-
-def test_$snake():
-    rows = [{"text": "first line\\nsecond line"}]
-    result = $call
-    assert result is None or len(result) == len(rows)
-    pytest.fail("implement $name and replace this test")
-""")
-
-_NEW_PROMPT = Template('''\
-
-
-class $name(DIYPromptABC):
-    """What $name asks; the parameters of build_prompt are the row fields it needs."""
-
-    def build_prompt(self, text: str) -> str:
-        return f"Answer about this text:\\n{text}"
-''')
-
-_NEW_PROMPT_TEST = Template("""\
-import pytest
-
-from $package.prompts import $name
-
-
-def test_$snake():
-    prompt = $name()
-    assert "some text" in prompt.build_prompt(text="some text")
-    pytest.fail("implement $name and replace this test")
-""")
-
-_NEW_PIPELINE = Template('''\
-
-
-class $name(Pipeline):
-    """What $name does; run it with `streamflow run $package/pipelines.py:$name`."""
-
-    def __init__(self) -> None:
-        self.storage = FileStorage(
-            str(Path(__file__).parent / "data" / "sample.jsonl"),
-            output_file="${snake}_output.jsonl",
-        )
-        self.spaces = RemoveExtraSpacesRefiner()
-
-    def forward(self) -> None:
-        self.spaces.run(self.storage.step(), input_key="text")
-''')
-
-_NEW_PIPELINE_TEST = Template("""\
-import json
-
-import pytest
-
-from $package.pipelines import $name
-
-
-def test_$snake(tmp_path):
-    output = tmp_path / "out.jsonl"
-    $name().run(output=output)
-    rows = [json.loads(line) for line in output.read_text().splitlines()]
-    assert rows
-    pytest.fail("implement $name and replace this test")
-""")
-
-
-def add_operator(name: str, kind: str = "generator", directory: Path | str = ".") -> list[Path]:
+def add_operator(
+    name: str, kind: str = OperatorKind.GENERATOR, directory: Path | str = "."
+) -> list[Path]:
     """Add operator class ``name`` of ``kind`` to the extension in ``directory``."""
     if kind not in KIND_BASES:
         raise ScaffoldError(f"unknown operator kind {kind!r}; one of: {', '.join(KIND_BASES)}")
     check_class_name(name)
-    from streamflow.actors.registry import OPERATORS
+    from streamflow.actors.registry import OPERATORS  # the operator library, loaded on use
 
     if OPERATORS.is_builtin(name):
         raise ScaffoldError(f"{name!r} is a built-in streamflow operator; choose another name")
     ext = open_extension(directory)
-    base = KIND_BASES[kind]
+    placeholder = "New" + KIND_BASES[kind]
+    test_placeholder = "NewGenerator"  # its test, rendered for any kind, serves every kind
     names = {
-        "name": name,
-        "base": base,
-        "package": ext.package,
-        "snake": snake(name),
-        "field": snake(name),
+        ADDED_PACKAGE: ext.package,
+        placeholder: name,
+        snake(placeholder): snake(name),
+        test_placeholder: name,
+        snake(test_placeholder): snake(name),
     }
-    body = Template(_OPERATOR_BODIES[kind]).substitute(names)
-    call = Template(_OPERATOR_CALLS[kind]).substitute(names)
-    code = _NEW_OPERATOR.substitute(names) + body
     return _add(
         ext,
-        "operators.py",
+        "operators",
         OPERATOR_GROUP,
         name,
-        code,
-        [("streamflow", base), ("typing", "Any")],
-        _NEW_OPERATOR_TEST.substitute(names, call=call),
+        addition("operators", placeholder, "test_new_generator.py", names),
     )
 
 
@@ -589,15 +185,13 @@ def add_prompt(name: str, directory: Path | str = ".") -> list[Path]:
     """Add prompt template class ``name`` to the extension in ``directory``."""
     check_class_name(name)
     ext = open_extension(directory)
-    names = {"name": name, "package": ext.package, "snake": snake(name)}
+    names = {ADDED_PACKAGE: ext.package, "NewPrompt": name, "new_prompt": snake(name)}
     return _add(
         ext,
-        "prompts.py",
+        "prompts",
         PROMPT_GROUP,
         name,
-        _NEW_PROMPT.substitute(names),
-        [("streamflow.prompts.base", "DIYPromptABC")],
-        _NEW_PROMPT_TEST.substitute(names),
+        addition("prompts", "NewPrompt", "test_new_prompt.py", names),
     )
 
 
@@ -605,34 +199,20 @@ def add_pipeline(name: str, directory: Path | str = ".") -> list[Path]:
     """Add pipeline class ``name`` to the extension in ``directory``."""
     check_class_name(name)
     ext = open_extension(directory)
-    names = {"name": name, "package": ext.package, "snake": snake(name)}
+    names = {ADDED_PACKAGE: ext.package, "NewPipeline": name, "new_pipeline": snake(name)}
     return _add(
         ext,
-        "pipelines.py",
+        "pipelines",
         PIPELINE_GROUP,
         name,
-        _NEW_PIPELINE.substitute(names),
-        [
-            ("pathlib", "Path"),
-            ("streamflow", "FileStorage"),
-            ("streamflow", "Pipeline"),
-            ("streamflow.operators.text.refiners", "RemoveExtraSpacesRefiner"),
-        ],
-        _NEW_PIPELINE_TEST.substitute(names),
+        addition("pipelines", "NewPipeline", "test_new_pipeline.py", names),
     )
 
 
-def _add(
-    ext: Extension,
-    module_file: str,
-    group: str,
-    name: str,
-    code: str,
-    imports: list[tuple[str, str]],
-    test: str,
-) -> list[Path]:
-    """Append ``code`` to the module, declare it in ``group``, write its test; check first."""
-    module = ext.root / ext.package / module_file
+def _add(ext: Extension, module_name: str, group: str, name: str, new: Addition) -> list[Path]:
+    """Append ``new``'s class to the module, declare it in ``group``, write its test; check
+    everything first, so an error leaves the package as it was."""
+    module = ext.root / ext.package / f"{module_name}.py"
     source = module.read_text(encoding="utf-8") if module.is_file() else ""
     tree = _parse(module, source)
     defined = {n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
@@ -641,13 +221,13 @@ def _add(
     test_file = ext.root / "tests" / f"test_{snake(name)}.py"
     if test_file.exists():
         raise ScaffoldError(f"{test_file} already exists")
-    target = f"{ext.package}.{module_file.removesuffix('.py')}:{name}"
+    target = f"{ext.package}.{module_name}:{name}"
     pyproject_text = add_entry_point(ext.pyproject.read_text(encoding="utf-8"), group, name, target)
 
-    source = _ensure_imports(source, tree, imports)
-    module.write_text(source.rstrip("\n") + "\n" + code, encoding="utf-8")
+    source = _ensure_imports(source, tree, new.imports)
+    module.write_text(source.rstrip("\n") + "\n\n\n" + new.code + "\n", encoding="utf-8")
     ext.pyproject.write_text(pyproject_text, encoding="utf-8")
-    _write(test_file, test)
+    _write(test_file, new.test)
     return [module, ext.pyproject, test_file]
 
 
@@ -749,10 +329,6 @@ def _docstring_end(tree: ast.Module) -> int:
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
         return first.end_lineno or first.lineno
     return 0
-
-
-def _json_line(row: dict[str, Any]) -> str:
-    return json.dumps(row) + "\n"
 
 
 def _write(path: Path, text: str) -> None:

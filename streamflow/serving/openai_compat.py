@@ -284,7 +284,7 @@ class OpenAIServing(LLMServing):
 
     def _delay(self, attempts: int, retry_after: float | None) -> float:
         """Equal-jitter exponential backoff, never shorter than the server's Retry-After."""
-        cap = min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
+        cap = min(self.max_backoff, self.backoff * 2.0 ** (attempts - 1))
         delay = cap / 2 + random.uniform(0, cap / 2)
         return delay if retry_after is None else retry_after + delay / 2
 

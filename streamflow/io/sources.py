@@ -15,10 +15,8 @@ import contextlib
 import csv
 import glob
 import io
-import re
 from collections import Counter
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
@@ -30,6 +28,8 @@ import zstandard
 from streamflow.errors import BadRecordError, SourceError
 from streamflow.io.compression import is_compressed, open_binary
 from streamflow.io.formats import READ_EXTENSIONS, READ_FORMATS, format_of
+from streamflow.io.html import decode_html
+from streamflow.io.records import BadRecord, Record
 from streamflow.rows import Batch, Row, fingerprint
 
 OnBadRecord = Literal["raise", "skip"]
@@ -39,37 +39,7 @@ FORMATS = READ_FORMATS
 
 _DECODER = msgspec.json.Decoder()
 _RAW_LIMIT = 1000
-_CHARSET_SCAN = 8192  # real pages declare their charset after 1-5 KB of <head> boilerplate
-_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# As the WHATWG encoding standard says: pages labelled latin-1 or ASCII are really windows-1252,
-# and a UTF-16 label that could be read from ASCII-compatible bytes is wrong.
-_WHATWG_ALIASES = {
-    "iso8859-1": "cp1252",
-    "ascii": "cp1252",
-    "utf-16": "utf-8",
-    "utf-16-le": "utf-8",
-    "utf-16-be": "utf-8",
-}
 _STREAM_ERRORS = (OSError, EOFError, zstandard.ZstdError)
-
-
-@dataclass(slots=True)
-class BadRecord:
-    """A record that could not be read, kept for dead letters instead of stopping the run."""
-
-    id: str
-    path: str
-    where: str
-    reason: str
-    raw: str
-
-
-Record = tuple[str, Row] | BadRecord
 
 
 class FileSource:
@@ -214,27 +184,6 @@ class FileSource:
             yield BadRecord(f"{fp}:0", str(path), where, "not valid UTF-8", _raw(data))
             return
         yield f"{fp}:0", {self.path_field: str(path), self.text_field: text}
-
-
-def decode_html(data: bytes, charset: str | None = None) -> str:
-    """Decode an HTML page: BOM, then ``charset`` (the HTTP header's, when known), then the
-    declared ``<meta charset>``, then UTF-8, then cp1252.
-
-    A declared charset that does not fit the bytes is ignored rather than trusted, because pages
-    and servers often lie; cp1252 is the web's legacy default and decodes nearly every byte.
-    """
-    candidates = [name for bom, name in _BOMS if data.startswith(bom)]
-    labels = [charset] if charset else []
-    if match := _CHARSET_RE.search(data, 0, _CHARSET_SCAN):
-        labels.append(match.group(1).decode("ascii"))
-    for label in labels:
-        with contextlib.suppress(LookupError, ValueError):  # ValueError: a NUL in the label
-            name = codecs.lookup(label).name
-            candidates.append(_WHATWG_ALIASES.get(name, name))
-    for name in [*candidates, "utf-8", "cp1252"]:
-        with contextlib.suppress(UnicodeDecodeError):
-            return data.decode(name)
-    return data.decode("utf-8", errors="replace")
 
 
 def _expand(spec: Path) -> list[Path]:

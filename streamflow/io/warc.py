@@ -48,7 +48,8 @@ from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from streamflow.io.sources import BadRecord, Record, decode_html
+from streamflow.io.html import decode_html
+from streamflow.io.records import BadRecord, Record
 from streamflow.rows import Row
 
 _Binary = IO[bytes] | gzip.GzipFile

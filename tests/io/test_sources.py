@@ -15,7 +15,7 @@ import pytest
 import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
-from streamflow.io.sources import BadRecord, FileSource, decode_html
+from streamflow.io.sources import BadRecord, FileSource
 from streamflow.rows import fingerprint
 
 WEB_PAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "web-pages"
@@ -263,22 +263,6 @@ def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
     path = write_bytes(tmp_path / "p.html", page.encode("cp1252"))
     _, rows, _ = read_all(FileSource(path))
     assert rows == [{"path": str(path.resolve()), "html": page}]
-
-
-@pytest.mark.parametrize(
-    ("data", "text"),
-    [
-        ("<p>naïve</p>".encode("utf-16"), "<p>naïve</p>"),
-        (b"\xef\xbb\xbf<p>caf\xc3\xa9</p>", "<p>café</p>"),
-        (b"<p>caf\xc3\xa9</p>", "<p>café</p>"),  # no declaration: UTF-8
-        (b"<p>caf\xe9</p>", "<p>café</p>"),  # no declaration, not UTF-8: cp1252
-        (b'<meta charset="utf-8"><p>caf\xe9</p>', '<meta charset="utf-8"><p>café</p>'),
-        (b'<meta charset="no-such-codec"><p>x</p>', '<meta charset="no-such-codec"><p>x</p>'),
-        (b'<meta charset="utf-16"><p>x</p>', '<meta charset="utf-16"><p>x</p>'),
-    ],
-)
-def test_decode_html(data: bytes, text: str) -> None:
-    assert decode_html(data) == text
 
 
 def test_real_web_pages_decode_cleanly() -> None:

@@ -12,8 +12,22 @@ import sys
 import typer
 
 from streamflow.actors.base import OperatorKind
-from streamflow.cli import env, init, models, ops, pipelines, prompts, rundir
-from streamflow.cli import run as run_command
+from streamflow.cli import init, models, ops, pipelines, prompts
+from streamflow.cli.common import err, out
+from streamflow.cli.environment import env
+from streamflow.cli.init import (
+    PackageOption,
+    init_extension,
+    init_operator,
+    init_pipeline,
+    init_prompt,
+)
+from streamflow.cli.models import CacheDirOption, models_list, models_prepare
+from streamflow.cli.ops import ops_list, ops_show
+from streamflow.cli.pipelines import pipelines_copy, pipelines_list
+from streamflow.cli.prompts import prompts_list
+from streamflow.cli.run_command import run
+from streamflow.cli.rundir import deadletters, status
 
 app = typer.Typer(
     name="streamflow",
@@ -28,16 +42,52 @@ app.add_typer(ops.app, name="ops")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(models.app, name="models")
-app.command()(run_command.run)
-app.command()(rundir.status)
-app.command()(rundir.deadletters)
-app.command()(env.env)
+app.command()(run)
+app.command()(status)
+app.command()(deadletters)
+app.command()(env)
 app.add_typer(init.app, name="init")
 
+# Compatibility: the names of the single-module CLI this package replaced.
+ops_app, pipelines_app, prompts_app, models_app, init_app = (
+    ops.app,
+    pipelines.app,
+    prompts.app,
+    models.app,
+    init.app,
+)
 Kind = OperatorKind
-"""Compatibility: the CLI's kind choices are the operator kinds themselves."""
+"""The CLI's kind choices are the operator kinds themselves."""
 
-__all__ = ["Kind", "app", "main"]
+__all__ = [
+    "CacheDirOption",
+    "Kind",
+    "PackageOption",
+    "app",
+    "deadletters",
+    "env",
+    "err",
+    "init_app",
+    "init_extension",
+    "init_operator",
+    "init_pipeline",
+    "init_prompt",
+    "main",
+    "models_app",
+    "models_list",
+    "models_prepare",
+    "ops_app",
+    "ops_list",
+    "ops_show",
+    "out",
+    "pipelines_app",
+    "pipelines_copy",
+    "pipelines_list",
+    "prompts_app",
+    "prompts_list",
+    "run",
+    "status",
+]
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from streamflow.errors import (
     StreamflowError,
     UnknownOperatorError,
 )
-from streamflow.executors import RunOptions, RunResult
+from streamflow.executors import Executor, Job, LocalExecutor, RunOptions, RunResult
 from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource
 from streamflow.pipeline import CompileWarning, Pipeline
@@ -50,12 +50,15 @@ __all__ = [
     "DatasetEvaluator",
     "DeadLetter",
     "Dropped",
+    "Executor",
     "Failure",
     "FailureLimitExceeded",
     "FileSource",
     "FileStorage",
     "Filter",
     "Generator",
+    "Job",
+    "LocalExecutor",
     "Operator",
     "OperatorContractError",
     "OperatorInfo",

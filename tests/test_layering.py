@@ -31,8 +31,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("streamflow.cli",),
     # what the command line drives besides running: scaffolding, finding pipelines, display
     ("streamflow.scaffold", "streamflow.loader", "streamflow.display", "streamflow.environment"),
-    # the shipped pipelines (the zoo), test helpers, and the old runtime module (an alias)
-    ("streamflow.pipelines", "streamflow.testing", "streamflow.runtime"),
+    # the shipped pipelines (the zoo), the agent, test helpers, the old runtime module (an alias)
+    ("streamflow.pipelines", "streamflow.agent", "streamflow.testing", "streamflow.runtime"),
     # the user's entry: compile, then hand the plan to an executor
     ("streamflow.pipeline",),
     # the service session and DataFlow's FileStorage, both used by Pipeline
@@ -51,8 +51,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("streamflow.channels",),
     # the LMDB run store, files and formats, LLM serving, prompt templates
     ("streamflow.store", "streamflow.io", "streamflow.serving", "streamflow.prompts"),
-    # small services of their own
-    ("streamflow.models", "streamflow.entrypoints", "streamflow.interrupts"),
+    # small services of their own (extras: optional dependencies, imported on use)
+    ("streamflow.models", "streamflow.entrypoints", "streamflow.interrupts", "streamflow.extras"),
     # the vocabulary everything shares
     ("streamflow.rows", "streamflow.errors"),
 ]

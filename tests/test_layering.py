@@ -1,6 +1,6 @@
 """Imports point down: every module's static imports, walked with ast, against the layer order.
 
-The order (``/work/shared/DESIGN.md``'s, refined): cli -> pipeline/agent -> executors ->
+The order (the design's, refined): cli -> pipeline/agent -> executors ->
 actors/channels -> store/io/serving -> rows/errors. A unit (a package, or a module standing on
 its own) may import itself and any unit in a lower layer; never a unit above it, nor a sibling
 in its own layer (siblings are independent: the store knows no file formats, io no run store).

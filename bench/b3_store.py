@@ -5,6 +5,8 @@ of each and their ratio (target >= 0.9), and the same per CPU second (user + sys
 the process and its threads), which other load on a shared machine moves far less.
 
     python bench/b3_store.py IN.jsonl [--repeat 3]
+    python bench/b3_store.py IN.jsonl --only enabled    # one run of one variant; start both
+    python bench/b3_store.py IN.jsonl --only disabled   # at once to compare them side by side
 """
 
 from __future__ import annotations
@@ -36,7 +38,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("src")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        choices=["enabled", "disabled"],
+        help="one run of one variant (to run both side by side, as two processes at once)",
+    )
     args = parser.parse_args()
+    if args.only is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            rate, cpu_rate = one(args.src, Path(tmp), store=args.only == "enabled")
+        print(
+            json.dumps(
+                {
+                    "bench": "B3",
+                    "store": args.only,
+                    "rows_per_s": round(rate),
+                    "rows_per_cpu_s": round(cpu_rate),
+                }
+            )
+        )
+        return
     runs: dict[str, list[tuple[float, float]]] = {"disabled": [], "enabled": []}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):

@@ -13,7 +13,6 @@ from streamflow.actors.base import (
     RowGenerator,
     SampleEvaluator,
 )
-from streamflow.actors.registry import OPERATORS, OperatorInfo, register_operator
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import (
     BadRecordError,
@@ -26,6 +25,7 @@ from streamflow.errors import (
     StreamflowError,
     UnknownOperatorError,
 )
+from streamflow.operators.registry import OPERATORS, OperatorInfo, register_operator
 from streamflow.pipeline import CompileWarning, Pipeline
 from streamflow.plan import Plan, Step
 from streamflow.rows import Barrier, Batch, Failure, Row, row_ids

@@ -5,6 +5,11 @@ MinHashDeduplicateFilter now lives in :mod:`streamflow.operators.general_text`.
 
 from __future__ import annotations
 
-from streamflow.operators.general_text.minhash_deduplicate_filter import MinHashDeduplicateFilter, MinHasher, shingles, words
+from streamflow.operators.general_text.minhash_deduplicate_filter import (
+    MinHashDeduplicateFilter,
+    MinHasher,
+    shingles,
+    words,
+)
 
 __all__ = ["MinHashDeduplicateFilter", "MinHasher", "shingles", "words"]

@@ -5,6 +5,20 @@ The shared tokenisers and word lists now live in :mod:`streamflow.operators.word
 
 from __future__ import annotations
 
-from streamflow.operators.words import WORD_PUNCT, WORD_TOKEN, bundled_word_list, english_stopwords, read_word_list, tokenize
+from streamflow.operators.words import (
+    WORD_PUNCT,
+    WORD_TOKEN,
+    bundled_word_list,
+    english_stopwords,
+    read_word_list,
+    tokenize,
+)
 
-__all__ = ["WORD_PUNCT", "WORD_TOKEN", "bundled_word_list", "english_stopwords", "read_word_list", "tokenize"]
+__all__ = [
+    "WORD_PUNCT",
+    "WORD_TOKEN",
+    "bundled_word_list",
+    "english_stopwords",
+    "read_word_list",
+    "tokenize",
+]

@@ -6,8 +6,8 @@ LanguageFilter now lives in :mod:`streamflow.operators.general_text`, LanguageId
 
 from __future__ import annotations
 
-from streamflow.operators.language_id import DEFAULT_MAX_CHARS, identify
 from streamflow.operators.general_text.language_filter import LanguageFilter
+from streamflow.operators.language_id import DEFAULT_MAX_CHARS, identify
 from streamflow.operators.web.language_identifier import LanguageIdentifier
 
 __all__ = ["DEFAULT_MAX_CHARS", "LanguageFilter", "LanguageIdentifier", "identify"]

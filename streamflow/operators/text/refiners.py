@@ -6,9 +6,38 @@ their base in :mod:`streamflow.operators.text_refiner`.
 
 from __future__ import annotations
 
+from streamflow.operators.general_text.markup_refiners import (
+    HtmlEntityRefiner,
+    HtmlUrlRemoverRefiner,
+    ReferenceRemoverRefiner,
+    RemoveImageRefsRefiner,
+)
+from streamflow.operators.general_text.normalization_refiners import (
+    LowercaseRefiner,
+    RemoveExtraSpacesRefiner,
+    TextNormalizationRefiner,
+)
+from streamflow.operators.general_text.symbol_refiners import (
+    RemoveEmojiRefiner,
+    RemoveEmoticonsRefiner,
+    RemoveNumberRefiner,
+    RemovePunctuationRefiner,
+    RemoveRepetitionsPunctuationRefiner,
+)
 from streamflow.operators.text_refiner import TextRefiner
-from streamflow.operators.general_text.markup_refiners import HtmlEntityRefiner, HtmlUrlRemoverRefiner, ReferenceRemoverRefiner, RemoveImageRefsRefiner
-from streamflow.operators.general_text.normalization_refiners import LowercaseRefiner, RemoveExtraSpacesRefiner, TextNormalizationRefiner
-from streamflow.operators.general_text.symbol_refiners import RemoveEmojiRefiner, RemoveEmoticonsRefiner, RemoveNumberRefiner, RemovePunctuationRefiner, RemoveRepetitionsPunctuationRefiner
 
-__all__ = ["HtmlEntityRefiner", "HtmlUrlRemoverRefiner", "LowercaseRefiner", "ReferenceRemoverRefiner", "RemoveEmojiRefiner", "RemoveEmoticonsRefiner", "RemoveExtraSpacesRefiner", "RemoveImageRefsRefiner", "RemoveNumberRefiner", "RemovePunctuationRefiner", "RemoveRepetitionsPunctuationRefiner", "TextNormalizationRefiner", "TextRefiner"]
+__all__ = [
+    "HtmlEntityRefiner",
+    "HtmlUrlRemoverRefiner",
+    "LowercaseRefiner",
+    "ReferenceRemoverRefiner",
+    "RemoveEmojiRefiner",
+    "RemoveEmoticonsRefiner",
+    "RemoveExtraSpacesRefiner",
+    "RemoveImageRefsRefiner",
+    "RemoveNumberRefiner",
+    "RemovePunctuationRefiner",
+    "RemoveRepetitionsPunctuationRefiner",
+    "TextNormalizationRefiner",
+    "TextRefiner",
+]

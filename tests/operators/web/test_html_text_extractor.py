@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.text.html import HtmlTextExtractor
+from streamflow.operators.registry import OPERATORS
+from streamflow.operators.web import HtmlTextExtractor
 
 ARTICLE = """<html><head><title>Site | Big news</title></head><body>
 <nav><a href="/">Home</a> <a href="/about">About us</a></nav>
@@ -34,7 +34,7 @@ def pages(data: Path) -> list[tuple[str, str]]:
 
 def test_registered_as_process_generator() -> None:
     info = OPERATORS.info("HtmlTextExtractor")
-    assert (info.kind, info.domain, info.executor) == ("generator", "text", "process")
+    assert (info.kind, info.domain, info.executor) == ("generator", "web", "process")
     assert [(k.name, k.default) for k in info.keys] == [
         ("input_key", "'html'"),
         ("output_key", "'text'"),

@@ -108,3 +108,13 @@ def test_precision_and_recall_reach_trafilatura(shared_data: Path) -> None:
     precise = HtmlTextExtractor(favor_precision=True).process(rows)
     recall = HtmlTextExtractor(favor_recall=True).process(rows)
     assert sum(p["text"] != r["text"] for p, r in zip(precise, recall, strict=True)) >= 5
+
+
+def test_trafilatura_is_needed_to_build_an_extractor(monkeypatch):
+    """Not to import the module (tests/operators/test_registry.py checks that listing never
+    imports trafilatura): a broken installation fails at construction, not in a batch."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # as if it were not installed
+    with pytest.raises(ImportError, match="trafilatura"):
+        HtmlTextExtractor()

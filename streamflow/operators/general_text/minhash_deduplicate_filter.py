@@ -223,7 +223,8 @@ def _positions(
     """The indices ``starts[d] + j`` for each ``d`` in ``texts`` and ``j < counts[d]``, in order."""
     sizes = counts[texts]
     offsets = np.repeat(starts[texts] - np.cumsum(sizes) + sizes, sizes)
-    return offsets + np.arange(int(sizes.sum()))
+    positions: npt.NDArray[np.intp] = offsets + np.arange(int(sizes.sum()))
+    return positions
 
 
 class MinHashDeduplicateFilter(Filter):

@@ -1,6 +1,6 @@
 """Words for the web-crawl quality rules: a stand-in for spaCy's English tokeniser.
 
-**Words.** Gopher and FineWeb count words with a word tokeniser; datatrove, the library that
+Gopher and FineWeb count words with a word tokeniser; datatrove, the library that
 built FineWeb, uses spaCy's English tokeniser for English. :func:`web_words` stands in for it
 with one precompiled regex (no model, nothing downloaded): text is split at whitespace, and
 punctuation marks become tokens of their own, as spaCy's prefix, suffix and infix rules make
@@ -69,8 +69,11 @@ TOKEN = re.compile(
     r"|[-|\\~^@+]+"
     r"|\S"
 )
+"""One token of the text (see the module docstring); ``TOKEN.findall`` is :func:`web_words`."""
 is_word = re.compile(r"[^\W_]").search
+"""Whether a token is a word (has a letter or digit), not punctuation."""
 has_letter = re.compile(_LETTER).search
+"""Whether a token has a letter."""
 
 
 def web_words(text: str) -> list[str]:

@@ -235,7 +235,7 @@ class OperatorRegistry:
         """Every operator of the library and of user code, and the extensions' operators imported
         so far, filtered by kind and domain; an alias is listed once, under its class's name."""
         for entry in self.builtin().values():
-            if domain in (None, entry.domain):
+            if domain in (None, entry.domain) and entry.name not in self._ops:
                 self._load_builtin(entry)
         seen: set[type[Operator]] = set()
         out = []
@@ -247,6 +247,12 @@ class OperatorRegistry:
                 continue
             out.append(OperatorInfo.of(op, op_domain, self._from.get(op.__name__)))
         return sorted(out, key=lambda i: (i.domain, str(i.kind), i.name))
+
+    def load_builtin(self) -> None:
+        """Import every operator module of the library (``infos()`` does it as needed; kept for
+        code written against streamflow 0.1)."""
+        for entry in self.builtin().values():
+            self._load_builtin(entry)
 
     def register(self, op: type[Operator], domain: str | None = None, *aliases: str) -> None:
         """Add ``op`` under its class name and ``aliases``, in ``domain`` (by default its

@@ -125,6 +125,8 @@ def test_infos_of_one_domain_import_only_that_domain(fake_library):
     registry = OperatorRegistry(package=fake_library)
     assert [i.name for i in registry.infos(domain="beta")] == ["Whisper"]
     assert f"{fake_library}.alpha.shout" not in sys.modules
+    registry.load_builtin()  # streamflow 0.1's way to import the whole library
+    assert f"{fake_library}.alpha.shout" in sys.modules
 
 
 def test_a_name_two_domains_declare_is_an_error_naming_both(tmp_path, monkeypatch):

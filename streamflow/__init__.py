@@ -14,7 +14,6 @@ from streamflow.actors.base import (
     RowGenerator,
     SampleEvaluator,
 )
-from streamflow.actors.registry import OPERATORS, OperatorInfo, register_operator
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import (
     BadRecordError,
@@ -30,6 +29,7 @@ from streamflow.errors import (
 from streamflow.executors import Executor, Job, LocalExecutor, RunOptions, RunResult
 from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource
+from streamflow.operators.registry import OPERATORS, OperatorInfo, register_operator
 from streamflow.pipeline import CompileWarning, Pipeline
 from streamflow.plan import Plan, Step
 from streamflow.rows import Barrier, Batch, Failure, Row, row_ids

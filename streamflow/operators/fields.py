@@ -9,6 +9,8 @@ import msgspec
 
 from streamflow.rows import Row
 
+__all__ = ["compared_text", "one_or_more_keys", "text_field"]
+
 _canonical = msgspec.json.Encoder(order="deterministic")
 
 

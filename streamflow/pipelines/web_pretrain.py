@@ -18,17 +18,16 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from streamflow.operators.general.fields import FieldRemover
-from streamflow.operators.general.minhash import MinHashDeduplicateFilter
-from streamflow.operators.text.html import HtmlTextExtractor
-from streamflow.operators.text.language import LanguageFilter
-from streamflow.operators.text.pii import PIIRefiner
-from streamflow.operators.text.web_quality import (
+from streamflow.operators.core_text import FieldRemover
+from streamflow.operators.general_text import LanguageFilter, MinHashDeduplicateFilter
+from streamflow.operators.web import (
     C4LineRefiner,
     C4QualityFilter,
     FineWebQualityFilter,
     GopherQualityFilter,
     GopherRepetitionFilter,
+    HtmlTextExtractor,
+    PIIRefiner,
     UrlBlocklistFilter,
 )
 from streamflow.pipeline import Pipeline

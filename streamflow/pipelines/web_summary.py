@@ -8,7 +8,7 @@ CPU or GPU), so it runs on a machine with no GPU and no API key::
 
 from __future__ import annotations
 
-from streamflow.operators.general.llm import PromptedGenerator
+from streamflow.operators.core_text import PromptedGenerator
 from streamflow.pipelines.web_text import WebTextPipeline
 from streamflow.serving.base import LLMServing, SamplingParams
 

@@ -11,26 +11,24 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from streamflow.operators.general.dedup import HashDeduplicateFilter
-from streamflow.operators.general.fields import FieldRemover
-from streamflow.operators.text.filters import (
+from streamflow.operators.core_text import FieldRemover
+from streamflow.operators.general_text import (
     ColonEndFilter,
     ContentNullFilter,
     CurlyBracketFilter,
+    HashDeduplicateFilter,
+    HtmlEntityRefiner,
+    HtmlUrlRemoverRefiner,
     LineEndWithEllipsisFilter,
     LineStartWithBulletpointFilter,
     LineWithJavascriptFilter,
     LoremIpsumFilter,
     MeanWordLengthFilter,
+    RemoveExtraSpacesRefiner,
     SymbolWordRatioFilter,
     WordNumberFilter,
 )
-from streamflow.operators.text.html import HtmlTextExtractor
-from streamflow.operators.text.refiners import (
-    HtmlEntityRefiner,
-    HtmlUrlRemoverRefiner,
-    RemoveExtraSpacesRefiner,
-)
+from streamflow.operators.web import HtmlTextExtractor
 from streamflow.pipeline import Pipeline
 from streamflow.store.storage import FileStorage
 

@@ -1,24 +1,10 @@
-"""Field housekeeping: drop fields a later step or the output does not need."""
+"""Compatibility only: streamflow 0.1's import path, kept so that existing code keeps working.
+
+FieldRemover now lives in :mod:`streamflow.operators.core_text`.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from streamflow.operators.core_text.field_remover import FieldRemover
 
-from streamflow.actors.base import Refiner
-from streamflow.actors.registry import register_operator
-from streamflow.rows import Row
-
-
-@register_operator("general")
-class FieldRemover(Refiner):
-    """Removes fields from every row (e.g. the raw HTML once the text is extracted).
-
-    Keeps output files small and stops large intermediate fields from travelling through
-    every later channel. Removing a field a row lacks is not an error.
-    """
-
-    removes_fields: ClassVar[bool] = True
-
-    def process(self, rows: list[Row], input_keys: list[str]) -> list[Row]:
-        drop = set(input_keys)
-        return [{k: v for k, v in row.items() if k not in drop} for row in rows]
+__all__ = ["FieldRemover"]

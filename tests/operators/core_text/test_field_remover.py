@@ -6,7 +6,7 @@ import pytest
 from conftest import write_jsonl
 
 from streamflow import CompileError, Filter
-from streamflow.operators.general.fields import FieldRemover
+from streamflow.operators.core_text import FieldRemover
 
 
 class HasField(Filter):

@@ -8,7 +8,7 @@ import anyio
 from conftest import write_jsonl
 
 from streamflow import RunStats
-from streamflow.operators.general.llm import PromptedGenerator
+from streamflow.operators.core_text import PromptedGenerator
 from streamflow.serving.base import Completion, LLMServing, Message, SamplingParams
 
 

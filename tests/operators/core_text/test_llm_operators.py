@@ -18,8 +18,8 @@ import pytest
 from conftest import read_jsonl, write_jsonl
 
 from streamflow import OPERATORS, CompileError, PromptTemplateError
-from streamflow.operators.general import llm as llm_ops
-from streamflow.operators.general.llm import (
+from streamflow.operators import llm as llm_ops
+from streamflow.operators.core_text import (
     ChunkedPromptedGenerator,
     FormatStrPromptedGenerator,
     JsonPromptedGenerator,
@@ -27,9 +27,8 @@ from streamflow.operators.general.llm import (
     PromptedFilter,
     PromptedGenerator,
     PromptedRefiner,
-    parse_score,
-    split_by_tokens,
 )
+from streamflow.operators.llm import parse_score, split_by_tokens
 from streamflow.prompts.base import DIYPromptABC, FormatStrPrompt, PromptFieldError, PromptTemplate
 from streamflow.serving.base import (
     LLMRequestError,
@@ -366,9 +365,8 @@ ALL = [
 def test_operators_are_registered_and_expensive():
     for op in ALL:
         info = OPERATORS.info(op.__name__)
-        assert (
-            info.domain == "general" and info.expensive and info.parameters[0].name == "llm_serving"
-        )
+        assert info.domain == "core_text" and info.expensive
+        assert info.parameters[0].name == "llm_serving"
     assert OPERATORS.info("FormatStrPromptedGenerator").allowed_prompts == ("FormatStrPrompt",)
 
 

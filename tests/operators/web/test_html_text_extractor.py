@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.text.html import HtmlTextExtractor
+from streamflow.operators.registry import OPERATORS
+from streamflow.operators.web import HtmlTextExtractor
 
 ARTICLE = """<html><head><title>Site | Big news</title></head><body>
 <nav><a href="/">Home</a> <a href="/about">About us</a></nav>
@@ -34,7 +34,7 @@ def pages(data: Path) -> list[tuple[str, str]]:
 
 def test_registered_as_process_generator() -> None:
     info = OPERATORS.info("HtmlTextExtractor")
-    assert (info.kind, info.domain, info.executor) == ("generator", "text", "process")
+    assert (info.kind, info.domain, info.executor) == ("generator", "web", "process")
     assert [(k.name, k.default) for k in info.keys] == [
         ("input_key", "'html'"),
         ("output_key", "'text'"),
@@ -108,3 +108,13 @@ def test_precision_and_recall_reach_trafilatura(shared_data: Path) -> None:
     precise = HtmlTextExtractor(favor_precision=True).process(rows)
     recall = HtmlTextExtractor(favor_recall=True).process(rows)
     assert sum(p["text"] != r["text"] for p, r in zip(precise, recall, strict=True)) >= 5
+
+
+def test_trafilatura_is_needed_to_build_an_extractor(monkeypatch):
+    """Not to import the module (tests/operators/test_registry.py checks that listing never
+    imports trafilatura): a broken installation fails at construction, not in a batch."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # as if it were not installed
+    with pytest.raises(ImportError, match="trafilatura"):
+        HtmlTextExtractor()

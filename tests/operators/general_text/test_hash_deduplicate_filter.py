@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.general.dedup import HashDeduplicateFilter, normalized
+from streamflow.operators.general_text import HashDeduplicateFilter
+from streamflow.operators.general_text.hash_deduplicate_filter import normalized
+from streamflow.operators.registry import OPERATORS
 from streamflow.rows import current_row_ids
 from streamflow.store.state import MemoryState
 from streamflow.testing import apply
@@ -36,7 +37,7 @@ def claimed(op: HashDeduplicateFilter, digest: bytes, by: str = "probe") -> str 
 
 def test_registered_as_stateful_general_filter() -> None:
     info = OPERATORS.info("HashDeduplicateFilter")
-    assert (info.kind, info.domain, info.stateful) == ("filter", "general", True)
+    assert (info.kind, info.domain, info.stateful) == ("filter", "general_text", True)
     assert [k.name for k in info.keys] == ["input_keys", "input_key", "output_key"]
     with pytest.raises(ValueError, match="stateful"):
         HashDeduplicateFilter().options(workers=2)

@@ -1,4 +1,5 @@
-"""Web-crawl quality filters: every rule at, just inside and just past its limit; reasons."""
+"""Web-crawl quality filters (Gopher, C4, FineWeb, URL blocklist): every rule at, just inside
+and just past its limit; reasons."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from typing import Any
 
 import pytest
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.text import web_quality as W
-from streamflow.operators.text.web_quality import (
+from streamflow.operators import web as W
+from streamflow.operators.registry import OPERATORS
+from streamflow.operators.web import (
     C4LineRefiner,
     C4QualityFilter,
     FineWebQualityFilter,
     GopherQualityFilter,
     GopherRepetitionFilter,
     UrlBlocklistFilter,
-    web_words,
 )
+from streamflow.operators.web.gopher_repetition_filter import _dup_ngram_fracs
+from streamflow.operators.web.tokens import web_words
 from streamflow.testing import apply
 
 FILTERS = ["GopherQualityFilter", "GopherRepetitionFilter", "C4QualityFilter",
@@ -51,9 +53,9 @@ def prose(n: int, word: str = "word") -> str:
 
 
 @pytest.mark.parametrize("name", [*FILTERS, "UrlBlocklistFilter", "C4LineRefiner"])
-def test_registered_in_the_text_domain(name):
+def test_registered_in_the_web_domain(name):
     info = OPERATORS.info(name)
-    assert info.domain == "text"
+    assert info.domain == "web"
     assert info.kind == ("refiner" if name == "C4LineRefiner" else "filter")
     assert OPERATORS.get(name) is getattr(W, name)
 
@@ -304,7 +306,7 @@ def test_duplicate_ngram_scan_matches_the_plain_loop_exactly():
         words = [rng.choice("abcde"[: rng.randint(1, 5)]) * rng.randint(1, 2)
                  for _ in range(rng.randint(0, 50))]  # fmt: skip
         ns = rng.sample(range(1, 12), rng.randint(1, 4))
-        got = list(W._dup_ngram_fracs(words, ns))
+        got = list(_dup_ngram_fracs(words, ns))
         assert got == [_reference_dup_chars(words, n) for n in ns], (words, ns)
 
 

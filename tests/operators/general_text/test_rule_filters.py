@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from conftest import SHARED, read_jsonl, write_jsonl
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.text import filters as F
-from streamflow.operators.text._words import english_stopwords, tokenize
+from streamflow.operators import general_text as F
+from streamflow.operators.registry import OPERATORS
+from streamflow.operators.words import english_stopwords, tokenize
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "ColonEndFilter": {},
@@ -83,7 +83,7 @@ def test_registered_under_dataflow_name_with_dataflow_defaults(name):
     assert op_class is getattr(F, name)
     assert op_class.kind == "filter"
     assert op_class().config == DEFAULTS[name]
-    assert OPERATORS.info(name).domain == "text"
+    assert OPERATORS.info(name).domain == "general_text"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from streamflow import OPERATORS
-from streamflow.operators.text.language import LanguageFilter, LanguageIdentifier, identify
+from streamflow.operators.general_text import LanguageFilter
+from streamflow.operators.language_id import identify
+from streamflow.operators.web import LanguageIdentifier
 from streamflow.testing import apply
 
 PROSE = {

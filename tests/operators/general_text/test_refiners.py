@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.text import refiners as R
+from streamflow.operators import general_text as R
+from streamflow.operators.registry import OPERATORS
+from streamflow.operators.text_refiner import TextRefiner
 
 NAMES = [
     "HtmlEntityRefiner",
@@ -25,13 +26,13 @@ NAMES = [
 ]
 
 
-def make(name: str) -> R.TextRefiner:
+def make(name: str) -> TextRefiner:
     op = OPERATORS.get(name)()
-    assert isinstance(op, R.TextRefiner)
+    assert isinstance(op, TextRefiner)
     return op
 
 
-def refine(op: R.TextRefiner, text: str) -> str:
+def refine(op: TextRefiner, text: str) -> str:
     [row] = op.process([{"id": 7, "text": text}], input_key="text")
     assert row["id"] == 7
     return str(row["text"])
@@ -40,7 +41,7 @@ def refine(op: R.TextRefiner, text: str) -> str:
 @pytest.mark.parametrize("name", NAMES)
 def test_registered_as_text_refiner(name: str) -> None:
     info = OPERATORS.info(name)
-    assert (info.kind, info.domain) == ("refiner", "text")
+    assert (info.kind, info.domain) == ("refiner", "general_text")
     assert [k.name for k in info.keys] == ["input_key"]
 
 
@@ -178,7 +179,7 @@ def test_text_normalization(text: str, expected: str) -> None:
 
 def test_chain_of_refiners_composes() -> None:
     text = "<p>Visit https://ex.org NOW!!!</p> &nbsp; 😀 :)   Price: $5"
-    ops: list[R.TextRefiner] = [
+    ops: list[TextRefiner] = [
         R.HtmlUrlRemoverRefiner(),
         R.HtmlEntityRefiner(),
         R.RemoveEmojiRefiner(),

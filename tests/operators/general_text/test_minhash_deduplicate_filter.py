@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from conftest import SHARED, read_jsonl, write_jsonl
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.general.minhash import MinHashDeduplicateFilter, MinHasher, shingles
+from streamflow.operators.general_text import MinHashDeduplicateFilter
+from streamflow.operators.general_text.minhash_deduplicate_filter import MinHasher, shingles
+from streamflow.operators.registry import OPERATORS
 from streamflow.rows import current_row_ids
 from streamflow.store.runstore import RunStore
 from streamflow.store.state import StoreState
@@ -182,7 +183,7 @@ def test_precision_and_recall_on_web_text(web_set: list[str]) -> None:
 
 def test_registered_as_stateful_general_filter() -> None:
     info = OPERATORS.info("MinHashDeduplicateFilter")
-    assert (info.kind, info.domain, info.stateful) == ("filter", "general", True)
+    assert (info.kind, info.domain, info.stateful) == ("filter", "general_text", True)
     assert [k.name for k in info.keys] == [
         "input_keys",
         "input_key",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streamflow.actors.registry import OPERATORS
-from streamflow.operators.text.pii import PIIRefiner
+from streamflow.operators.registry import OPERATORS
+from streamflow.operators.web import PIIRefiner
 from streamflow.testing import apply
 
 PII = PIIRefiner()

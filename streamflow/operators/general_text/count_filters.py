@@ -1,0 +1,93 @@
+"""Length rules: how many sentences, words and characters a text has, and how long its words
+are (Gopher, DataFlow).
+
+Common behaviour: see :mod:`streamflow.operators.general_text._rule_filter`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from streamflow.operators.general_text._rule_filter import Score, _RuleFilter
+
+__all__ = ["CharNumberFilter", "MeanWordLengthFilter", "SentenceNumberFilter", "WordNumberFilter"]
+
+_SENTENCE = re.compile(r"\b[^.!?\n。！？]+[.!?。！？]*")
+
+
+class SentenceNumberFilter(_RuleFilter):
+    """Keeps text with ``min_sentences``..``max_sentences`` sentences (DataFlow, after Gopher).
+
+    A sentence runs up to ``.``, ``!``, ``?`` or a line end; streamflow also ends sentences at
+    "。！？", which DataFlow lists in its description but leaves out of its pattern.
+    """
+
+    def __init__(self, min_sentences: int = 3, max_sentences: int = 7500) -> None:
+        self.min_sentences = min_sentences
+        self.max_sentences = max_sentences
+
+    def check(self, text: str) -> tuple[Score, str | None]:
+        n = len(_SENTENCE.findall(text))
+        if n < self.min_sentences:
+            return n, f"{n} sentences < min {self.min_sentences}"
+        if n > self.max_sentences:
+            return n, f"{n} sentences > max {self.max_sentences}"
+        return n, None
+
+
+class MeanWordLengthFilter(_RuleFilter):
+    """Keeps text whose mean word length is in [``min_length``, ``max_length``) (Gopher, DataFlow).
+
+    Words are whitespace-separated: English-specific (a Chinese sentence is one long "word").
+    The mean is rounded to two decimals before the comparison, as in DataFlow.
+    """
+
+    def __init__(self, min_length: float = 3, max_length: float = 10) -> None:
+        self.min_length = min_length
+        self.max_length = max_length
+
+    def check(self, text: str) -> tuple[Score, str | None]:
+        words = text.split()
+        if not words:
+            return None, "no words"
+        mean = round(sum(map(len, words)) / len(words), 2)
+        if mean < self.min_length:
+            return mean, f"mean word length {mean} < min {self.min_length}"
+        if mean >= self.max_length:
+            return mean, f"mean word length {mean} >= max {self.max_length}"
+        return mean, None
+
+
+class CharNumberFilter(_RuleFilter):
+    """Keeps text with at least ``threshold`` characters besides whitespace (DataFlow).
+
+    DataFlow removes spaces, tabs and newlines; streamflow removes every whitespace character.
+    """
+
+    def __init__(self, threshold: int = 100) -> None:
+        self.threshold = threshold
+
+    def check(self, text: str) -> tuple[Score, str | None]:
+        n = sum(map(len, text.split()))
+        if n < self.threshold:
+            return n, f"{n} characters < min {self.threshold}"
+        return n, None
+
+
+class WordNumberFilter(_RuleFilter):
+    """Keeps text with ``min_words`` <= words < ``max_words`` (Gopher, DataFlow).
+
+    Words are whitespace-separated: English-specific (Chinese text counts few words).
+    """
+
+    def __init__(self, min_words: int = 20, max_words: int = 100000) -> None:
+        self.min_words = min_words
+        self.max_words = max_words
+
+    def check(self, text: str) -> tuple[Score, str | None]:
+        n = len(text.split())
+        if n < self.min_words:
+            return n, f"{n} words < min {self.min_words}"
+        if n >= self.max_words:
+            return n, f"{n} words >= max {self.max_words}"
+        return n, None

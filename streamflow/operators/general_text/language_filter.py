@@ -1,0 +1,65 @@
+"""Language filtering: keep the rows written in the languages a corpus wants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streamflow.actors.base import Filter
+from streamflow.operators.fields import text_field
+from streamflow.operators.language_id import DEFAULT_MAX_CHARS, identify, language_code
+from streamflow.rows import Row
+
+__all__ = ["LanguageFilter"]
+
+
+class LanguageFilter(Filter):
+    """Keeps rows whose text is in one of ``allowed_languages`` with confidence >= ``min_score``.
+
+    DataFlow's ``LanguageFilter`` (fastText lid.176, labels like ``__label__en``); those labels
+    are accepted and mean the same code here. ``output_key`` and ``output_score_key``, when
+    bound, receive the language and its confidence on the rows it keeps; a dropped row's reason
+    holds both. Text with no letters is dropped as ``no language``.
+    """
+
+    def __init__(
+        self,
+        allowed_languages: Sequence[str] = ("en",),
+        min_score: float = 0.65,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        if isinstance(allowed_languages, str):
+            allowed_languages = [allowed_languages]
+        self.allowed = frozenset(language_code(name) for name in allowed_languages)
+        if not self.allowed:
+            raise ValueError(f"{self.name}: allowed_languages is empty, so every row would drop")
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"{self.name}: min_score must lie in [0, 1], not {min_score}")
+        self.min_score = min_score
+        self.max_chars = max_chars
+
+    def process(
+        self,
+        rows: list[Row],
+        input_key: str = "text",
+        output_key: str | None = None,
+        output_score_key: str | None = None,
+    ) -> list[bool | tuple[bool, str]]:
+        verdicts: list[bool | tuple[bool, str]] = []
+        allowed = ", ".join(sorted(self.allowed))
+        for row in rows:
+            language, score = identify(text_field(self.name, row, input_key), self.max_chars)
+            if output_key is not None:
+                row[output_key] = language
+            if output_score_key is not None:
+                row[output_score_key] = score
+            if not language:
+                verdicts.append((False, "no language: the text has no letters"))
+            elif language not in self.allowed:
+                verdicts.append((False, f"language {language} ({score:.2f}) not in {allowed}"))
+            elif score < self.min_score:
+                verdicts.append(
+                    (False, f"language {language} score {score:.2f} < {self.min_score}")
+                )
+            else:
+                verdicts.append(True)
+        return verdicts

@@ -1,0 +1,218 @@
+"""Shared support for LLM operators: the serving they default to, concurrent requests, and
+reading scores and JSON out of answers.
+
+An LLM operator mixes in :class:`LLMOperator` (``expensive = True``: the store keeps its results
+for resume; ``self._use(llm_serving)`` picks the embedded default model when none is given) and
+sends its rows' prompts with :func:`ask_each`. What the library's LLM operators share, and new
+ones should keep:
+
+- One request per row (per chunk, for the chunked generator); a batch's requests go out
+  concurrently and the serving's admission limit bounds how many are in flight, so a saturated
+  model holds the batch back and the channels upstream fill: backpressure, not a queue.
+- A request that failed for good (:class:`LLMRequestError`) or an answer the operator cannot use
+  (no score, invalid JSON) fails that row alone: it goes to the dead letters with the reason.
+  Nothing falls back to a silent default (DataFlow scores an unparsable answer 0).
+- Without ``llm_serving`` they use the embedded default model, one engine shared by all.
+- An empty or missing input is not sent: generators write ``""``, the refiner leaves the row
+  as it is, the filter drops it, the evaluator and the JSON generator fail it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import anyio
+
+from streamflow.prompts.base import as_text
+from streamflow.rows import Failure, Row
+from streamflow.serving.base import LLMRequestError, LLMServing
+
+__all__ = [
+    "DEFAULT_JUDGE_PROMPT",
+    "DEFAULT_SYSTEM_PROMPT",
+    "LLMOperator",
+    "ask_each",
+    "default_serving",
+    "has_content",
+    "no_score",
+    "parse_json_object",
+    "parse_score",
+    "prompts_for",
+    "split_by_tokens",
+    "with_answer",
+]
+
+DEFAULT_SYSTEM_PROMPT = "You are a helpful agent."
+DEFAULT_JUDGE_PROMPT = "Please evaluate the quality of this data on a scale from 1 to 5."
+
+
+@functools.cache
+def default_serving() -> LLMServing:
+    """The embedded SmolLM2 engine, created once and shared by every operator without a serving.
+
+    Imported here, on first use, so that building a pipeline that names its own serving never
+    loads vLLM.
+    """
+    from streamflow.serving.vllm_backend import VLLMServing
+
+    return VLLMServing()
+
+
+async def ask_each(
+    serving: LLMServing,
+    prompts: Sequence[str | None],
+    *,
+    system_prompt: str = "",
+    json_schema: dict[str, Any] | None = None,
+) -> list[str | Failure | None]:
+    """Send every prompt concurrently; ``None`` prompts are skipped (their answer is ``None``).
+
+    A request that failed for good becomes a :class:`Failure` in its place.
+    """
+    answers: list[str | Failure | None] = [None] * len(prompts)
+
+    async def one(i: int, prompt: str) -> None:
+        try:
+            completion = await serving.complete(
+                prompt, system_prompt=system_prompt, json_schema=json_schema
+            )
+        except LLMRequestError as exc:
+            answers[i] = Failure(exc.reason, transient=exc.transient)
+        else:
+            answers[i] = completion.text
+
+    async with anyio.create_task_group() as tg:
+        for i, prompt in enumerate(prompts):
+            if prompt is not None:
+                tg.start_soon(one, i, prompt)
+    return answers
+
+
+def has_content(value: Any) -> bool:
+    """Whether a field holds something worth a request (not missing, blank or empty)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | dict):
+        return bool(value)
+    return value is not None
+
+
+class LLMOperator:
+    """The mixin of every LLM operator: its serving, and ``expensive`` (results kept on resume)."""
+
+    expensive: ClassVar[bool] = True
+    llm_serving: LLMServing
+
+    def _use(self, llm_serving: LLMServing | None) -> None:
+        self.llm_serving = llm_serving if llm_serving is not None else default_serving()
+
+
+_NUM = r"(\d+(?:\.\d+)?)(?!\w|\.\d)"
+_OF = r"(?:\s*(?:/|out of)\s*\d+(?:\.\d+)?)?"  # "4/5", "4 out of 5": the reason starts after it
+_LABELLED = re.compile(
+    r"\b(?:score|rating|grade|rated?(?:\s+(?:it|this))?(?:\s+(?:a|an|as|at))?)\b"
+    r"\W{0,6}?(?:(?:is|of)\W{0,4})?" + _NUM + _OF,
+    re.I,
+)
+_FRACTION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:/|out of)\s*\d+(?:\.\d+)?", re.I)
+_LEADING = re.compile(r"^\W*?" + _NUM + _OF, re.I)
+_NUMBER = re.compile(r"(?<![\w.])" + _NUM)
+_RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?!\w)", re.I)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S | re.I)
+
+
+def parse_score(text: str, low: float, high: float) -> tuple[int | float, str] | None:
+    """The score in a judge's answer, and the text after it (its reason); ``None`` if none.
+
+    Tried in order: a JSON answer (a number, or an object with ``score``/``rating``); a
+    labelled score ("Score: 4", "rating of **4**"); a fraction ("4/5", "4 out of 5"); a number
+    opening the answer ("4. Clear and ..."); the only in-range number left once scale phrases
+    ("1 to 5", "1-5") are removed. The score must lie in ``[low, high]``.
+    """
+    stripped = _unfence(text)
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        data = None
+    if isinstance(data, int | float) and not isinstance(data, bool):
+        return _in_range(float(data), "", low, high)
+    if isinstance(data, dict):
+        value = data.get("score", data.get("rating"))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            reason = data.get("reason", data.get("explanation", ""))
+            return _in_range(float(value), str(reason), low, high)
+    unscaled = _RANGE.sub(" ", stripped)
+    for pattern in (_LABELLED, _FRACTION, _LEADING):
+        match = pattern.search(unscaled)
+        if match:
+            return _in_range(float(match.group(1)), _reason(unscaled[match.end() :]), low, high)
+    candidates = {float(m.group(1)) for m in _NUMBER.finditer(unscaled)}
+    in_range = [c for c in candidates if low <= c <= high]
+    if len(in_range) == 1:
+        return _in_range(in_range[0], _reason(stripped), low, high)
+    return None
+
+
+def parse_json_object(text: str) -> dict[str, Any] | str:
+    """The JSON object in an answer (code fences allowed), or why there is none."""
+    try:
+        data = json.loads(_unfence(text))
+    except ValueError as exc:
+        return f"invalid JSON ({exc.args[0] if exc.args else exc})"
+    if not isinstance(data, dict):
+        return f"JSON answer is a {type(data).__name__}, not an object"
+    return data
+
+
+def split_by_tokens(text: str, max_tokens: int, count: Callable[[str], int]) -> list[str]:
+    """Halve ``text`` at the whitespace nearest its middle until each piece fits ``max_tokens``.
+
+    The pieces, joined, give ``text`` back. Text without whitespace is cut at the middle.
+    """
+    if len(text) < 2 or count(text) <= max_tokens:
+        return [text]
+    middle = len(text) // 2
+    before = max(text.rfind(c, 1, middle + 1) for c in " \n\t")
+    after = min((i for c in " \n\t" if (i := text.find(c, middle, len(text) - 1)) > 0), default=-1)
+    cuts = [i for i in (before, after) if 0 < i < len(text)]
+    cut = min(cuts, key=lambda i: abs(i - middle)) if cuts else middle
+    return split_by_tokens(text[:cut], max_tokens, count) + split_by_tokens(
+        text[cut:], max_tokens, count
+    )
+
+
+def _unfence(text: str) -> str:
+    match = _FENCE.match(text)
+    return match.group(1) if match else text.strip()
+
+
+def _in_range(value: float, reason: str, low: float, high: float) -> tuple[int | float, str] | None:
+    if not low <= value <= high:
+        return None
+    return (int(value) if value.is_integer() else value), reason
+
+
+def _reason(text: str) -> str:
+    """The judge's words after its score, without the leading punctuation or label."""
+    text = re.sub(r"^[\s*.:;,)\]/\-–—]*(?:reason\W*)?", "", text, flags=re.I)
+    return " ".join(text.split())[:300]
+
+
+def prompts_for(rows: list[Row], key: str, make: Callable[[str], str]) -> list[str | None]:
+    """One prompt per row from its ``key`` field; ``None`` (no request) where it is empty."""
+    return [make(as_text(r[key])) if has_content(r.get(key)) else None for r in rows]
+
+
+def no_score(answer: str, score_range: tuple[float, float]) -> Failure:
+    """The failure of a row whose answer holds no score in ``score_range`` (with the answer)."""
+    low, high = score_range
+    return Failure(f"no score in [{low:g}, {high:g}] in the answer: {answer[:120]!r}")
+
+
+def with_answer(row: Row, key: str, answer: Any) -> Row | Failure:
+    """``row`` with ``answer`` under ``key``, or the answer itself when it is a Failure."""
+    return answer if isinstance(answer, Failure) else {**row, key: answer}

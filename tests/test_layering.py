@@ -71,14 +71,13 @@ COMPATIBILITY_ALIASES: dict[tuple[str, str], str] = {
 
 LIBRARY_DISCOVERY: dict[tuple[str, str], str] = {
     # Lazy imports, inside functions, of the library from the registries that find it.
-    ("streamflow.actors.registry", "streamflow.operators"): "imports the library on first use",
-    ("streamflow.prompts.registry", "streamflow.operators.general.llm"): "its templates",
+    ("streamflow.actors.registry", "streamflow.operators"): "an alias of operators.registry",
+    ("streamflow.prompts.registry", "streamflow.operators"): "an alias of operators.registry",
 }
 
 PENDING: dict[tuple[str, str], str] = {
-    # (unit, unit): module-level imports that issue 10's other half removes (lazy
-    # registration replaces the @register_operator decorator). Delete the entry when it lands.
-    ("streamflow.operators", "streamflow.actors.registry"): "@register_operator",
+    # (unit, unit): module-level imports against the order that a known change removes.
+    # Delete the entry when it lands.
 }
 
 

@@ -7,6 +7,7 @@ import re
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from streamflow.actors.base import OperatorKind
@@ -21,7 +22,8 @@ app = typer.Typer(help="List and describe operators.", no_args_is_help=True)
 def ops_list(
     kind: Annotated[OperatorKind | None, typer.Option(help="Only operators of this kind.")] = None,
     domain: Annotated[
-        str | None, typer.Option(help="Only this domain (text, general, ...).")
+        str | None,
+        typer.Option(help="Only this DataFlow domain (general_text, core_text, web, ...)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
@@ -76,7 +78,8 @@ def ops_list(
         return
     table = Table("name", "kind", "domain", "summary")
     for row in rows:
-        table.add_row(row["name"], row["kind"], row["domain"], row["summary"])
+        cells = (row["name"], row["kind"], row["domain"], row["summary"])
+        table.add_row(*(escape(cell or "") for cell in cells))
     out.print(table)
 
 
@@ -88,8 +91,11 @@ def ops_show(name: Annotated[str, typer.Argument(help="Operator name.")]) -> Non
     except StreamflowError as exc:
         fail(str(exc), 2)
     origin = f"extension {info.extension}" if info.extension else "built in"
-    out.print(f"[bold]{info.name}[/]  ({info.kind}, domain {info.domain}, {info.module}; {origin})")
-    out.print(_reflow(info.description or "(no description)"), highlight=False)
+    out.print(
+        f"[bold]{escape(info.name)}[/]  "
+        + escape(f"({info.kind}, domain {info.domain}, {info.module}; {origin})")
+    )
+    out.print(escape(_reflow(info.description or "(no description)")), highlight=False)
     flags = [f for f, on in (("expensive", info.expensive), ("stateful", info.stateful)) if on]
     out.print(f"executor: {info.executor}" + (f"; {', '.join(flags)}" if flags else ""))
     for title, params in (("parameters", info.parameters), ("keys (bound in run())", info.keys)):
@@ -98,9 +104,10 @@ def ops_show(name: Annotated[str, typer.Argument(help="Operator name.")]) -> Non
             out.print("  (none)")
         for p in params:
             default = "required" if p.default is None else f"default {p.default}"
-            out.print(f"  {p.name}: {default}", highlight=False)
+            out.print(escape(f"  {p.name}: {default}"), highlight=False)
     if info.allowed_prompts:
-        out.print(f"\n[bold]allowed prompt templates[/]: {', '.join(info.allowed_prompts)}")
+        allowed = escape(", ".join(info.allowed_prompts))
+        out.print(f"\n[bold]allowed prompt templates[/]: {allowed}")
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")

@@ -4,7 +4,7 @@ renamed, with the imports it uses."""
 from pathlib import Path
 
 from streamflow import FileStorage, Pipeline
-from streamflow.operators.text.refiners import RemoveExtraSpacesRefiner
+from streamflow.operators.general_text import RemoveExtraSpacesRefiner
 
 
 class NewPipeline(Pipeline):

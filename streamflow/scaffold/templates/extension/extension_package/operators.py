@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from streamflow import Generator
-from streamflow.operators.general.llm import ask_each, default_serving
+from streamflow.operators.llm import ask_each, default_serving
 from streamflow.rows import Failure
 from streamflow.serving.base import LLMServing
 

@@ -168,6 +168,12 @@ def refusal_hint(isolation: Isolation, stderr: str) -> str:
             "Ubuntu 24.04+ `sysctl kernel.apparmor_restrict_unprivileged_userns=0` or an AppArmor "
             f"profile for bwrap), or run as root; {_WEAKER}"
         )
+    if "Permission denied" in stderr and isolation is Isolation.RLIMITS_ONLY:
+        return (
+            "the run's uid cannot reach the interpreter or the work directory: every directory "
+            "on the way to them must be world-executable (a home directory such as /root is "
+            "often 0700); install the interpreter elsewhere or choose another workdir_root"
+        )
     if "Permission denied" in stderr:
         return (
             "the sandbox user cannot reach the interpreter: a directory on its path is probably "
@@ -362,8 +368,9 @@ def command_for(
             args += ["--perms", "0755", "--size", str(1 << 20), "--tmpfs", mask]
             read_only_masks.append(mask)
     candidates = [*interpreter_paths(python), *readable]
-    for path in visible_paths(candidates, masks):
-        mask = max((m for m in masks if _under(path, m)), key=len)
+    hiding = [*masks, "/tmp", "/var/tmp", "/dev/shm"]
+    for path in visible_paths(candidates, hiding):
+        mask = max((m for m in hiding if _under(path, m)), key=len)
         parents = PurePosixPath(path).relative_to(mask).parents
         for parent in reversed([p for p in parents if str(p) != "."]):
             args += ["--perms", "0755", "--dir", str(PurePosixPath(mask) / parent)]

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from streamflow.sandbox.errors import SandboxUnavailable
@@ -278,6 +279,9 @@ class Sandbox:
         finally:
             os.close(cancel_read)
             os.close(cancel_write)
+        # The thread's end is not a checkpoint: a caller cancelled meanwhile gets its cancellation
+        # now, not the "killed" result.
+        await anyio.lowlevel.checkpoint_if_cancelled()
         if error is not None:
             raise error
         assert result is not None

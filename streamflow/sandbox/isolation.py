@@ -30,8 +30,10 @@ program that calls setsid() may outlive the run. Use it only for code you would 
 
 The interpreter must be reachable by the sandbox's uid. A virtualenv's ``python`` is often a
 symlink into the caller's home (pyenv under /root, mode 0700): its installation prefix, the
-virtualenv and every ``sys.path`` entry under a masked directory are bound back read-only, with
-``--perms 0755 --dir`` for the directories on the way (bwrap would create them 0700).
+virtualenv and every ``sys.path`` entry (and ``readable``/``pythonpath`` path) under a masked
+directory are bound back read-only, with ``--perms 0755 --dir`` for the directories on the way
+(bwrap would create them 0700). As root, any other directory on the way to them that the run's uid
+cannot traverse (mode 0700) is masked the same way, so only what is needed shows through it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ __all__ = [
     "Mode",
     "Tools",
     "choose_isolation",
+    "closed_directories",
     "command_for",
     "interpreter_paths",
     "visible_paths",
@@ -66,6 +69,7 @@ INSIDE_WORKDIR = "/tmp/work"
 """Where the run's private work directory appears inside the sandbox (its cwd)."""
 
 _MASKED = ("/root", "/home", "/run")
+_PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")  # private writable tmpfs inside
 _UID_RANGE = range(2_000_000_000, 2_100_000_000)  # no passwd entries, far above system users
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _INSTALL_HINT = (
@@ -176,9 +180,9 @@ def refusal_hint(isolation: Isolation, stderr: str) -> str:
         )
     if "Permission denied" in stderr:
         return (
-            "the sandbox user cannot reach the interpreter: a directory on its path is probably "
-            "mode 0700 (e.g. a home directory); make the interpreter's installation world-readable "
-            "or pass its location in readable="
+            "the sandbox user cannot read the interpreter or its libraries: they must be readable "
+            "by other users (a 0700 directory on the way is bound around, but the files "
+            "themselves need o+r and o+x)"
         )
     if "namespace" in stderr or "Operation not permitted" in stderr:
         return f"the namespaces were refused (a container without CAP_SYS_ADMIN?); {_WEAKER}"
@@ -245,6 +249,35 @@ def visible_paths(candidates: Iterable[str], masks: Sequence[str]) -> list[str]:
                 wanted.add(path)
     outermost = [p for p in wanted if not any(q != p and _under(p, q) for q in wanted)]
     return sorted(outermost)
+
+
+def closed_directories(paths: Iterable[str]) -> list[str]:
+    """The outermost directories on the way to ``paths`` (their real paths too) that other
+    users cannot traverse (no o+x), such as a 0700 home directory."""
+    closed: set[str] = set()
+    for candidate in paths:
+        for path in {os.path.abspath(candidate), os.path.realpath(candidate)}:
+            for ancestor in PurePosixPath(path).parents:
+                try:
+                    if str(ancestor) != "/" and not os.stat(ancestor).st_mode & 0o001:
+                        closed.add(str(ancestor))
+                except OSError:
+                    pass
+    return sorted(p for p in closed if not any(q != p and _under(p, q) for q in closed))
+
+
+def _parents(path: str, mounts: Sequence[str]) -> list[str]:
+    """``--perms 0755 --dir`` for each directory between the innermost of ``mounts`` holding
+    ``path`` and ``path`` (bwrap would create them 0700, out of the run uid's reach)."""
+    enclosing = [m for m in mounts if m != path and _under(path, m)]
+    if not enclosing:
+        return []
+    outer = PurePosixPath(max(enclosing, key=len))
+    between = [p for p in PurePosixPath(path).relative_to(outer).parents if str(p) != "."]
+    args: list[str] = []
+    for parent in reversed(between):
+        args += ["--perms", "0755", "--dir", str(outer / parent)]
+    return args
 
 
 # -- uids --------------------------------------------------------------------------------------
@@ -358,23 +391,28 @@ def command_for(
     if isolation is Isolation.BWRAP_USERNS:
         args += ["--unshare-user", "--disable-userns"]
     args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for writable in ("/tmp", "/var/tmp", "/dev/shm"):
+    for writable in _PRIVATE:
         args += ["--perms", "1777", "--size", size, "--tmpfs", writable]
+    private = list(_PRIVATE)
+    candidates = [*interpreter_paths(python), *readable]
+    if isolation is Isolation.BWRAP_ROOT:
+        # A directory the run's uid cannot traverse (mode 0700) on the way to something it needs:
+        # mask it too, and bind back only what is needed.
+        for closed in closed_directories(candidates):
+            if not any(_under(closed, m) for m in (*masks, *private)):
+                masks.append(closed)
+    masks.sort(key=lambda m: m.count("/"))
     read_only_masks = []
     for mask in masks:
+        args += _parents(mask, [*private, *masks])
         if mask == home:  # the program's $HOME: private and writable
             args += ["--perms", "1777", "--size", size, "--tmpfs", mask]
         else:
             args += ["--perms", "0755", "--size", str(1 << 20), "--tmpfs", mask]
             read_only_masks.append(mask)
-    candidates = [*interpreter_paths(python), *readable]
-    hiding = [*masks, "/tmp", "/var/tmp", "/dev/shm"]
+    hiding = [*masks, *private]
     for path in visible_paths(candidates, hiding):
-        mask = max((m for m in hiding if _under(path, m)), key=len)
-        parents = PurePosixPath(path).relative_to(mask).parents
-        for parent in reversed([p for p in parents if str(p) != "."]):
-            args += ["--perms", "0755", "--dir", str(PurePosixPath(mask) / parent)]
-        args += ["--ro-bind", path, path]
+        args += [*_parents(path, hiding), "--ro-bind", path, path]
     args += ["--perms", "0755", "--dir", INSIDE_WORKDIR, "--bind", workdir, INSIDE_WORKDIR]
     for mask in read_only_masks:
         args += ["--remount-ro", mask]

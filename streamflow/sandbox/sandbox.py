@@ -197,7 +197,14 @@ class Sandbox:
     async def check(self) -> None:
         """Raise SandboxUnavailable unless a trivial program runs (done once per configuration
         and process; every run does it first)."""
-        key = (self.isolation, self._tools, self.python, self.readable, self.pythonpath)
+        key = (
+            self.isolation,
+            self._tools,
+            self.python,
+            self.readable,
+            self.pythonpath,
+            self.workdir_root,
+        )
         with _probes_lock:
             known = key in _probes
             problem = _probes.get(key)

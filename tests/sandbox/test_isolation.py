@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from streamflow.sandbox import Isolation, Limits, SandboxUnavailable
+from streamflow.sandbox import isolation as isolation_module
 from streamflow.sandbox.isolation import (
     INSIDE_WORKDIR,
     Tools,
     choose_isolation,
+    closed_directories,
     command_for,
     visible_paths,
 )
@@ -146,3 +151,42 @@ def test_strict_refuses_a_missing_bwrap_by_path() -> None:
         choose_isolation("strict", "/nowhere")
     isolation, tools = choose_isolation("rlimits-only", "/nowhere")
     assert isolation is Isolation.RLIMITS_ONLY and tools.bwrap is None
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory all the way from / traversable by other users (unlike pytest's tmp_path)."""
+    path = Path(tempfile.mkdtemp())
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_closed_directories_on_the_way_are_masked_and_the_path_bound_back(
+    open_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = open_dir / "private"
+    library = closed / "deep" / "lib"
+    library.mkdir(parents=True)
+    closed.chmod(0o700)
+    assert closed_directories([str(library)]) == [str(closed)]
+    # It lies under /tmp, which the sandbox hides anyway: pretend it does not.
+    monkeypatch.setattr(isolation_module, "_PRIVATE", ("/dev/shm",))
+    argv = command_for(
+        Isolation.BWRAP_ROOT,
+        TOOLS,
+        python=sys.executable,
+        python_args=["main.py"],
+        workdir="/somewhere/host-workdir",
+        limits=LIMITS,
+        uid=2_000_000_123,
+        env={},
+        readable=[str(library)],
+    ).argv
+    mask = argv.index(str(closed))
+    assert argv[mask - 1] == "--tmpfs" and argv[mask - 5 : mask - 3] == ["--perms", "0755"]
+    remounted = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--remount-ro"]
+    assert str(closed) in remounted
+    bind = argv.index(str(library)) - 1
+    assert argv[bind] == "--ro-bind"
+    assert argv[bind - 4 : bind] == ["--perms", "0755", "--dir", str(closed / "deep")]

@@ -102,6 +102,10 @@ class _Run:
                 pass_fds=pass_fds,
                 start_new_session=True,
             )
+        except BaseException:
+            if self.status_read is not None:
+                os.close(self.status_read)
+            raise
         finally:
             if pass_fds:
                 os.close(pass_fds[0])
@@ -122,9 +126,10 @@ class _Run:
                         self.init_pidfd = _pidfd_of_child(self.init_pid, self.proc.pid)
 
     def kill(self, why: str) -> None:
-        """Kill every process of the run (the first reason given is the one reported)."""
-        if self.stopped_by is None:
-            self.stopped_by = why
+        """Kill every process of the run, once; ``why`` is what the result reports."""
+        if self.stopped_by is not None:
+            return
+        self.stopped_by = why
         if self.init_pidfd is not None:
             # The namespace's init: the kernel kills the rest of the namespace before init is
             # reaped, and the outer bwrap (which waits for init) exits only after that. The CPU

@@ -10,11 +10,12 @@ masked by empty tmpfs (so no secrets and no unix sockets of host services); the 
 directory bound read-write at ``/tmp/work``. ``tini`` is the pid namespace's init (``--as-pid-1``):
 it reaps orphans, and when the program exits it exits too, so the kernel kills whatever is left in
 the namespace before the outer bwrap returns (with bwrap's own init the outer bwrap returns first,
-the namespace is torn down later, and the program's CPU time is lost). Inside, ``setpriv`` drops
-to a uid of the run's own (no passwd entry, no groups, no capabilities, no_new_privs) and
-``prlimit`` sets the rlimits. Every concurrent run gets its own uid, because RLIMIT_NPROC counts
-the processes of a uid across the machine. (A user namespace is not used as root:
-``--unshare-user`` makes setpriv fail, and a uid mapped inside one is still root outside.)
+the namespace is torn down later, and the program's CPU time is lost); it keeps root's uid but
+only the capabilities setpriv needs. Inside, ``setpriv`` drops to a uid of the run's own (no
+passwd entry, no groups, no capabilities, no_new_privs) and ``prlimit`` sets the rlimits. Every
+concurrent run gets its own uid, because RLIMIT_NPROC counts the processes of a uid across the
+machine. (A user namespace is not used as root: ``--unshare-user`` makes setpriv fail, and a uid
+mapped inside one is still root outside.)
 
 ``bwrap-userns`` (not root, where the kernel lets unprivileged users create user namespaces): the
 same mounts and namespaces plus a user namespace (and ``--disable-userns`` for the program).
@@ -390,6 +391,11 @@ def command_for(
     ]
     if isolation is Isolation.BWRAP_USERNS:
         args += ["--unshare-user", "--disable-userns"]
+    else:
+        # tini stays root inside: leave it only what setpriv needs to drop to the run's uid.
+        args += ["--cap-drop", "ALL"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+            args += ["--cap-add", cap]
     args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for writable in _PRIVATE:
         args += ["--perms", "1777", "--size", size, "--tmpfs", writable]

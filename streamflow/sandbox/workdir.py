@@ -1,9 +1,10 @@
 """The private work directory of one run: created with the given files, read back, removed.
 
-It is a fresh ``mkdtemp`` directory (mode 0700) on the host, owned by the run's uid when the run
-has one; inside the sandbox it is the program's cwd. Reading files back happens after every process
-of the run is dead, and only regular files that really lie inside the directory are read (no
-symlink is followed), so a program cannot make the supervisor read a host file for it.
+It is a fresh ``mkdtemp`` directory (mode 0700) on the host; when the run has a uid of its own it
+belongs to that uid (and group root, mode 0750); inside the sandbox it is the program's cwd.
+Reading files back happens after every process of the run is dead, and only regular files that
+really lie inside the directory are read (no symlink is followed), so a program cannot make the
+supervisor read a host file for it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def create_workdir(root: str | None, files: Mapping[str, bytes | str], owner: in
                 os.chown(dirpath, owner, owner)
                 for entry in (*dirnames, *filenames):
                     os.chown(os.path.join(dirpath, entry), owner, owner, follow_symlinks=False)
+            # Group root may enter (mode 0750): the sandbox's init, root without capabilities,
+            # changes into it before dropping to ``owner``; other users of the host may not.
+            os.chown(workdir, owner, 0)
+            os.chmod(workdir, 0o750)
     except BaseException:
         remove_workdir(workdir)
         raise

@@ -62,6 +62,13 @@ def test_bwrap_root_drops_to_the_run_uid_inside_the_namespaces() -> None:
     ):
         assert flag in argv
     assert "--unshare-user" not in argv  # it would make setpriv fail
+    caps = [argv[i : i + 2] for i, a in enumerate(argv) if a in ("--cap-drop", "--cap-add")]
+    assert caps == [
+        ["--cap-drop", "ALL"],
+        ["--cap-add", "CAP_SETUID"],
+        ["--cap-add", "CAP_SETGID"],
+        ["--cap-add", "CAP_SETPCAP"],
+    ]
     assert argv[argv.index("--ro-bind") + 1 : argv.index("--ro-bind") + 3] == ["/", "/"]
     bind = argv.index("--bind")
     assert argv[bind + 1 : bind + 3] == ["/tmp/host-workdir", INSIDE_WORKDIR]

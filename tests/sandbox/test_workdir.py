@@ -35,6 +35,7 @@ def test_owned_by_the_run_uid(tmp_path: Path) -> None:
     try:
         for path in (workdir, f"{workdir}/a", f"{workdir}/a/b.txt"):
             assert os.stat(path).st_uid == 2_000_000_321
+        assert (os.stat(workdir).st_gid, stat.S_IMODE(os.stat(workdir).st_mode)) == (0, 0o750)
     finally:
         remove_workdir(workdir)
 

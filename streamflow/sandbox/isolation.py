@@ -29,6 +29,12 @@ of that uid is killed at the end. It has the network, can read everything its ui
 write to every world-writable place (/tmp, /dev/shm); as non-root it runs as the caller, and a
 program that calls setsid() may outlive the run. Use it only for code you would run anyway.
 
+Not covered by any isolation (no cgroups are used): the memory of a run as a whole (each process
+may map ``Limits.memory_bytes``, and there may be ``Limits.processes`` of them), the total size of
+the work directory (each file is capped, not their number), and reading what the host's
+permissions let any user read outside the masked directories (a world-writable unix socket there
+is reachable too). The wall-clock limit bounds how long any of it lasts.
+
 The interpreter must be reachable by the sandbox's uid. A virtualenv's ``python`` is often a
 symlink into the caller's home (pyenv under /root, mode 0700): its installation prefix, the
 virtualenv and every ``sys.path`` entry (and ``readable``/``pythonpath`` path) under a masked

@@ -33,7 +33,7 @@ async def test_fork_bomb_is_stopped_at_the_process_limit(
         import os, sys, time
         first = os.getpid()
         start = time.monotonic()
-        while time.monotonic() - start < 1.5:
+        while time.monotonic() - start < 1.0:
             try:
                 os.fork()
             except OSError:
@@ -43,7 +43,7 @@ async def test_fork_bomb_is_stopped_at_the_process_limit(
         time.sleep(600)
         """
     )
-    result = await sandbox.run(code, argv=[marker], timeout=4)
+    result = await sandbox.run(code, argv=[marker], timeout=8)
     assert result.reason is StopReason.TIMEOUT and result.limit == "wall", result
     # The namespace holds tini and the sandbox uid's processes, at most Limits.processes of them.
     assert 1 < int(result.stdout) <= SMALL.processes + 1

@@ -51,7 +51,7 @@ async def main(port: int, probe_paths: list[str]) -> None:
             f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=5)"
         ),
         "writes": await sandbox.run(writes),
-        "fork_bomb": await sandbox.run(FORK_BOMB, timeout=3),
+        "fork_bomb": await sandbox.run(FORK_BOMB, timeout=8),
         "daemon": await sandbox.run(DAEMON),
         "cpu": await sandbox.run(
             "while True:\n    pass", limits=sandbox.limits.replace(cpu_seconds=1, wall_seconds=60)

@@ -382,6 +382,17 @@ class DatabaseManager:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda item: call(*item), items))
 
+    def fingerprint(self) -> str:
+        """What decides query results: each db_id's kind and location (passwords left out) and
+        the limits. Part of an operator's configuration fingerprint, so pointing a pipeline at
+        other databases invalidates its stored results."""
+        parts = [
+            f"{db_id}={t.kind}:{_redacted(t.location)}"
+            for db_id, t in sorted(self._targets.items())
+        ]
+        limits = ",".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        return f"DatabaseManager({';'.join(parts)}|{limits})"
+
     def close(self) -> None:
         with self._lock:
             opened, self._open = list(self._open.values()), {}
@@ -396,6 +407,18 @@ class DatabaseManager:
 
     def __repr__(self) -> str:
         return f"DatabaseManager({len(self._targets)} databases, {self.db_type})"
+
+
+def _redacted(location: Any) -> str:
+    if isinstance(location, dict):
+        return ",".join(f"{k}={v}" for k, v in sorted(location.items()) if k != "password")
+    text = str(location)
+    if "://" in text:
+        parts = urllib.parse.urlsplit(text)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            text = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return text
 
 
 def _failed(sql: str, exc: DatabaseError) -> QueryOutcome:

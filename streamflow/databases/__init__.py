@@ -35,7 +35,12 @@ from streamflow.databases.results import (
 )
 from streamflow.databases.schema import Column, ForeignKey, Schema, Table
 
+DATABASES_ENV = "STREAMFLOW_DATABASES"
+"""Where pipelines that query databases find them when none is given: a folder, a file or a
+server URL (``streamflow run --databases`` sets it)."""
+
 __all__ = [
+    "DATABASES_ENV",
     "DEFAULT_MAX_ROWS",
     "DEFAULT_TIMEOUT",
     "Column",

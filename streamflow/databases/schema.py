@@ -15,7 +15,8 @@ import datetime as dt
 import decimal
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Column", "ForeignKey", "Schema", "Table", "json_safe", "quote_identifier"]
@@ -119,6 +120,25 @@ class Schema:
             if table.name.lower() == name.lower():
                 return table
         raise KeyError(f"database {self.db_id} has no table {name!r}")
+
+    def subset(self, names: Iterable[str]) -> Schema:
+        """The same schema with only the tables named (in this schema's order)."""
+        wanted = {n.lower() for n in names}
+        return replace(self, tables=tuple(t for t in self.tables if t.name.lower() in wanted))
+
+    def neighbours(self, name: str) -> list[str]:
+        """The tables linked to ``name`` by a foreign key, either way, sorted by name."""
+        lowered = name.lower()
+        found = {fk.ref_table for fk in self.table(name).foreign_keys}
+        found |= {
+            t.name
+            for t in self.tables
+            if any(fk.ref_table.lower() == lowered for fk in t.foreign_keys)
+        }
+        known = {t.name.lower(): t.name for t in self.tables}
+        return sorted(
+            known[n.lower()] for n in found if n.lower() in known and n.lower() != lowered
+        )
 
     def create_statements(self) -> list[str]:
         """One ``CREATE TABLE`` per table: the stored DDL where the database keeps it."""

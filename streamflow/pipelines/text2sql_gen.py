@@ -118,7 +118,11 @@ def default_serving() -> LLMServing:
 
 
 class Text2SQLGenPipeline(Pipeline):
-    """Databases in, verified text-to-SQL training rows out (see the module docstring)."""
+    """Databases in, verified text-to-SQL training rows out (see the module docstring).
+
+    ``max_tables`` limits the tables each prompt shows, for a model whose context cannot hold
+    the whole schema (the embedded SmolLM2 has 1024 tokens); None shows them all.
+    """
 
     def __init__(
         self,
@@ -128,6 +132,7 @@ class Text2SQLGenPipeline(Pipeline):
         question_candidates_num: int = 3,
         sampling_num: int = 3,
         num_generations: int = 10,
+        max_tables: int | None = None,
     ) -> None:
         manager = (
             databases
@@ -137,14 +142,20 @@ class Text2SQLGenPipeline(Pipeline):
         self.database_manager = manager
         serving = llm_serving or default_serving()
         self.storage = FileStorage(str(database_list(manager)), output_file="text2sql_gen.jsonl")
-        self.sql_generator = SQLGenerator(serving, manager, generate_num=generate_num)
+        self.sql_generator = SQLGenerator(
+            serving, manager, generate_num=generate_num, max_tables=max_tables
+        )
         self.executability_filter = SQLExecutabilityFilter(manager)
         self.question_generator = Text2SQLQuestionGenerator(
             serving, database_manager=manager, question_candidates_num=question_candidates_num
         )
-        self.correspondence_filter = Text2SQLCorrespondenceFilter(serving, manager)
-        self.prompt_generator = Text2SQLPromptGenerator(manager)
-        self.cot_generator = Text2SQLCoTGenerator(serving, manager, sampling_num=sampling_num)
+        self.correspondence_filter = Text2SQLCorrespondenceFilter(
+            serving, manager, max_tables=max_tables
+        )
+        self.prompt_generator = Text2SQLPromptGenerator(manager, max_tables=max_tables)
+        self.cot_generator = Text2SQLCoTGenerator(
+            serving, manager, sampling_num=sampling_num, max_tables=max_tables
+        )
         self.cot_voting = Text2SQLCoTVotingGenerator(manager)
         self.component_classifier = SQLComponentClassifier(dialect=parse_dialect(manager))
         self.execution_classifier = SQLExecutionClassifier(
@@ -194,6 +205,7 @@ def run_question_to_labels(
         input_db_id_key=db_id,
         input_evidence_key=evidence,
         output_prompt_key="prompt",
+        input_sql_key=sql,
     )
     pipeline.cot_generator.run(
         storage.step(),

@@ -45,7 +45,8 @@ __all__ = ["Text2SQLRefinePipeline"]
 
 
 class Text2SQLRefinePipeline(Pipeline):
-    """Seed queries in, verified variants with questions, traces and labels out."""
+    """Seed queries in, verified variants with questions, traces and labels out
+    (``max_tables`` as in :class:`~streamflow.pipelines.text2sql_gen.Text2SQLGenPipeline`)."""
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class Text2SQLRefinePipeline(Pipeline):
         question_candidates_num: int = 3,
         sampling_num: int = 3,
         num_generations: int = 10,
+        max_tables: int | None = None,
     ) -> None:
         manager = (
             databases
@@ -66,15 +68,19 @@ class Text2SQLRefinePipeline(Pipeline):
         self.storage = FileStorage(str(SAMPLE / "seeds.jsonl"), output_file="text2sql_refine.jsonl")
         self.seed_filter = SQLExecutabilityFilter(manager)
         self.variation_generator = SQLVariationGenerator(
-            serving, manager, num_variations=num_variations
+            serving, manager, num_variations=num_variations, max_tables=max_tables
         )
         self.executability_filter = SQLExecutabilityFilter(manager)
         self.question_generator = Text2SQLQuestionGenerator(
             serving, database_manager=manager, question_candidates_num=question_candidates_num
         )
-        self.correspondence_filter = Text2SQLCorrespondenceFilter(serving, manager)
-        self.prompt_generator = Text2SQLPromptGenerator(manager)
-        self.cot_generator = Text2SQLCoTGenerator(serving, manager, sampling_num=sampling_num)
+        self.correspondence_filter = Text2SQLCorrespondenceFilter(
+            serving, manager, max_tables=max_tables
+        )
+        self.prompt_generator = Text2SQLPromptGenerator(manager, max_tables=max_tables)
+        self.cot_generator = Text2SQLCoTGenerator(
+            serving, manager, sampling_num=sampling_num, max_tables=max_tables
+        )
         self.cot_voting = Text2SQLCoTVotingGenerator(manager)
         self.component_classifier = SQLComponentClassifier(dialect=parse_dialect(manager))
         self.execution_classifier = SQLExecutionClassifier(

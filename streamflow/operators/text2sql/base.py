@@ -21,7 +21,7 @@ from typing import Any
 
 import anyio
 
-from streamflow.databases import DatabaseManager
+from streamflow.databases import DatabaseManager, Schema
 from streamflow.errors import StreamflowError
 from streamflow.rows import Failure, fingerprint
 from streamflow.serving.base import LLMRequestError, LLMServing, SamplingParams
@@ -33,6 +33,8 @@ __all__ = [
     "ask_samples",
     "check_query",
     "extract_sql",
+    "focus_schema",
+    "query_tables",
     "sampling_params",
     "seeded_rng",
 ]
@@ -76,6 +78,58 @@ def check_query(sql: str, dialect: str) -> str | None:
     if not isinstance(statement, sqlglot.exp.Query):
         return f"not a query: {statement.key.upper()} statement"
     return None
+
+
+def query_tables(sql: str, dialect: str) -> list[str]:
+    """The tables ``sql`` reads (CTE names left out), in order of appearance; [] if it does not
+    parse."""
+    from streamflow.extras import require
+
+    sqlglot = require("sqlglot", "sql", for_="the text2sql operators")
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except sqlglot.errors.ParseError:
+        return []
+    if tree is None:
+        return []
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(sqlglot.exp.CTE)}
+    names = [t.name for t in tree.find_all(sqlglot.exp.Table) if t.name]
+    return list(dict.fromkeys(n for n in names if n.lower() not in ctes))
+
+
+def focus_schema(
+    schema: Schema,
+    max_tables: int | None,
+    *,
+    required: list[str] | tuple[str, ...] = (),
+    rng: random.Random | None = None,
+) -> Schema:
+    """At most ``max_tables`` tables of ``schema`` for a prompt (all of them when None or when
+    the schema is small enough): the ``required`` ones (a query's tables), then their
+    foreign-key neighbours breadth first; with nothing required, a table drawn by ``rng`` starts
+    the walk. Tables no key reaches fill what is left, in schema order (or drawn by ``rng``).
+    For databases whose full schema does not fit a model's context."""
+    if max_tables is None or len(schema.tables) <= max_tables:
+        return schema
+    names = [t.name for t in schema.tables]
+    known = {n.lower(): n for n in names}
+    chosen = list(dict.fromkeys(known[r.lower()] for r in required if r.lower() in known))
+    if not chosen:
+        chosen = [rng.choice(names) if rng is not None else names[0]]
+    queue = list(chosen)
+    while queue and len(chosen) < max_tables:
+        linked = schema.neighbours(queue.pop(0))
+        if rng is not None:
+            rng.shuffle(linked)
+        for name in linked:
+            if name not in chosen and len(chosen) < max_tables:
+                chosen.append(name)
+                queue.append(name)
+    rest = [n for n in names if n not in chosen]
+    if rng is not None:
+        rng.shuffle(rest)
+    chosen += rest[: max(0, max_tables - len(chosen))]
+    return schema.subset(chosen)
 
 
 def seeded_rng(*parts: Any) -> random.Random:

@@ -29,7 +29,8 @@ class SQLByColumnGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
     column) and sends the same kind of prompt for each; here each prompt names its column
     (``table.column``). Input rows and children work as in :class:`SQLGenerator`
     (``input_db_id_key`` optional, children ``{db_id, SQL}``, seeded prompts); the complexity
-    level is drawn but, as in DataFlow, not written.
+    level is drawn but, as in DataFlow, not written; ``max_tables`` (ours) limits the tables
+    shown to a linked set holding the column's table.
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (SelectSQLGeneratorPrompt,)
@@ -41,6 +42,7 @@ class SQLByColumnGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
         generate_num: int = 5,
         prompt_template: SelectSQLGeneratorPrompt | DIYPromptABC | None = None,
         seed: int = 0,
+        max_tables: int | None = None,
     ) -> None:
         if database_manager is None:
             raise ValueError("SQLByColumnGenerator needs database_manager")
@@ -52,6 +54,7 @@ class SQLByColumnGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
         self.generate_num = generate_num
         self.prompt_template = prompt_template or SelectSQLGeneratorPrompt()
         self.seed = seed
+        self.max_tables = max_tables
 
     async def process(
         self,
@@ -79,7 +82,11 @@ class SQLByColumnGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
                         for k in range(self.generate_num):
                             rng = seeded_rng(row_id, db_id, focus, k, self.seed)
                             prompt, _ = draw_generation_prompt(
-                                self.prompt_template, schema, rng, focus_column=focus
+                                self.prompt_template,
+                                schema,
+                                rng,
+                                focus_column=focus,
+                                max_tables=self.max_tables,
                             )
                             plan.append((i, db_id))
                             prompts.append(prompt)

@@ -10,6 +10,7 @@ from streamflow.operators.text2sql.base import (
     Text2SQLOperator,
     ask_samples,
     extract_sql,
+    focus_schema,
     seeded_rng,
 )
 from streamflow.operators.text2sql.prompts import (
@@ -33,10 +34,14 @@ def draw_generation_prompt(
     schema: Any,
     rng: Any,
     focus_column: str = "",
+    max_tables: int | None = None,
 ) -> tuple[str, str]:
     """One generation prompt for ``schema`` and its complexity level, all choices from ``rng``:
-    the level, up to four sample rows, zero to two function hints, and the number of selected
+    the tables shown (all, or ``max_tables`` linked ones holding the focus column's table), the
+    level, up to four sample rows, zero to two function hints, and the number of selected
     columns (geometric, p = 0.6, as in DataFlow)."""
+    focus_table = [focus_column.split(".")[0]] if focus_column else []
+    schema = focus_schema(schema, max_tables, required=focus_table, rng=rng)
     complexity = rng.choice(list(COMPLEXITY_LEVELS))
     inserts = schema.insert_statements()
     if len(inserts) > SAMPLE_INSERTS:
@@ -71,8 +76,10 @@ class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
     SQL, which SQLExecutabilityFilter drops with that reason; a request that fails for good
     fails the input row (its dead letter can be requeued).
 
-    Differences from DataFlow: ``seed`` and ``input_db_id_key`` are ours;
-    SelectVecSQLGeneratorPrompt (sqlite-vec) is not provided.
+    ``max_tables`` (ours, like ``seed`` and ``input_db_id_key``) shows each prompt at most that
+    many tables, a foreign-key-connected set drawn per prompt, for databases whose schema does
+    not fit the model's context; None shows them all, as DataFlow did. SelectVecSQLGeneratorPrompt
+    (sqlite-vec) is not provided.
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (SelectSQLGeneratorPrompt,)
@@ -84,6 +91,7 @@ class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
         generate_num: int = 300,
         prompt_template: SelectSQLGeneratorPrompt | DIYPromptABC | None = None,
         seed: int = 0,
+        max_tables: int | None = None,
     ) -> None:
         if database_manager is None:
             raise ValueError("SQLGenerator needs database_manager (a DatabaseManager or a path)")
@@ -95,6 +103,7 @@ class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
         self.generate_num = generate_num
         self.prompt_template = prompt_template or SelectSQLGeneratorPrompt()
         self.seed = seed
+        self.max_tables = max_tables
 
     async def process(
         self,
@@ -121,7 +130,9 @@ class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
                 schema = await manager.aschema(db_id)
                 for k in range(self.generate_num):
                     rng = seeded_rng(row_id, db_id, k, self.seed)
-                    prompt, complexity = draw_generation_prompt(self.prompt_template, schema, rng)
+                    prompt, complexity = draw_generation_prompt(
+                        self.prompt_template, schema, rng, max_tables=self.max_tables
+                    )
                     plan.append((i, db_id, complexity))
                     prompts.append(prompt)
         answers = await ask_samples(self.llm_serving, prompts, 1)

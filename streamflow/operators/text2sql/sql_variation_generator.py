@@ -10,6 +10,8 @@ from streamflow.operators.text2sql.base import (
     Text2SQLOperator,
     ask_samples,
     extract_sql,
+    focus_schema,
+    query_tables,
     seeded_rng,
 )
 from streamflow.operators.text2sql.prompts import VARIATION_TYPES, SQLVariationGeneratorPrompt
@@ -30,7 +32,8 @@ class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
     new query under ``input_sql_key``. A variant whose answer holds no ```sql block is emitted
     with an empty query, so that SQLExecutabilityFilter drops it with that reason (DataFlow
     dropped it unseen). A seed row whose ``db_id`` is unknown fails (dead letter) instead of
-    being skipped.
+    being skipped. ``max_tables`` and ``seed`` are ours: the former shows at most that many
+    tables, the seed query's own first, then tables linked to them.
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (SQLVariationGeneratorPrompt,)
@@ -42,6 +45,7 @@ class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
         num_variations: int = 10,
         prompt_template: SQLVariationGeneratorPrompt | DIYPromptABC | None = None,
         seed: int = 0,
+        max_tables: int | None = None,
     ) -> None:
         if database_manager is None:
             raise ValueError("SQLVariationGenerator needs database_manager")
@@ -55,6 +59,7 @@ class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
         self.num_variations = num_variations
         self.prompt_template = prompt_template or SQLVariationGeneratorPrompt()
         self.seed = seed
+        self.max_tables = max_tables
 
     async def process(
         self,
@@ -76,10 +81,12 @@ class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
             if not original.strip():
                 out[i] = Failure(f"no seed query in {input_sql_key!r}")
                 continue
-            schema = await self.database_manager.aschema(db_id)
-            inserts = schema.insert_statements()
+            full = await self.database_manager.aschema(db_id)
+            required = query_tables(original, full.dialect) if self.max_tables else []
             for k in range(self.num_variations):
                 rng = seeded_rng(row_id, k, self.seed)
+                schema = focus_schema(full, self.max_tables, required=required, rng=rng)
+                inserts = schema.insert_statements()
                 variation = rng.choice(list(VARIATION_TYPES))
                 shown = (
                     rng.sample(inserts, SAMPLE_INSERTS)

@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 
 from streamflow.actors.base import Filter
 from streamflow.operators.llm import LLMOperator
-from streamflow.operators.text2sql.base import Text2SQLOperator, ask_samples
+from streamflow.operators.text2sql.base import (
+    Text2SQLOperator,
+    ask_samples,
+    focus_schema,
+    query_tables,
+)
 from streamflow.operators.text2sql.prompts import Text2SQLCorrespondenceFilterPrompt
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
@@ -39,6 +44,10 @@ class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
     A row without a question is dropped with that reason (DataFlow skipped it). An answer with
     no verdict fails the row (a dead letter with the answer) where DataFlow counted it as NO:
     a judge that did not judge is not evidence against the data.
+
+    ``max_tables`` (ours): show at most that many tables, the query's own first, then tables
+    linked to them by foreign keys; for databases whose schema does not fit the model's
+    context (None: all, as in DataFlow).
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (Text2SQLCorrespondenceFilterPrompt,)
@@ -48,6 +57,7 @@ class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
         llm_serving: LLMServing | None = None,
         database_manager: Any = None,
         prompt_template: Text2SQLCorrespondenceFilterPrompt | DIYPromptABC | None = None,
+        max_tables: int | None = None,
     ) -> None:
         if database_manager is None:
             raise ValueError("Text2SQLCorrespondenceFilter needs database_manager")
@@ -55,6 +65,7 @@ class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
         self._use(llm_serving)
         self._use_databases(database_manager)
         self.prompt_template = prompt_template or Text2SQLCorrespondenceFilterPrompt()
+        self.max_tables = max_tables
 
     async def process(
         self,
@@ -79,9 +90,13 @@ class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
             if evidence.strip():
                 question = f"{question}\n{evidence.strip()}"
             schema = await self.database_manager.aschema(row[input_db_id_key])
+            sql = str(row.get(input_sql_key) or "")
+            if self.max_tables:
+                required = query_tables(sql, schema.dialect)
+                schema = focus_schema(schema, self.max_tables, required=required)
             prompts[i] = self.prompt_template.build_prompt(
                 question=question,
-                sql=str(row.get(input_sql_key) or ""),
+                sql=sql,
                 db_details="\n\n".join(schema.create_statements()),
             )
         answers = await ask_samples(self.llm_serving, prompts, 1)

@@ -6,7 +6,12 @@ from typing import Any, ClassVar
 
 from streamflow.actors.base import Generator
 from streamflow.operators.llm import LLMOperator
-from streamflow.operators.text2sql.base import Text2SQLOperator, ask_samples
+from streamflow.operators.text2sql.base import (
+    Text2SQLOperator,
+    ask_samples,
+    focus_schema,
+    query_tables,
+)
 from streamflow.operators.text2sql.prompts import Text2SQLCotGeneratorPrompt
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
@@ -25,6 +30,10 @@ class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
     DataFlow writes). DataFlow's ``output_cot_key`` is accepted by ``run()`` and ignored, as it
     was there: the chosen trace is the voting step's output. ``temperature`` is ours (k samples
     at temperature 0 would be k copies; see ``ask_samples``).
+
+    ``max_tables`` (ours): show at most that many tables, the query's own first, then tables
+    linked to them by foreign keys; for databases whose schema does not fit the model's
+    context (None: all, as in DataFlow).
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (Text2SQLCotGeneratorPrompt,)
@@ -36,6 +45,7 @@ class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
         prompt_template: Text2SQLCotGeneratorPrompt | DIYPromptABC | None = None,
         sampling_num: int = 3,
         temperature: float | None = None,
+        max_tables: int | None = None,
     ) -> None:
         if database_manager is None:
             raise ValueError("Text2SQLCoTGenerator needs database_manager")
@@ -47,6 +57,7 @@ class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
         self.prompt_template = prompt_template or Text2SQLCotGeneratorPrompt()
         self.sampling_num = int(sampling_num)
         self.temperature = temperature
+        self.max_tables = max_tables
 
     def run(self, storage: Any, **keys: Any) -> None:
         keys.pop("output_cot_key", None)  # DataFlow's, never written by its generator either
@@ -73,11 +84,15 @@ class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
                 out[i] = Failure(f"no question in {input_question_key!r}")
                 continue
             schema = await self.database_manager.aschema(row[input_db_id_key])
+            sql = str(row.get(input_sql_key) or "")
+            if self.max_tables:
+                required = query_tables(sql, schema.dialect)
+                schema = focus_schema(schema, self.max_tables, required=required)
             evidence = str(row.get(input_evidence_key) or "") if input_evidence_key else ""
             prompts[i] = self.prompt_template.build_prompt(
                 schema_str="\n\n".join(schema.create_statements()),
                 question=question,
-                sql=str(row.get(input_sql_key) or ""),
+                sql=sql,
                 evidence=evidence,
                 db_engine=schema.dialect,
             )

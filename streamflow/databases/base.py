@@ -37,6 +37,7 @@ from streamflow.databases.schema import Schema
 __all__ = [
     "DEFAULT_MAX_ROWS",
     "DEFAULT_TIMEOUT",
+    "SCHEMA_TIMEOUT",
     "Database",
     "QueryOutcome",
     "QueryResult",
@@ -47,6 +48,8 @@ DEFAULT_TIMEOUT = 5.0
 """Seconds a query may run (DataFlow's text2sql executor used 5 s too)."""
 DEFAULT_MAX_ROWS = 100_000
 """Rows a query may return; the rest is not fetched and ``truncated`` is set."""
+SCHEMA_TIMEOUT = 60.0
+"""Seconds reading a schema may take (sample values scan tables); past it, a DatabaseError."""
 
 
 @dataclass(frozen=True)

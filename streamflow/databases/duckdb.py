@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from streamflow.databases._deps import require_driver
-from streamflow.databases.base import Database, Watchdog
+from streamflow.databases.base import SCHEMA_TIMEOUT, Database, Watchdog
 from streamflow.databases.errors import (
     DatabaseError,
     QueryError,
@@ -80,30 +80,33 @@ class DuckDBDatabase(Database):
 
     def _read_schema(self, conn: Any) -> Schema:
         cur = conn.cursor()
+        watchdog = Watchdog(SCHEMA_TIMEOUT, cur.interrupt)
         try:
-            schema_name, catalog = cur.execute(
-                "SELECT current_schema(), current_database()"
-            ).fetchone()
-            names = [
-                r[0]
-                for r in cur.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
-                    "AND table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
-                    [catalog, schema_name],
-                ).fetchall()
-            ]
-            constraints = cur.execute(
-                "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
-                "referenced_column_names FROM duckdb_constraints() WHERE database_name = ? "
-                "AND schema_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
-                "ORDER BY table_name, constraint_index",
-                [catalog, schema_name],
-            ).fetchall()
-            tables = [
-                self._read_table(cur, catalog, schema_name, name, constraints) for name in names
-            ]
+            with watchdog:
+                return self._read_all(cur)
+        except self._duckdb.Error as exc:
+            raise DatabaseError(f"{self.db_id}: cannot read the schema: {exc}") from exc
         finally:
             cur.close()
+
+    def _read_all(self, cur: Any) -> Schema:
+        schema_name, catalog = cur.execute("SELECT current_schema(), current_database()").fetchone()
+        names = [
+            r[0]
+            for r in cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
+                "AND table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
+                [catalog, schema_name],
+            ).fetchall()
+        ]
+        constraints = cur.execute(
+            "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+            "referenced_column_names FROM duckdb_constraints() WHERE database_name = ? "
+            "AND schema_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+            "ORDER BY table_name, constraint_index",
+            [catalog, schema_name],
+        ).fetchall()
+        tables = [self._read_table(cur, catalog, schema_name, name, constraints) for name in names]
         return Schema(self.db_id, self.dialect, tuple(tables))
 
     def _read_table(

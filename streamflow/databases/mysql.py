@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamflow.databases._deps import require_driver
-from streamflow.databases.base import Database, Watchdog
+from streamflow.databases.base import SCHEMA_TIMEOUT, Database, Watchdog
 from streamflow.databases.errors import (
     DatabaseError,
     QueryError,
@@ -207,6 +207,12 @@ class MySQLDatabase(Database):
         conn = session.conn
         try:
             with conn.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+                cur.execute(
+                    f"SET SESSION max_statement_time = {SCHEMA_TIMEOUT}"
+                    if session.mariadb
+                    else f"SET SESSION max_execution_time = {int(SCHEMA_TIMEOUT * 1000)}"
+                )
                 cur.execute("START TRANSACTION READ ONLY")
                 cur.execute(
                     "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = "

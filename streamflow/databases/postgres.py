@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamflow.databases._deps import require_driver
-from streamflow.databases.base import Database, Watchdog
+from streamflow.databases.base import SCHEMA_TIMEOUT, Database, Watchdog
 from streamflow.databases.errors import (
     DatabaseError,
     QueryError,
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 _STREAM_CHUNK = 500
 _CANCEL_GRACE = 1.0  # seconds after statement_timeout before the client cancels itself
-_SCHEMA_TIMEOUT_MS = 60_000
+_SCHEMA_TIMEOUT_MS = int(SCHEMA_TIMEOUT * 1000)
 _SET_TIMEOUT = "SELECT set_config('statement_timeout', %s, true)"  # this transaction only
 
 

@@ -18,7 +18,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from streamflow.databases.base import Database
+from streamflow.databases.base import SCHEMA_TIMEOUT, Database
 from streamflow.databases.errors import (
     DatabaseError,
     QueryError,
@@ -141,13 +141,18 @@ class SQLiteDatabase(Database):
         return QueryError(message)
 
     def _read_schema(self, conn: sqlite3.Connection) -> Schema:
-        tables = []
-        listing = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
-        ).fetchall()
-        for name, ddl in listing:
-            tables.append(self._read_table(conn, name, ddl or ""))
+        deadline = time.monotonic() + SCHEMA_TIMEOUT
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+        try:
+            listing = conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            ).fetchall()
+            tables = [self._read_table(conn, name, ddl or "") for name, ddl in listing]
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{self.db_id}: cannot read the schema: {exc}") from exc
+        finally:
+            conn.set_progress_handler(None, 0)
         return Schema(self.db_id, self.dialect, tuple(tables))
 
     def _read_table(self, conn: sqlite3.Connection, name: str, ddl: str) -> Table:

@@ -55,6 +55,9 @@ __all__ = [
 
 SAMPLE = Path(str(resources.files("streamflow.pipelines") / "samples" / "text2sql"))
 SAMPLE_MAX_TOKENS = 512
+LLM_WORKERS = 4
+"""Batches each LLM step works on at once: the serving's admission limit, not one batch's
+size, then bounds the requests in flight (bench/BENCHMARKS.md B11)."""
 
 
 def text2sql_cache() -> Path:
@@ -161,6 +164,7 @@ class Text2SQLGenPipeline(Pipeline):
         self.execution_classifier = SQLExecutionClassifier(
             serving, manager, num_generations=num_generations
         )
+        with_llm_workers(self)
 
     def forward(self) -> None:
         sql, db_id, question, evidence = "SQL", "db_id", "question", "evidence"
@@ -173,6 +177,13 @@ class Text2SQLGenPipeline(Pipeline):
         )
         self.executability_filter.run(self.storage.step(), input_sql_key=sql, input_db_id_key=db_id)
         run_question_to_labels(self, sql, db_id, question, evidence)
+
+
+def with_llm_workers(pipeline: Any) -> None:
+    """Let every LLM step of ``pipeline`` work on :data:`LLM_WORKERS` batches at once."""
+    for op in vars(pipeline).values():
+        if getattr(op, "expensive", False) and hasattr(op, "options"):
+            op.options(workers=LLM_WORKERS)
 
 
 def run_question_to_labels(

@@ -37,6 +37,7 @@ from streamflow.pipelines.text2sql_gen import (
     default_serving,
     parse_dialect,
     run_question_to_labels,
+    with_llm_workers,
 )
 from streamflow.serving.base import LLMServing
 from streamflow.store.storage import FileStorage
@@ -86,6 +87,7 @@ class Text2SQLRefinePipeline(Pipeline):
         self.execution_classifier = SQLExecutionClassifier(
             serving, manager, num_generations=num_generations
         )
+        with_llm_workers(self)
 
     def forward(self) -> None:
         sql, db_id, question, evidence = "SQL", "db_id", "question", "evidence"

@@ -139,3 +139,59 @@ def test_refine_pipeline_end_to_end(tmp_path, monkeypatch) -> None:
         assert row["sql_execution_difficulty"] in {"extra", "hard", "medium", "easy"}
     reasons = [d.reason for d in result.dropped.records()]
     assert any(r.startswith("no SQL") for r in reasons)  # the variants without a query
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="session")
+async def test_gen_pipeline_on_chinook_with_the_embedded_model(tmp_path, vllm_serving) -> None:
+    """text2sql_gen end to end on Chinook with SmolLM2-135M (1024-token context, 64-token
+    answers): one table and one sample row per prompt so that prompts fit. Whatever the small
+    model writes, every generated query is either kept or dropped with its reason, and every
+    row that reaches the output carries all the fields."""
+    chinook = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sql"
+    if not (chinook / "chinook.sqlite").is_file():
+        pytest.skip("../shared/data/sql/chinook.sqlite is absent")
+    folder = tmp_path / "databases" / "chinook"
+    folder.mkdir(parents=True)
+    (folder / "chinook.sqlite").write_bytes((chinook / "chinook.sqlite").read_bytes())
+    manager = DatabaseManager(source=folder.parent, sample_rows=1)
+    pipeline = Text2SQLGenPipeline(
+        manager,
+        llm_serving=vllm_serving,
+        generate_num=8,
+        question_candidates_num=2,
+        sampling_num=2,
+        num_generations=10,
+        max_tables=1,
+    )
+    out = tmp_path / "chinook_gen.jsonl"
+    result = await pipeline.arun(output=out, run_dir=tmp_path / "run", batch_size=8)
+    steps = {s.name: s for s in result.stats.operators}
+    generated = steps["SQLGenerator"].rows_out
+    assert generated == 8
+    executable = steps["SQLExecutabilityFilter"]
+    drops = [d for d in result.dropped.records() if d.operator == "SQLExecutabilityFilter"]
+    assert executable.rows_in == generated
+    assert executable.rows_out + len(drops) == generated  # nothing lost without a reason
+    assert drops, "SmolLM2-135M writes some SQL that does not run"
+    known = ("no SQL", "EXPLAIN failed", "sqlglot cannot parse", "not a query", "statements;")
+    for drop in drops:
+        assert drop.reason.startswith(known) or "statements; one query" in drop.reason, drop
+    for letter in result.dead_letters.records():
+        assert letter.error.strip(), letter
+    rows = _rows(out) if out.exists() else []
+    fields = {
+        "SQL",
+        "db_id",
+        "question",
+        "evidence",
+        "prompt",
+        "cot_reasoning",
+        "sql_component_difficulty",
+        "sql_execution_difficulty",
+    }
+    for row in rows:
+        assert fields <= set(row)
+        assert row["sql_component_difficulty"] in {"easy", "medium", "hard", "extra"}
+        assert row["sql_execution_difficulty"] in {"easy", "medium", "hard", "extra"}
+        assert manager.attempt("chinook", row["SQL"]).success

@@ -131,15 +131,14 @@ class SQLExecutionClassifier(LLMOperator, Text2SQLOperator, SampleEvaluator):
             return Failure(
                 f"the gold query does not run ({gold_outcome.error_kind}): {gold_outcome.error}"
             )
-        hits = [0] * len(attempts)
+        queries = [extract_sql(a) for a in attempts]
+        right: dict[str, bool] = {}  # samples often repeat a query: each runs once
 
-        async def check(k: int, attempt: str) -> None:
-            sql = extract_sql(attempt)
-            if sql:
-                outcome = await manager.aattempt(db_id, sql)
-                hits[k] = int(outcome.result is not None and results_equal(outcome.result, gold))
+        async def check(sql: str) -> None:
+            outcome = await manager.aattempt(db_id, sql)
+            right[sql] = outcome.result is not None and results_equal(outcome.result, gold)
 
         async with anyio.create_task_group() as tg:
-            for k, attempt in enumerate(attempts):
-                tg.start_soon(check, k, attempt)
-        return sum(hits)
+            for sql in dict.fromkeys(q for q in queries if q):
+                tg.start_soon(check, sql)
+        return sum(1 for q in queries if q and right[q])

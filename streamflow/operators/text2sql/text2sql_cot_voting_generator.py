@@ -106,15 +106,17 @@ class Text2SQLCoTVotingGenerator(Text2SQLOperator, Generator):
         return out
 
     async def _candidates(self, db_id: str, traces: list[Any]) -> list[Candidate]:
-        candidates: list[Candidate | None] = [None] * len(traces)
+        texts = [t if isinstance(t, str) else "" for t in traces]
+        queries = [extract_sql(t) for t in texts]
+        outcomes: dict[str, QueryOutcome] = {}  # a query several traces share runs once
 
-        async def run(k: int, trace: Any) -> None:
-            text = trace if isinstance(trace, str) else ""
-            sql = extract_sql(text)
-            outcome = await self.database_manager.aattempt(db_id, sql) if sql else None
-            candidates[k] = Candidate(k, text, sql, outcome)
+        async def run(sql: str) -> None:
+            outcomes[sql] = await self.database_manager.aattempt(db_id, sql)
 
         async with anyio.create_task_group() as tg:
-            for k, trace in enumerate(traces):
-                tg.start_soon(run, k, trace)
-        return [c for c in candidates if c is not None]
+            for sql in dict.fromkeys(q for q in queries if q):
+                tg.start_soon(run, sql)
+        return [
+            Candidate(k, text, sql, outcomes.get(sql) if sql else None)
+            for k, (text, sql) in enumerate(zip(texts, queries, strict=True))
+        ]

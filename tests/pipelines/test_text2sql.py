@@ -4,6 +4,7 @@ drops and their reasons, and the output fields are checked without an engine."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,17 @@ from pathlib import Path
 import pytest
 
 from streamflow.databases import DatabaseManager
+from streamflow.operators.text2sql import (
+    SQLComponentClassifier,
+    SQLExecutionClassifier,
+    Text2SQLCorrespondenceFilter,
+    Text2SQLCoTGenerator,
+    Text2SQLCoTVotingGenerator,
+    Text2SQLPromptGenerator,
+    Text2SQLQuestionGenerator,
+)
+from streamflow.operators.text2sql.base import extract_sql
+from streamflow.operators.text2sql.prompts import COMPLEXITY_LEVELS
 from streamflow.pipelines.text2sql_gen import (
     Text2SQLGenPipeline,
     database_list,
@@ -21,13 +33,13 @@ from streamflow.serving.base import Completion, LLMServing, Message, SamplingPar
 
 pytest.importorskip("sqlglot")
 
-BY_LEVEL = {
-    "Simple": "SELECT title FROM book WHERE price > 20",
-    "Moderate": "SELECT a.name, COUNT(*) FROM author a JOIN book b ON b.author_id = a.author_id "
-    "GROUP BY a.name",
-    "Complex": "SELECT title FROM book WHERE shelf = 3",  # no such column: filtered
-    "Highly Complex": "",  # no query at all: filtered
-}
+GENERATED = [
+    "SELECT title FROM book WHERE price > 20",
+    "SELECT title FROM book WHERE shelf = 3",  # no such column: filtered
+    "",  # no query at all: filtered
+    "SELECT a.name, COUNT(*) FROM author a JOIN book b ON b.author_id = a.author_id "
+    "GROUP BY a.name",  # judged wrong below
+]
 
 
 def fenced(sql: str) -> str:
@@ -52,9 +64,8 @@ class BookshopModel(LLMServing):
 
     def answer(self, prompt: str, k: int) -> str:
         if prompt.startswith("Write one new, executable"):
-            self.kinds.append("generate")
-            level = re.search(r"Complexity: ([\w ]+?)\.", prompt).group(1)
-            return fenced(BY_LEVEL[level])
+            self.kinds.append("generate")  # the four kinds of answer in turn
+            return fenced(GENERATED[(self.kinds.count("generate") - 1) % len(GENERATED)])
         if prompt.startswith("Write a new") and "by varying the original" in prompt:
             self.kinds.append("vary")
             original = re.search(r"Original query:\n```sql\n(.*?)\n```", prompt, re.S).group(1)
@@ -102,14 +113,14 @@ def test_gen_pipeline_end_to_end(tmp_path, monkeypatch) -> None:
     out = tmp_path / "gen.jsonl"
     result = pipeline.run(output=out, run_dir=tmp_path / "run")
     rows = _rows(out)
-    assert rows, "some generated queries must survive"
+    assert len(rows) == 2, "8 generated: 2 of each kind, and only the first kind survives"
     for row in rows:
         assert row["db_id"] == "bookshop"
-        assert row["SQL"] == BY_LEVEL["Simple"]  # the join is judged wrong, the rest fail
-        assert row["sql_complexity_type"] == "Simple"
+        assert row["SQL"] == GENERATED[0]  # the join is judged wrong, the rest fail
+        assert row["sql_complexity_type"] in COMPLEXITY_LEVELS
         assert row["question"].startswith("Which books match")
         assert "【DB_ID】 bookshop" in row["prompt"]
-        assert row["cot_reasoning"] == fenced(BY_LEVEL["Simple"])
+        assert row["cot_reasoning"] == fenced(GENERATED[0])
         assert len(row["cot_responses"]) == 3
         assert row["sql_component_difficulty"] == "easy"
         assert row["sql_execution_difficulty"] == "medium"  # 7 of 10 right
@@ -118,9 +129,9 @@ def test_gen_pipeline_end_to_end(tmp_path, monkeypatch) -> None:
     for d in dropped:
         by_op.setdefault(d.operator, []).append(d.reason)
     execs = by_op["SQLExecutabilityFilter"]
-    assert any("no such column: shelf" in r for r in execs)
-    assert any(r.startswith("no SQL") for r in execs)
-    assert by_op["Text2SQLCorrespondenceFilter"]  # the COUNT(*) join, judged NO
+    assert sum("no such column: shelf" in r for r in execs) == 2
+    assert sum(r.startswith("no SQL") for r in execs) == 2
+    assert len(by_op["Text2SQLCorrespondenceFilter"]) == 2  # the COUNT(*) join, judged NO
     assert result.dead_letters.count == 0
     assert {"generate", "question", "judge", "cot", "attempt"} <= set(model.kinds)
 
@@ -141,23 +152,61 @@ def test_refine_pipeline_end_to_end(tmp_path, monkeypatch) -> None:
     assert any(r.startswith("no SQL") for r in reasons)  # the variants without a query
 
 
-@pytest.mark.slow
-@pytest.mark.asyncio(loop_scope="session")
-async def test_gen_pipeline_on_chinook_with_the_embedded_model(tmp_path, vllm_serving) -> None:
-    """text2sql_gen end to end on Chinook with SmolLM2-135M (1024-token context, 64-token
-    answers): one table and one sample row per prompt so that prompts fit. Whatever the small
-    model writes, every generated query is either kept or dropped with its reason, and every
-    row that reaches the output carries all the fields."""
+class LongerAnswers(LLMServing):
+    """The session's engine asked for longer answers (its fixture caps them at 64 tokens, too
+    few for a query after the model's preamble)."""
+
+    model = "smollm2-longer"
+
+    def __init__(self, inner: LLMServing, max_tokens: int) -> None:
+        super().__init__(
+            max_in_flight=inner.max_in_flight,
+            params=dataclasses.replace(inner.params, max_tokens=max_tokens),
+        )
+        self.inner = inner
+
+    async def _complete(
+        self, messages: list[Message], json_schema: object, params: SamplingParams
+    ) -> Completion:
+        return await self.inner.complete(messages, params=params)
+
+
+def _chinook_folder(tmp_path: Path) -> Path:
     chinook = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sql"
     if not (chinook / "chinook.sqlite").is_file():
         pytest.skip("../shared/data/sql/chinook.sqlite is absent")
     folder = tmp_path / "databases" / "chinook"
     folder.mkdir(parents=True)
     (folder / "chinook.sqlite").write_bytes((chinook / "chinook.sqlite").read_bytes())
-    manager = DatabaseManager(source=folder.parent, sample_rows=1)
+    return folder.parent
+
+
+def _accounted(result) -> None:
+    """Every step's rows in are its rows out, dropped (with a reason) or failed (with one)."""
+    dropped: dict[str, int] = {}
+    for d in result.dropped.records():
+        assert d.reason.strip(), d
+        dropped[d.operator] = dropped.get(d.operator, 0) + 1
+    for letter in result.dead_letters.records():
+        assert letter.error.strip(), letter
+    for step in result.stats.operators:
+        if step.kind in ("row_generator",):
+            continue
+        assert step.rows_in == step.rows_out + step.dropped + step.failed, step
+        assert step.dropped == dropped.get(step.name, 0), step
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="session")
+async def test_gen_pipeline_on_chinook_with_the_embedded_model(tmp_path, vllm_serving) -> None:
+    """text2sql_gen end to end on Chinook with SmolLM2-135M (1024-token context): one table and
+    one sample row per prompt so that prompts fit. Whatever the small model writes (it mostly
+    copies the CREATE TABLE it was shown), every generated query is kept or dropped with its
+    reason, and every row that reaches the output carries all the fields."""
+    manager = DatabaseManager(source=_chinook_folder(tmp_path), sample_rows=1)
     pipeline = Text2SQLGenPipeline(
         manager,
-        llm_serving=vllm_serving,
+        llm_serving=LongerAnswers(vllm_serving, 160),
         generate_num=8,
         question_candidates_num=2,
         sampling_num=2,
@@ -166,32 +215,67 @@ async def test_gen_pipeline_on_chinook_with_the_embedded_model(tmp_path, vllm_se
     )
     out = tmp_path / "chinook_gen.jsonl"
     result = await pipeline.arun(output=out, run_dir=tmp_path / "run", batch_size=8)
+    _accounted(result)
     steps = {s.name: s for s in result.stats.operators}
-    generated = steps["SQLGenerator"].rows_out
-    assert generated == 8
-    executable = steps["SQLExecutabilityFilter"]
+    assert steps["SQLGenerator"].rows_out == 8
+    assert steps["SQLExecutabilityFilter"].rows_in == 8
     drops = [d for d in result.dropped.records() if d.operator == "SQLExecutabilityFilter"]
-    assert executable.rows_in == generated
-    assert executable.rows_out + len(drops) == generated  # nothing lost without a reason
     assert drops, "SmolLM2-135M writes some SQL that does not run"
-    known = ("no SQL", "EXPLAIN failed", "sqlglot cannot parse", "not a query", "statements;")
-    for drop in drops:
-        assert drop.reason.startswith(known) or "statements; one query" in drop.reason, drop
-    for letter in result.dead_letters.records():
-        assert letter.error.strip(), letter
-    rows = _rows(out) if out.exists() else []
-    fields = {
-        "SQL",
-        "db_id",
-        "question",
-        "evidence",
-        "prompt",
-        "cot_reasoning",
-        "sql_component_difficulty",
-        "sql_execution_difficulty",
-    }
-    for row in rows:
-        assert fields <= set(row)
-        assert row["sql_component_difficulty"] in {"easy", "medium", "hard", "extra"}
-        assert row["sql_execution_difficulty"] in {"easy", "medium", "hard", "extra"}
+    known = ("no SQL", "EXPLAIN failed", "sqlglot cannot parse", "not a query")
+    assert all(d.reason.startswith(known) or "statements; one query" in d.reason for d in drops)
+    for row in _rows(out) if out.exists() else []:
         assert manager.attempt("chinook", row["SQL"]).success
+        assert row["sql_component_difficulty"] in {"easy", "medium", "hard", "extra"}
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="session")
+async def test_question_to_labels_on_chinook_with_the_embedded_model(
+    tmp_path, vllm_serving, chain
+) -> None:
+    """The LLM steps after generation, on queries that run, with the real engine: every row is
+    accounted for, and a chosen reasoning trace always holds a query that runs."""
+    manager = DatabaseManager(source=_chinook_folder(tmp_path), sample_rows=1)
+    serving = LongerAnswers(vllm_serving, 160)
+    queries = [
+        "SELECT Name FROM Genre",
+        "SELECT COUNT(*) FROM Artist",
+        "SELECT Title FROM Album WHERE ArtistId = 1",
+        "SELECT Name, Milliseconds FROM Track ORDER BY Milliseconds DESC LIMIT 3",
+    ]
+    source = tmp_path / "queries.jsonl"
+    source.write_text("".join(json.dumps({"db_id": "chinook", "SQL": q}) + "\n" for q in queries))
+    keys = {"input_sql_key": "SQL", "input_db_id_key": "db_id"}
+    pipeline = chain(
+        [
+            (
+                Text2SQLQuestionGenerator(
+                    serving, database_manager=manager, question_candidates_num=2
+                ),
+                keys,
+            ),
+            (
+                Text2SQLCorrespondenceFilter(serving, manager, max_tables=1),
+                {**keys, "input_question_key": "question"},
+            ),
+            (
+                Text2SQLPromptGenerator(manager, max_tables=1),
+                {"input_question_key": "question", "input_sql_key": "SQL"},
+            ),
+            (Text2SQLCoTGenerator(serving, manager, sampling_num=3, max_tables=1), keys),
+            (Text2SQLCoTVotingGenerator(manager), {"input_db_id_key": "db_id"}),
+            (SQLComponentClassifier(), {"input_sql_key": "SQL"}),
+            (SQLExecutionClassifier(serving, manager, num_generations=10), keys),
+        ],
+        entry_file=str(source),
+        output_file=str(tmp_path / "labelled.jsonl"),
+        run_dir=str(tmp_path / "run2"),
+    )
+    result = await pipeline.arun(max_failed_fraction=1.0)
+    _accounted(result)
+    steps = {s.name: s for s in result.stats.operators}
+    assert steps["Text2SQLQuestionGenerator"].rows_in == 4
+    assert steps["Text2SQLQuestionGenerator"].requests == 4  # k candidates in one request each
+    for row in _rows(tmp_path / "labelled.jsonl"):
+        assert manager.attempt("chinook", extract_sql(row["cot_reasoning"])).success
+        assert row["sql_execution_difficulty"] in {"easy", "medium", "hard", "extra"}

@@ -43,21 +43,29 @@ MULTI_SAMPLE_TEMPERATURE = 0.8
 """Temperature for k samples of one prompt when the serving's own is 0 (which would make the k
 samples identical)."""
 
-_SQL_BLOCK = re.compile(r"```[ \t]*sql[ \t]*\n?(.*?)```", re.S | re.I)
-_ANY_BLOCK = re.compile(r"```[ \t]*\w*[ \t]*\n?(.*?)```", re.S)
-_QUERY_START = re.compile(r"^\s*(?:--[^\n]*\n\s*)*\(?\s*(select|with)\b", re.I)
+_BLOCK = re.compile(r"```[ \t]*([\w-]*)[ \t]*\n?(.*?)```", re.S)
+_SQL_LABELS = frozenset({"sql", "sqlite", "postgresql", "postgres", "mysql", "duckdb", "psql"})
+_BARE_QUERY = re.compile(r"^[ \t]*(?:select|with)\b.*?(?:;|\n[ \t]*\n|\Z)", re.S | re.I | re.M)
 
 
 def extract_sql(answer: str) -> str:
-    """The query in a model's answer: its last ```sql block, else its last code block that
-    starts like a query; ``""`` when there is none."""
+    """The query in a model's answer: its last ```sql block; else its last code block with no
+    label (or an engine's name); else a query written bare, from a line starting with SELECT or
+    WITH to a semicolon or a blank line. ``""`` when there is none.
+
+    DataFlow took only ```sql blocks; small models often fence with a bare ``` or none, and
+    what they wrote then reaches SQLExecutabilityFilter, which drops it with the reason (a
+    CREATE TABLE copied from the prompt is "not a query"), instead of vanishing as "no SQL".
+    """
     if not isinstance(answer, str):
         return ""
-    blocks = [b.strip() for b in _SQL_BLOCK.findall(answer) if b.strip()]
-    if blocks:
-        return blocks[-1]
-    blocks = [b.strip() for b in _ANY_BLOCK.findall(answer) if _QUERY_START.match(b)]
-    return blocks[-1] if blocks else ""
+    blocks = [(label.lower(), body.strip()) for label, body in _BLOCK.findall(answer)]
+    for wanted in (("sql",), ("", *_SQL_LABELS)):
+        found = [body for label, body in blocks if label in wanted and body]
+        if found:
+            return found[-1]
+    bare = _BARE_QUERY.findall(answer)
+    return bare[-1].strip() if bare else ""
 
 
 def check_query(sql: str, dialect: str) -> str | None:

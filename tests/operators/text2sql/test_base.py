@@ -23,11 +23,15 @@ def test_extract_sql() -> None:
     assert extract_sql(sql_answer("SELECT 1")) == "SELECT 1"
     two = "First:\n```sql\nSELECT 1\n```\nBetter:\n```SQL\nSELECT 2\n```"
     assert extract_sql(two) == "SELECT 2"  # the last block, any case
-    assert extract_sql("```\n-- note\nWITH a AS (SELECT 1) SELECT * FROM a\n```").startswith(
-        "-- note"
-    )
+    labelled_wins = "```sql\nSELECT 1\n```\nthen\n```\nSELECT 9\n```"
+    assert extract_sql(labelled_wins) == "SELECT 1"
+    copied = "Here:\n```\nCREATE TABLE [Genre] (x INTEGER)\n```\nA table."
+    assert extract_sql(copied) == "CREATE TABLE [Genre] (x INTEGER)"  # the filter says why not
     assert extract_sql("```python\nprint(1)\n```") == ""
-    assert extract_sql("SELECT 1") == ""  # no block, no query (as in DataFlow)
+    bare = "The answer is\nSELECT name\nFROM artist;\nwhich lists names."
+    assert extract_sql(bare) == "SELECT name\nFROM artist;"
+    assert extract_sql("I cannot write that query.") == ""
+    assert extract_sql(None) == ""  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

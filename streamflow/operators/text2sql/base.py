@@ -74,7 +74,7 @@ def check_query(sql: str, dialect: str) -> str | None:
 
     sqlglot = require("sqlglot", "sql", for_="the text2sql operators")
     if not sql or not sql.strip():
-        return "no SQL (the answer has no ```sql block)"
+        return "no SQL (the answer holds no query)"
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except sqlglot.errors.ParseError as exc:

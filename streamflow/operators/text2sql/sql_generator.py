@@ -72,7 +72,7 @@ class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
     database of ``database_manager`` (DataFlow ignored its input and generated once; a one-row
     input does the same here). Its children are ``{db_id, SQL, sql_complexity_type}`` rows, ids
     ``parent/k``. The choices behind each prompt are seeded by the row id, ``k`` and ``seed``,
-    so a resumed run asks the same prompts. An answer without a ```sql block gives an empty
+    so a resumed run asks the same prompts. An answer without a query gives an empty
     SQL, which SQLExecutabilityFilter drops with that reason; a request that fails for good
     fails the input row (its dead letter can be requeued).
 

@@ -29,7 +29,7 @@ class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
     performance), drawn per variant from a generator seeded by the row id.
 
     Children replace their parent, as in DataFlow: ``{db_id, SQL, sql_variation_type}`` with the
-    new query under ``input_sql_key``. A variant whose answer holds no ```sql block is emitted
+    new query under ``input_sql_key``. A variant whose answer holds no query is emitted
     with an empty query, so that SQLExecutabilityFilter drops it with that reason (DataFlow
     dropped it unseen). A seed row whose ``db_id`` is unknown fails (dead letter) instead of
     being skipped. ``max_tables`` and ``seed`` are ours: the former shows at most that many

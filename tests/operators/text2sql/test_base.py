@@ -41,7 +41,7 @@ def test_extract_sql() -> None:
         ("WITH a AS (SELECT 1) SELECT * FROM a", "postgres", None),
         ("SELECT 1 UNION SELECT 2", "mysql", None),
         ("UPDATE t SET a = 1", "sqlite", "not a query: UPDATE statement"),
-        ("", "sqlite", "no SQL (the answer has no ```sql block)"),
+        ("", "sqlite", "no SQL (the answer holds no query)"),
     ],
 )
 def test_check_query(sql: str, dialect: str, reason: str | None) -> None:

@@ -30,7 +30,7 @@ def test_executability_filter_reasons(manager) -> None:
     assert reasons[1] == "not a query: INSERT statement"
     assert reasons[2] == "2 statements; one query expected"
     assert reasons[3].startswith("sqlglot cannot parse it as sqlite")
-    assert reasons[4] == "no SQL (the answer has no ```sql block)"
+    assert reasons[4] == "no SQL (the answer holds no query)"
     assert reasons[5].startswith("unknown database 'nope'")
 
 

@@ -26,8 +26,6 @@ from streamflow.databases.scratch import (
     postgres_available,
 )
 
-BACKENDS = ["sqlite", "duckdb", "postgres", "mysql"]
-
 
 @dataclass
 class Server:

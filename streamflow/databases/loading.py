@@ -6,8 +6,10 @@ user can move a benchmark onto a server. Declared SQLite types map to the target
 (INTEGER -> BIGINT, NUMERIC(p,s) -> NUMERIC(p,s), NVARCHAR(n) -> VARCHAR(n), DATETIME ->
 TIMESTAMP, REAL -> DOUBLE, BLOB -> binary, anything else -> text). Primary keys are kept; foreign
 keys are added after the rows (PostgreSQL, MySQL) or declared with tables created in dependency
-order (DuckDB, which cannot add them later). DuckDB's own ``ATTACH ... (TYPE sqlite)`` is not used:
-it downloads an extension at run time, which fails offline.
+order (DuckDB, which cannot add them later; there a table that references itself, like Chinook's
+Employee.ReportsTo, keeps its rows but loses its foreign keys). DuckDB's own
+``ATTACH ... (TYPE sqlite)`` is not used: it downloads an extension at run time, which fails
+offline.
 
 A value the target type refuses (SQLite stores anything in any column) raises
 :class:`~.errors.DatabaseError` naming the table.

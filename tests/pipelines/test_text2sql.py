@@ -228,54 +228,119 @@ async def test_gen_pipeline_on_chinook_with_the_embedded_model(tmp_path, vllm_se
         assert row["sql_component_difficulty"] in {"easy", "medium", "hard", "extra"}
 
 
+CHINOOK_QUESTIONS = [
+    ("SELECT Name FROM Genre", "List the names of all genres."),
+    ("SELECT COUNT(*) FROM Artist", "How many artists are there?"),
+    ("SELECT Title FROM Album WHERE ArtistId = 1", "Which albums has artist 1 made?"),
+    (
+        "SELECT Name, Milliseconds FROM Track ORDER BY Milliseconds DESC LIMIT 3",
+        "What are the three longest tracks and their lengths?",
+    ),
+]
+
+
 @pytest.mark.slow
 @pytest.mark.asyncio(loop_scope="session")
-async def test_question_to_labels_on_chinook_with_the_embedded_model(
-    tmp_path, vllm_serving, chain
-) -> None:
-    """The LLM steps after generation, on queries that run, with the real engine: every row is
-    accounted for, and a chosen reasoning trace always holds a query that runs."""
+async def test_llm_steps_on_chinook_with_the_embedded_model(tmp_path, vllm_serving, chain) -> None:
+    """Each LLM step after generation, fed queries that run and questions of ours, with the
+    real engine (a 135M model rarely writes what the next step needs, so each step gets good
+    input of its own): every row is accounted for, k samples come back from one request, and a
+    trace the vote chose always holds a query that runs."""
     manager = DatabaseManager(source=_chinook_folder(tmp_path), sample_rows=1)
     serving = LongerAnswers(vllm_serving, 160)
-    queries = [
-        "SELECT Name FROM Genre",
-        "SELECT COUNT(*) FROM Artist",
-        "SELECT Title FROM Album WHERE ArtistId = 1",
-        "SELECT Name, Milliseconds FROM Track ORDER BY Milliseconds DESC LIMIT 3",
-    ]
-    source = tmp_path / "queries.jsonl"
-    source.write_text("".join(json.dumps({"db_id": "chinook", "SQL": q}) + "\n" for q in queries))
+    source = tmp_path / "questions.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"db_id": "chinook", "SQL": sql, "question": q, "evidence": ""}) + "\n"
+            for sql, q in CHINOOK_QUESTIONS
+        )
+    )
     keys = {"input_sql_key": "SQL", "input_db_id_key": "db_id"}
-    pipeline = chain(
+
+    bare = tmp_path / "queries.jsonl"  # no questions yet
+    bare.write_text(
+        "".join(json.dumps({"db_id": "chinook", "SQL": sql}) + "\n" for sql, _ in CHINOOK_QUESTIONS)
+    )
+
+    async def run(name: str, steps: list, entry: Path = source) -> tuple[object, list[dict]]:
+        out = tmp_path / f"{name}.jsonl"
+        pipeline = chain(
+            steps, entry_file=str(entry), output_file=str(out), run_dir=str(tmp_path / name)
+        )
+        result = await pipeline.arun(max_failed_fraction=1.0)
+        _accounted(result)
+        return result, _rows(out) if out.exists() else []
+
+    # k reasoning traces per row from one request each, then the vote by execution
+    result, rows = await run(
+        "cot",
+        [
+            (Text2SQLCoTGenerator(serving, manager, sampling_num=3, max_tables=1), keys),
+            (Text2SQLCoTVotingGenerator(manager), {"input_db_id_key": "db_id"}),
+        ],
+    )
+    cot = {s.name: s for s in result.stats.operators}["Text2SQLCoTGenerator"]
+    assert cot.rows_out == 4 and cot.completion_tokens > 0
+    for row in rows:
+        assert len(row["cot_responses"]) == 3
+        assert manager.attempt("chinook", extract_sql(row["cot_reasoning"])).success
+    for letter in result.dead_letters.records():
+        assert letter.operator == "Text2SQLCoTVotingGenerator"
+        assert letter.error.startswith("no trace's query ran")
+
+    # the training prompt and how often 10 attempts (one request) match the gold result
+    result, rows = await run(
+        "labels",
+        [
+            (Text2SQLPromptGenerator(manager, max_tables=1), {"input_sql_key": "SQL"}),
+            (SQLExecutionClassifier(serving, manager, num_generations=10), keys),
+            (SQLComponentClassifier(), {"input_sql_key": "SQL"}),
+        ],
+    )
+    assert len(rows) + result.dead_letters.count == 4
+    for row in rows:
+        assert row["sql_execution_difficulty"] in {"easy", "medium", "hard", "extra"}
+        assert "【DB_ID】 chinook" in row["prompt"]
+    assert [r["sql_component_difficulty"] for r in rows] == [
+        {
+            "List the names of all genres.": "easy",
+            "How many artists are there?": "easy",
+            "Which albums has artist 1 made?": "easy",
+            "What are the three longest tracks and their lengths?": "medium",
+        }[r["question"]]
+        for r in rows
+    ]
+
+    # questions written by the model (k candidates from one request), then the judge
+    result, rows = await run(
+        "questions",
         [
             (
                 Text2SQLQuestionGenerator(
                     serving, database_manager=manager, question_candidates_num=2
                 ),
                 keys,
-            ),
+            )
+        ],
+        entry=bare,
+    )
+    asked = result.stats.operators[0]
+    assert asked.requests >= 4 and asked.completion_tokens > 0  # a failed row is retried once
+    assert len(rows) + result.dead_letters.count == 4
+    assert all(r["question"].strip() and r["question_type"] for r in rows)
+    assert all(d.error.startswith("none of 2 answers") for d in result.dead_letters.records())
+    result, rows = await run(
+        "judge",
+        [
             (
                 Text2SQLCorrespondenceFilter(serving, manager, max_tables=1),
                 {**keys, "input_question_key": "question"},
-            ),
-            (
-                Text2SQLPromptGenerator(manager, max_tables=1),
-                {"input_question_key": "question", "input_sql_key": "SQL"},
-            ),
-            (Text2SQLCoTGenerator(serving, manager, sampling_num=3, max_tables=1), keys),
-            (Text2SQLCoTVotingGenerator(manager), {"input_db_id_key": "db_id"}),
-            (SQLComponentClassifier(), {"input_sql_key": "SQL"}),
-            (SQLExecutionClassifier(serving, manager, num_generations=10), keys),
+            )
         ],
-        entry_file=str(source),
-        output_file=str(tmp_path / "labelled.jsonl"),
-        run_dir=str(tmp_path / "run2"),
     )
-    result = await pipeline.arun(max_failed_fraction=1.0)
-    _accounted(result)
-    steps = {s.name: s for s in result.stats.operators}
-    assert steps["Text2SQLQuestionGenerator"].rows_in == 4
-    assert steps["Text2SQLQuestionGenerator"].requests == 4  # k candidates in one request each
-    for row in _rows(tmp_path / "labelled.jsonl"):
-        assert manager.attempt("chinook", extract_sql(row["cot_reasoning"])).success
-        assert row["sql_execution_difficulty"] in {"easy", "medium", "hard", "extra"}
+    judged = result.stats.operators[0]
+    assert judged.rows_out == len(rows) and judged.rows_out + judged.dropped + judged.failed == 4
+    assert all(
+        d.error.startswith("the judge gave no YES/NO verdict")
+        for d in result.dead_letters.records()
+    )

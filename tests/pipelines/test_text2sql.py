@@ -248,7 +248,7 @@ async def test_llm_steps_on_chinook_with_the_embedded_model(tmp_path, vllm_servi
     trace the vote chose always holds a query that runs."""
     manager = DatabaseManager(source=_chinook_folder(tmp_path), sample_rows=1)
     serving = LongerAnswers(vllm_serving, 160)
-    source = tmp_path / "questions.jsonl"
+    source = tmp_path / "input_with_questions.jsonl"
     source.write_text(
         "".join(
             json.dumps({"db_id": "chinook", "SQL": sql, "question": q, "evidence": ""}) + "\n"
@@ -257,7 +257,7 @@ async def test_llm_steps_on_chinook_with_the_embedded_model(tmp_path, vllm_servi
     )
     keys = {"input_sql_key": "SQL", "input_db_id_key": "db_id"}
 
-    bare = tmp_path / "queries.jsonl"  # no questions yet
+    bare = tmp_path / "input_queries.jsonl"  # no questions yet
     bare.write_text(
         "".join(json.dumps({"db_id": "chinook", "SQL": sql}) + "\n" for sql, _ in CHINOOK_QUESTIONS)
     )

@@ -22,7 +22,9 @@ __all__ = ["SQLByColumnGenerator"]
 
 
 class SQLByColumnGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
-    """For every column of every table, ``generate_num`` queries whose prompt requires that
+    """Generates queries that each use a given column, for every column of every table.
+
+    For every column of every table, ``generate_num`` queries whose prompt requires that
     column, so that generated data covers the whole schema rather than its obvious corners.
 
     DataFlow multiplies ``generate_num`` by the number of "special" columns (for SQLite, every

@@ -12,7 +12,9 @@ __all__ = ["SQLComponentClassifier"]
 
 
 class SQLComponentClassifier(SampleEvaluator):
-    """Labels each query with Spider's hardness, computed exactly as Spider's official
+    """Labels each query with Spider's hardness: easy, medium, hard or extra.
+
+    Labels each query with Spider's hardness, computed exactly as Spider's official
     ``evaluation.py`` computes it, on sqlglot's parse (the rules, their quirks and how they
     extend to SQL Spider's parser rejects are in
     :mod:`streamflow.operators.text2sql.spider_hardness`). CPU work, in a worker process pool.

@@ -59,7 +59,9 @@ class SQLFilterBase(Text2SQLOperator, Filter):
 
 
 class SQLExecutabilityFilter(SQLFilterBase):
-    """Keeps rows whose query the database can run, without running it by default.
+    """Keeps rows whose query the database accepts (EXPLAIN by default, or a run).
+
+    Keeps rows whose query the database can run, without running it by default.
 
     DataFlow kept queries starting with SELECT or WITH (a text test) that EXPLAIN accepted; here
     sqlglot's parse decides what a read query is (so a leading comment, a parenthesised query

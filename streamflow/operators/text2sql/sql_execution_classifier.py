@@ -23,7 +23,9 @@ SYSTEM_PROMPT = "You are a helpful assistant."
 
 
 class SQLExecutionClassifier(LLMOperator, Text2SQLOperator, SampleEvaluator):
-    """Asks the model ``num_generations`` times for a query (one request,
+    """Labels a question by how many of k model attempts return the gold result.
+
+    Asks the model ``num_generations`` times for a query (one request,
     ``SamplingParams(n=num_generations)``) from the row's training prompt, runs each attempt
     and the gold query, and counts the attempts whose result equals the gold result (rows as a
     multiset, values across engine types). The count maps to a label through

@@ -8,7 +8,9 @@ __all__ = ["SQLExecutionFilter"]
 
 
 class SQLExecutionFilter(SQLFilterBase):
-    """Keeps rows whose query sqlglot parses as one read query and that then runs on its
+    """Keeps rows whose query runs on its database within the time limit.
+
+    Keeps rows whose query sqlglot parses as one read query and that then runs on its
     database within the time limit (the manager's ``timeout``, 5 s by default; the row cap
     truncates, it does not fail). A dropped row's reason names the refusal: parse, timeout,
     read-only, or the engine's error message.

@@ -64,7 +64,9 @@ def draw_generation_prompt(
 
 
 class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
-    """Synthesizes ``generate_num`` queries per database, each at a complexity level drawn from
+    """Generates queries over each database at four complexity levels.
+
+    Synthesizes ``generate_num`` queries per database, each at a complexity level drawn from
     Simple / Moderate / Complex / Highly Complex, from the schema, sample rows and hints.
 
     Each input row asks for one round of generation: over the database its ``input_db_id_key``

@@ -24,7 +24,9 @@ __all__ = ["SQLVariationGenerator"]
 
 
 class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
-    """For each seed query, ``num_variations`` new queries, each following one of DataFlow's six
+    """Generates variants of seed queries, one variation strategy per variant.
+
+    For each seed query, ``num_variations`` new queries, each following one of DataFlow's six
     strategies (data values, query structure, business logic, complexity, advanced features,
     performance), drawn per variant from a generator seeded by the row id.
 

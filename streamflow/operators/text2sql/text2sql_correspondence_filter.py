@@ -38,7 +38,9 @@ def parse_verdict(answer: str) -> bool | None:
 
 
 class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
-    """Keeps the rows whose query, in the judge's view, answers their question (with its
+    """Keeps rows whose query an LLM judge finds answers their question.
+
+    Keeps the rows whose query, in the judge's view, answers their question (with its
     evidence) over the database's schema (its CREATE statements).
 
     A row without a question is dropped with that reason (DataFlow skipped it). An answer with

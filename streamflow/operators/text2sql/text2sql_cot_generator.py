@@ -21,7 +21,9 @@ __all__ = ["Text2SQLCoTGenerator"]
 
 
 class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
-    """Asks for ``sampling_num`` reasoning traces per row in one request
+    """Writes k reasoning traces from question to query per row (one request, n=k).
+
+    Asks for ``sampling_num`` reasoning traces per row in one request
     (``SamplingParams(n=sampling_num)``), given the schema, the question with its evidence and
     the row's query as a hint the trace must not mention. The traces are not checked here:
     Text2SQLCoTVotingGenerator runs the query of each and keeps the majority's.

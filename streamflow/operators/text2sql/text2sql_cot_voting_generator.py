@@ -56,7 +56,9 @@ def vote(candidates: list[Candidate]) -> Candidate | None:
 
 
 class Text2SQLCoTVotingGenerator(Text2SQLOperator, Generator):
-    """Runs the query of each of a row's reasoning traces (read-only, time-limited) and writes
+    """Picks the reasoning trace whose query's result most traces agree on.
+
+    Runs the query of each of a row's reasoning traces (read-only, time-limited) and writes
     the trace that wins the vote (:func:`vote`) to ``output_cot_key``.
 
     A row none of whose traces holds a query that runs fails, with the reasons, where DataFlow

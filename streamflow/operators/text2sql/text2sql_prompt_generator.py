@@ -14,7 +14,9 @@ __all__ = ["Text2SQLPromptGenerator"]
 
 
 class Text2SQLPromptGenerator(Text2SQLOperator, Generator):
-    """Writes the prompt a text-to-SQL model is trained on: the database serialised as
+    """Writes the training prompt: schema (M-Schema), dialect notes, evidence, question.
+
+    Writes the prompt a text-to-SQL model is trained on: the database serialised as
     M-Schema (tables, typed columns, keys, example values, foreign keys), the engine's dialect
     notes, the evidence and the question. No model call; a row with an unknown database or no
     question fails with that reason.

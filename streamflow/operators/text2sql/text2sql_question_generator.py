@@ -63,7 +63,9 @@ def choose_central(texts: list[str], vectors: list[list[float]] | None = None) -
 
 
 class Text2SQLQuestionGenerator(LLMOperator, Text2SQLOperator, Generator):
-    """Writes the question (and, for vague or figurative styles, the external knowledge it
+    """Writes the natural-language question (and evidence) each query answers.
+
+    Writes the question (and, for vague or figurative styles, the external knowledge it
     needs) that each row's query answers.
 
     For each row a style is drawn from DataFlow's eight (seeded by the row id); one request asks

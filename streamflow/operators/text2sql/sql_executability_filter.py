@@ -11,10 +11,10 @@ from streamflow.actors.base import Filter
 from streamflow.operators.text2sql.base import Text2SQLOperator, check_query
 from streamflow.rows import Row
 
-__all__ = ["SQLExecutabilityFilter", "SQLFilterBase"]
+__all__ = ["SQLExecutabilityFilter"]
 
 
-class SQLFilterBase(Text2SQLOperator, Filter):
+class _QueryCheckFilter(Text2SQLOperator, Filter):
     """Checks each row's query in two steps, both off the event loop: sqlglot must parse it,
     in the database's dialect, as exactly one read query (SELECT, WITH, a set operation); then
     the database must accept it. A dropped row's reason says which step refused it and why."""
@@ -58,7 +58,7 @@ class SQLFilterBase(Text2SQLOperator, Filter):
         return True, ""
 
 
-class SQLExecutabilityFilter(SQLFilterBase):
+class SQLExecutabilityFilter(_QueryCheckFilter):
     """Keeps rows whose query the database accepts (EXPLAIN by default, or a run).
 
     Keeps rows whose query the database can run, without running it by default.

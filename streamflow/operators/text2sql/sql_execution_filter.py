@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from streamflow.operators.text2sql.sql_executability_filter import SQLFilterBase
+from streamflow.operators.text2sql.sql_executability_filter import _QueryCheckFilter
 
 __all__ = ["SQLExecutionFilter"]
 
 
-class SQLExecutionFilter(SQLFilterBase):
+class SQLExecutionFilter(_QueryCheckFilter):
     """Keeps rows whose query runs on its database within the time limit.
 
     Keeps rows whose query sqlglot parses as one read query and that then runs on its

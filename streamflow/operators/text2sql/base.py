@@ -203,6 +203,9 @@ class Text2SQLOperator:
     database_manager: DatabaseManager
 
     def _use_databases(self, database_manager: Any) -> None:
+        from streamflow.extras import require
+
+        require("sqlglot", "sql", for_=type(self).__name__)  # fail here, not in the first batch
         self.database_manager = as_manager(database_manager)
 
     def _unknown(self, db_id: Any) -> Failure | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from streamflow.actors.base import SampleEvaluator
+from streamflow.extras import require
 from streamflow.operators.text2sql.spider_hardness import HARDNESS_LEVELS, spider_hardness
 from streamflow.rows import Failure, Row
 
@@ -36,6 +37,7 @@ class SQLComponentClassifier(SampleEvaluator):
         difficulty_labels: Sequence[str] | None = None,
         dialect: str = "sqlite",
     ) -> None:
+        require("sqlglot", "sql", for_="SQLComponentClassifier")
         labels = list(difficulty_labels) if difficulty_labels is not None else None
         if labels is not None and len(labels) != len(HARDNESS_LEVELS):
             raise ValueError(

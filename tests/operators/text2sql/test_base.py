@@ -89,3 +89,14 @@ def test_max_tables_in_prompts(manager) -> None:
     assert "# Table: Genre" in out.batch.rows[0]["prompt"]
     with pytest.raises(ValueError, match="needs input_sql_key"):
         op.run(object(), input_question_key="question")
+
+
+def test_a_missing_sqlglot_fails_the_construction(manager, monkeypatch) -> None:
+    from streamflow.extras import MissingDependency
+    from streamflow.operators.text2sql import SQLComponentClassifier, SQLExecutionFilter
+
+    monkeypatch.setitem(__import__("sys").modules, "sqlglot", None)
+    with pytest.raises(MissingDependency, match=r"streamflow\[sql\]"):
+        SQLExecutionFilter(manager)
+    with pytest.raises(MissingDependency, match="SQLComponentClassifier"):
+        SQLComponentClassifier()

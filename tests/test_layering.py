@@ -49,8 +49,16 @@ LAYERS: list[tuple[str, ...]] = [
     ("streamflow.actors",),
     # what moves between actors
     ("streamflow.channels",),
-    # the LMDB run store, files and formats, LLM serving, prompt templates
-    ("streamflow.store", "streamflow.io", "streamflow.serving", "streamflow.prompts"),
+    # the LMDB run store, files and formats, LLM serving, prompt templates, the databases the
+    # SQL operators query, the sandbox that runs generated code
+    (
+        "streamflow.store",
+        "streamflow.io",
+        "streamflow.serving",
+        "streamflow.prompts",
+        "streamflow.databases",
+        "streamflow.sandbox",
+    ),
     # small services of their own (extras: optional dependencies, imported on use)
     ("streamflow.models", "streamflow.entrypoints", "streamflow.interrupts", "streamflow.extras"),
     # the vocabulary everything shares

@@ -11,9 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from streamflow.actors.base import OperatorKind
-from streamflow.actors.registry import OPERATORS
 from streamflow.cli.common import fail, out
 from streamflow.errors import StreamflowError
+from streamflow.operators.registry import OPERATORS
 
 app = typer.Typer(help="List and describe operators.", no_args_is_help=True)
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from streamflow.cli.common import err, fail
+from streamflow.databases import DATABASES_ENV
 from streamflow.display import LiveDisplay, stats_table
 from streamflow.errors import CompileError, StreamflowError
 from streamflow.executors import RunOptions
@@ -52,6 +53,13 @@ def run(
             "id vLLM loads (default: the embedded SmolLM2-135M-Instruct)."
         ),
     ] = None,
+    databases: Annotated[
+        str | None,
+        typer.Option(
+            help="Databases for the steps that query them (text2sql): a folder of SQLite files "
+            "(Spider/BIRD layout), a database file, or a postgresql:// or mysql:// URL."
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per batch.")] = DEFAULTS.batch_size,
     capacity: Annotated[int, typer.Option(min=1, help="Batches per channel.")] = DEFAULTS.capacity,
     unordered: Annotated[
@@ -69,6 +77,8 @@ def run(
     """Run a pipeline to the end of its input."""
     if model is not None:
         os.environ[MODEL_ENV] = model  # read by serving built without a model, in any process
+    if databases is not None:
+        os.environ[DATABASES_ENV] = databases  # read by pipelines built without databases
     try:
         pipeline = load_pipeline_class(target)()
     except StreamflowError as exc:

@@ -31,7 +31,7 @@ from streamflow.operators.web import (
     UrlBlocklistFilter,
 )
 from streamflow.pipeline import Pipeline
-from streamflow.store.storage import FileStorage
+from streamflow.storage import FileStorage
 
 SAMPLE_CRAWL = Path(str(resources.files("streamflow.pipelines") / "samples" / "crawl"))
 

@@ -30,7 +30,7 @@ from streamflow.operators.general_text import (
 )
 from streamflow.operators.web import HtmlTextExtractor
 from streamflow.pipeline import Pipeline
-from streamflow.store.storage import FileStorage
+from streamflow.storage import FileStorage
 
 SAMPLE_PAGES = Path(str(resources.files("streamflow.pipelines") / "samples" / "web_pages"))
 """The pages shipped with streamflow (found through the package, so a copy of this file made

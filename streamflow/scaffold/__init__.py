@@ -158,7 +158,7 @@ def add_operator(
     if kind not in KIND_BASES:
         raise ScaffoldError(f"unknown operator kind {kind!r}; one of: {', '.join(KIND_BASES)}")
     check_class_name(name)
-    from streamflow.actors.registry import OPERATORS  # the operator library, loaded on use
+    from streamflow.operators.registry import OPERATORS  # the operator library, loaded on use
 
     if OPERATORS.is_builtin(name):
         raise ScaffoldError(f"{name!r} is a built-in streamflow operator; choose another name")

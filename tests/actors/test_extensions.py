@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from streamflow import Refiner, StreamflowError
-from streamflow.actors.registry import OperatorRegistry
+from streamflow.operators.registry import OperatorRegistry
 
 OPS_MODULE = '''
 from pathlib import Path
@@ -81,7 +81,7 @@ def test_two_packages_declaring_one_name_are_both_named(site):
 
 
 def test_an_extension_may_not_shadow_a_built_in(site, monkeypatch):
-    from streamflow.actors.registry import OPERATORS
+    from streamflow.operators.registry import OPERATORS
 
     install(site, "rogue-ext", {"LowercaseRefiner": "rogue_ext_ops:Lower"})
     monkeypatch.setattr(OPERATORS, "_extensions", None)  # discover again, with rogue-ext

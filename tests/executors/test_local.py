@@ -17,7 +17,7 @@ from conftest import read_jsonl, write_jsonl
 PIPELINE = '''
 import os, time
 from streamflow import DatasetEvaluator, FileStorage, Filter, Generator, Pipeline, RowGenerator
-from streamflow.operators.general.dedup import HashDeduplicateFilter
+from streamflow.operators.general_text import HashDeduplicateFilter
 
 
 class Costly(Generator):

@@ -18,7 +18,7 @@ from warcio.warcwriter import WARCWriter
 from streamflow import Generator
 from streamflow.errors import BadRecordError, SourceError
 from streamflow.io.sources import BadRecord, FileSource, format_of
-from streamflow.operators.text.html import HtmlTextExtractor
+from streamflow.operators.web import HtmlTextExtractor
 from streamflow.rows import fingerprint
 
 DATE = "2024-05-01T12:00:00Z"

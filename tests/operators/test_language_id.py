@@ -87,7 +87,7 @@ def test_only_the_first_max_chars_are_read():
 
 def test_real_pages_are_identified(shared_data):
     trafilatura = pytest.importorskip("trafilatura")
-    from streamflow.store.sources import decode_html
+    from streamflow.io.html import decode_html
 
     pages = sorted((shared_data / "web-pages").glob("*.html"))
     labels = {}

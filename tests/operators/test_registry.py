@@ -40,7 +40,12 @@ def fake_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 
 def test_the_library_has_its_domains_and_no_others():
     names = [d.name for d in domains()]
-    assert names == ["core_text", "general_text", "web"]  # text/ and general/ are not domains
+    assert names == [
+        "core_text",
+        "general_text",
+        "text2sql",
+        "web",
+    ]  # text/ and general/ are not domains
 
 
 @pytest.mark.parametrize("domain", domains(), ids=lambda d: d.name)

@@ -10,7 +10,7 @@ import pytest
 from conftest import read_jsonl, write_jsonl
 from fault_server import FaultServer
 
-from streamflow.operators.general.llm import PromptedGenerator
+from streamflow.operators.core_text import PromptedGenerator
 from streamflow.serving.base import LLMRequestError, SamplingParams, ServingStartError
 from streamflow.serving.openai_compat import OpenAIServing
 

@@ -93,7 +93,7 @@ def test_transient_failures_are_not_stored(tmp_path):
 
 def test_new_files_matching_the_glob_are_an_incremental_run(chain, tmp_path):
     """A finished run over `parts/*.jsonl`, then a new part: only its rows are processed."""
-    from streamflow.operators.general.dedup import HashDeduplicateFilter
+    from streamflow.operators.general_text import HashDeduplicateFilter
 
     parts = tmp_path / "parts"
     parts.mkdir()

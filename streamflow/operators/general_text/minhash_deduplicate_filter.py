@@ -239,7 +239,8 @@ class MinHashDeduplicateFilter(Filter):
     at 0.8 and all above 0.9). A row sharing a band with an earlier kept row is a near-duplicate
     of it when the Jaccard similarity estimated from their signatures is at least ``threshold``;
     ``threshold=None`` drops on any shared band. Measured on 2,000 generated documents with
-    variants spread over Jaccard 0.45..1 (tests/operators/general_text/test_minhash_deduplicate_filter.py), judged
+    variants spread over Jaccard 0.45..1
+    (tests/operators/general_text/test_minhash_deduplicate_filter.py), judged
     against exact Jaccard >= 0.8: precision 0.92 and recall 0.93 at ``threshold=0.8``, 0.57
     and 0.99 with ``threshold=None``; the misjudged rows lie within the estimate's noise of
     0.8 (its standard deviation is 0.038 there with 112 values). More values sharpen it:

@@ -1,0 +1,1 @@
+"""Reading and writing data: file formats, documents (PDF, HTML, Markdown) and URLs."""

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["PageMap", "page_marker", "join_pages", "split_pages"]
+__all__ = ["PageMap", "join_pages", "page_marker", "split_pages"]
 
 _MARKER = re.compile(r"^<!-- page (\d+) -->\n?", re.M)
 

@@ -33,13 +33,13 @@ from streamflow.errors import StreamflowError
 from streamflow.io.documents.markdown import join_pages
 
 __all__ = [
+    "ConvertedPdf",
+    "PageProblem",
     "PdfEngine",
     "PdfError",
     "PdfPage",
-    "PageProblem",
-    "ConvertedPdf",
-    "read_pdf",
     "convert_pdf",
+    "read_pdf",
 ]
 
 PdfEngine = Literal["pdfplumber", "pymupdf4llm"]

@@ -1,0 +1,2 @@
+"""DataFlow's chemistry domain: SMILES strings extracted from text and checked for equivalence
+with RDKit canonical SMILES."""

@@ -1,0 +1,1 @@
+"""DataFlow's core_speech domain: speech to text through a transcription endpoint."""

@@ -1,0 +1,1 @@
+"""DataFlow's core_vision domain: an image and a prompt to a vision-language model."""

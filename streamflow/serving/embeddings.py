@@ -65,7 +65,9 @@ class EmbeddingServing(ABC):
         """``(len(texts), dim)`` float32, rows L2-normalised; batches go out concurrently."""
         if not texts:
             return np.zeros((0, self.dimension or 0), dtype=np.float32)
-        parts: list[np.ndarray | None] = [None] * ((len(texts) + self.batch_size - 1) // self.batch_size)
+        parts: list[np.ndarray | None] = [None] * (
+            (len(texts) + self.batch_size - 1) // self.batch_size
+        )
 
         errors: list[Exception] = []
 

@@ -17,7 +17,7 @@ import string
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["normalize_answer", "f1_score", "exact_match_score", "best_over"]
+__all__ = ["best_over", "exact_match_score", "f1_score", "normalize_answer"]
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)

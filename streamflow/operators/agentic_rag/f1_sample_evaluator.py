@@ -40,13 +40,17 @@ class AgenticRAGQAF1SampleEvaluator(SampleEvaluator):
                 truths = [truths]
             if prediction is None or truths is None:
                 f1, em = 0.0, 0.0
-            elif not isinstance(prediction, str) or not isinstance(truths, list) or not all(
-                isinstance(t, str) or t is None for t in truths
+            elif (
+                not isinstance(prediction, str)
+                or not isinstance(truths, list)
+                or not all(isinstance(t, str) or t is None for t in truths)
             ):
-                out.append(Failure(
-                    f"{input_prediction_key!r} must be text and {input_ground_truth_key!r} text "
-                    "or a list of texts"
-                ))
+                out.append(
+                    Failure(
+                        f"{input_prediction_key!r} must be text, {input_ground_truth_key!r} text "
+                        "or a list of texts"
+                    )
+                )
                 continue
             else:
                 golds = [t for t in truths if t is not None]

@@ -35,7 +35,7 @@ class ExtractSmilesFromTextGenerator(_LLMOperator, Generator):
     ) -> None:
         self.check_prompt_template(prompt_template)
         self._use(llm_serving)
-        self.prompt_template = prompt_template or ExtractSmilesFromTextPrompt()
+        self.prompt_template: Any = prompt_template or ExtractSmilesFromTextPrompt()
 
     async def process(
         self,
@@ -56,7 +56,9 @@ class ExtractSmilesFromTextGenerator(_LLMOperator, Generator):
                 out.append(answer or Failure("no answer"))
                 continue
             parsed = parse_json_list(answer)
-            out.append({**row, output_key: parsed} if not isinstance(parsed, str) else Failure(parsed))
+            out.append(
+                {**row, output_key: parsed} if not isinstance(parsed, str) else Failure(parsed)
+            )
         return out
 
 

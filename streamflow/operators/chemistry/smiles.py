@@ -15,7 +15,7 @@ def _chem() -> Any:
     rdkit = require("rdkit", "chem", what="SMILES canonicalisation")
     from rdkit import Chem, RDLogger
 
-    RDLogger.DisableLog("rdApp.*")  # an unparsable SMILES is reported by our caller, once
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # an unparsable SMILES is reported by our caller, once
     del rdkit
     return Chem
 

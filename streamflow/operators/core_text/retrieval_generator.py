@@ -117,13 +117,18 @@ class RetrievalGenerator(Generator):
         for k, i in enumerate(good):
             vector = vectors[k] if vectors is not None else None
             hits[i] = index.search(str(queries[i]), vector, self.top_k)
-        contexts = {i: "\n\n".join(f"[{n + 1}] {h.text}" for n, h in enumerate(found))
-                    for i, found in hits.items()}
+        contexts = {
+            i: "\n\n".join(f"[{n + 1}] {h.text}" for n, h in enumerate(found))
+            for i, found in hits.items()
+        }
         answers: dict[int, Any] = {}
         if self.generate_answer and self.llm_serving is not None:
             prompts = [ANSWER_PROMPT.format(passages=contexts[i], query=queries[i]) for i in good]
-            for i, answer in zip(good, await ask_each(self.llm_serving, prompts,
-                                                      system_prompt=self.system_prompt), strict=True):
+            for i, answer in zip(
+                good,
+                await ask_each(self.llm_serving, prompts, system_prompt=self.system_prompt),
+                strict=True,
+            ):
                 answers[i] = answer
         out: list[Row | Failure] = []
         for i, row in enumerate(rows):

@@ -26,7 +26,7 @@ import numpy as np
 from streamflow._optional import require
 from streamflow.serving.embeddings import EmbeddingServing
 
-__all__ = ["Hit", "RetrievalIndex", "Method", "read_corpus"]
+__all__ = ["Hit", "Method", "RetrievalIndex", "read_corpus"]
 
 Method = Literal["bm25", "vector", "hybrid"]
 RRF_K = 60
@@ -43,8 +43,14 @@ class Hit:
 class RetrievalIndex:
     """Documents with their BM25 index and dense vectors; see the module's docstring."""
 
-    def __init__(self, ids: list[str], texts: list[str], vectors: np.ndarray | None,
-                 method: Method, model: str) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        texts: list[str],
+        vectors: np.ndarray | None,
+        method: Method,
+        model: str,
+    ) -> None:
         self.ids, self.texts, self.vectors = ids, texts, vectors
         self.method, self.model = method, model
         self.reused = 0
@@ -121,8 +127,7 @@ class RetrievalIndex:
                 faiss.write_index(self._faiss, str(directory / "vectors.faiss"))
         if self._bm25 is not None:
             self._bm25.save(str(directory / "bm25"))
-        manifest = {"format": _FORMAT, "method": self.method, "model": self.model,
-                    "hashes": hashes}
+        manifest = {"format": _FORMAT, "method": self.method, "model": self.model, "hashes": hashes}
         tmp = directory / "manifest.json.tmp"
         tmp.write_text(json.dumps(manifest), encoding="utf-8")
         tmp.replace(directory / "manifest.json")  # written last: a torn save is never loaded
@@ -139,10 +144,12 @@ class RetrievalIndex:
             rankings.append(self._bm25_search(query, k if self.method == "bm25" else k * 4))
         if self._faiss is not None and query_vector is not None:
             wanted = k if self.method == "vector" else k * 4
-            scores, found = self._faiss.search(query_vector.reshape(1, -1).astype(np.float32),
-                                               min(wanted, len(self.texts)))
-            rankings.append([(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True)
-                             if i >= 0])
+            scores, found = self._faiss.search(
+                query_vector.reshape(1, -1).astype(np.float32), min(wanted, len(self.texts))
+            )
+            rankings.append(
+                [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if i >= 0]
+            )
         if len(rankings) == 1:
             best = rankings[0][:k]
         else:
@@ -162,7 +169,9 @@ class RetrievalIndex:
         return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
 
 
-def read_corpus(corpus: str | Path | Sequence[str | Path], key: str = "text") -> tuple[list[str], list[str]]:
+def read_corpus(
+    corpus: str | Path | Sequence[str | Path], key: str = "text"
+) -> tuple[list[str], list[str]]:
     """Ids and texts of a corpus: JSONL/JSON records (their ``key`` field; ``id`` if present),
     or Markdown/text files (one document each); a folder means every such file in it."""
     specs = [corpus] if isinstance(corpus, str | Path) else list(corpus)
@@ -170,7 +179,9 @@ def read_corpus(corpus: str | Path | Sequence[str | Path], key: str = "text") ->
     for spec in specs:
         path = Path(spec)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".jsonl", ".json", ".md", ".txt"))
+            files += sorted(
+                p for p in path.rglob("*") if p.suffix in (".jsonl", ".json", ".md", ".txt")
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -183,8 +194,11 @@ def read_corpus(corpus: str | Path | Sequence[str | Path], key: str = "text") ->
             texts.append(path.read_text(encoding="utf-8"))
             continue
         raw = path.read_text(encoding="utf-8")
-        records = (json.loads(raw) if path.suffix == ".json"
-                   else [json.loads(line) for line in raw.splitlines() if line.strip()])
+        records = (
+            json.loads(raw)
+            if path.suffix == ".json"
+            else [json.loads(line) for line in raw.splitlines() if line.strip()]
+        )
         for n, record in enumerate(records if isinstance(records, list) else [records]):
             value = record.get(key) if isinstance(record, dict) else None
             if not isinstance(value, str):

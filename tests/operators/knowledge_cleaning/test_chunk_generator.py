@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_headings_start_chunks_and_pages_are_known() -> None:
 
 def test_windows_overlap_inside_a_section() -> None:
     chunks = chunk_markdown(document(), WORDS, chunk_size=100, chunk_overlap=10, min_tokens=20)
-    same_section = [(a, b) for a, b in zip(chunks, chunks[1:]) if not b.text.startswith("#")]
+    same_section = [(a, b) for a, b in itertools.pairwise(chunks) if not b.text.startswith("#")]
     assert same_section
     for a, b in same_section:
         assert b.start < a.end  # the next window repeats the end of the previous one

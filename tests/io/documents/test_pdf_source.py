@@ -55,3 +55,41 @@ def test_problems_are_bad_records_naming_file_and_page(
 def test_password_opens_an_encrypted_pdf(encrypted_pdf: Path) -> None:
     (record,) = list(pdf_records(encrypted_pdf, "x", password="secret"))
     assert not isinstance(record, BadRecord) and record[1]["pages"] == 3
+
+
+def test_file_storage_reads_pdfs_with_dead_letters(tmp_path: Path, text_pdf: Path, chain) -> None:
+    """A folder of PDFs through a pipeline: rows per page, the scanned one a dead letter."""
+    import pdf_samples
+
+    from streamflow import Generator
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text_pdf.rename(folder / "a.pdf")
+    pdf_samples.scanned_pdf(folder / "b.pdf", pages=1)
+
+    class Length(Generator):
+        def process(self, rows, input_key, output_key):
+            return [{**r, output_key: len(r[input_key])} for r in rows]
+
+    pipeline = chain(
+        [(Length(), {"input_key": "text", "output_key": "n"})],
+        entry_file=str(folder),
+        output_file=str(tmp_path / "out.jsonl"),
+        run_dir=str(tmp_path / "run"),
+        on_bad_record="skip",
+        pdf_rows="page",
+    )
+    result = pipeline.run()
+    import msgspec
+
+    lines = (tmp_path / "out.jsonl").read_bytes().splitlines()
+    rows = [msgspec.json.decode(line) for line in lines]
+    assert [(Path(r["path"]).name, r["page"], r["n"] > 0) for r in rows] == [
+        ("a.pdf", 1, True),
+        ("a.pdf", 2, True),
+        ("a.pdf", 3, True),
+    ]
+    (letter,) = result.dead_letters.records()
+    assert str(folder / "b.pdf") in letter.error and "page 1" in letter.error
+    assert "no text layer" in letter.error

@@ -79,8 +79,10 @@ class DocumentConverter:
         mineru_api: MinerUAPI | None = None,
         flash_engine: Any = None,
         fetcher: PoliteFetcher | None = None,
+        base_dir: str | Path | None = None,
     ) -> None:
         self.intermediate_dir = Path(intermediate_dir)
+        self.base_dir = Path(base_dir) if base_dir is not None else None
         self.engine = engine
         self.pdf_engine = pdf_engine
         self.password = password
@@ -113,6 +115,8 @@ class DocumentConverter:
         if is_url(source):
             return await self._convert_url(source)
         path = Path(source)
+        if self.base_dir is not None and not path.is_absolute() and not path.exists():
+            path = self.base_dir / path  # a relative path not found here: the base folder
         if not path.is_file():
             raise ConversionError(f"{source}: no such file")
         suffix = path.suffix.lower()

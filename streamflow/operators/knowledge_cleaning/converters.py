@@ -43,6 +43,9 @@ class _Converter(Generator):
     expensive: ClassVar[bool] = True
     concurrency: ClassVar[int] = 4
 
+    base_dir: str | None = None
+    """Where a relative path in ``input_key`` that the working directory lacks is looked for."""
+
     def _setup(
         self, intermediate_dir: str, user_agent: str | None, timeout: float, max_bytes: int
     ) -> None:
@@ -117,7 +120,9 @@ class FileOrURLToMarkdownConverterLocal(_Converter):
         user_agent: str | None = None,
         timeout: float = 30.0,
         max_bytes: int = 50 * 2**20,
+        base_dir: str | None = None,
     ) -> None:
+        self.base_dir = base_dir
         if engine not in ("auto", "builtin", "mineru"):
             raise ValueError(f"engine must be auto, builtin or mineru, not {engine!r}")
         self._setup(intermediate_dir, user_agent, timeout, max_bytes)
@@ -140,6 +145,7 @@ class FileOrURLToMarkdownConverterLocal(_Converter):
             mineru_backend=self.mineru_backend,
             mineru_source=self.mineru_source,
             fetcher=self._fetcher(),
+            base_dir=self.base_dir,
         )
 
 
@@ -165,7 +171,9 @@ class FileOrURLToMarkdownConverterAPI(_Converter):
         user_agent: str | None = None,
         timeout: float = 30.0,
         max_bytes: int = 50 * 2**20,
+        base_dir: str | None = None,
     ) -> None:
+        self.base_dir = base_dir
         key = (api_key or os.environ.get("MINERU_API_KEY") or "").strip()
         if not key and api_url.rstrip("/") == "https://mineru.net/api/v4":
             raise ValueError(
@@ -191,6 +199,7 @@ class FileOrURLToMarkdownConverterAPI(_Converter):
             engine="mineru-api",
             mineru_api=self._api,
             fetcher=self._fetcher(),
+            base_dir=self.base_dir,
         )
 
 
@@ -210,7 +219,9 @@ class FileOrURLToMarkdownConverterFlash(_Converter):
         user_agent: str | None = None,
         timeout: float = 30.0,
         max_bytes: int = 50 * 2**20,
+        base_dir: str | None = None,
     ) -> None:
+        self.base_dir = base_dir
         self._setup(intermediate_dir, user_agent, timeout, max_bytes)
         self.mineru_model_path = mineru_model_path
         self._flash: Any = None
@@ -234,4 +245,5 @@ class FileOrURLToMarkdownConverterFlash(_Converter):
             engine=engine,
             flash_engine=self._flash,
             fetcher=self._fetcher(),
+            base_dir=self.base_dir,
         )

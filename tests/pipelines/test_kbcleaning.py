@@ -33,8 +33,9 @@ def scripted(prompt: str) -> str:
 
 def test_sample_runs_with_a_scripted_model(tmp_path: Path) -> None:
     llm = ScriptedServing(scripted)
-    pipeline = KBCleaningPipeline(llm, intermediate_dir=str(tmp_path / "md"), chunk_size=120,
-                                  chunk_overlap=10, num_q=2)
+    pipeline = KBCleaningPipeline(
+        llm, intermediate_dir=str(tmp_path / "md"), chunk_size=120, chunk_overlap=10, num_q=2
+    )
     result = pipeline.run(output=tmp_path / "qa.jsonl", run_dir=tmp_path / "run")
     rows = read_jsonl(tmp_path / "qa.jsonl")
     assert rows and result.dead_letters.count == 0
@@ -64,7 +65,9 @@ def chunk_rows(tmp_path: Path, pdfs: list[Path], chunk_size: int) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_real_pdfs_chunks_cover_every_page_within_the_limit(tmp_path: Path, shared_data: Path) -> None:
+def test_real_pdfs_chunks_cover_every_page_within_the_limit(
+    tmp_path: Path, shared_data: Path
+) -> None:
     pdfs = sorted((shared_data / "pdf").glob("*.pdf"))
     rows = chunk_rows(tmp_path, pdfs, chunk_size=200)
     words = WordTokenizer()
@@ -89,7 +92,9 @@ def _blank(text: str, pages) -> set[int]:
     """Pages whose Markdown is empty (a blank page in the PDF)."""
     bounds = [*pages.starts, len(text)]
     return {
-        n for n, s, e in zip(pages.numbers, bounds, bounds[1:], strict=False) if not text[s:e].strip()
+        n
+        for n, s, e in zip(pages.numbers, bounds, bounds[1:], strict=False)
+        if not text[s:e].strip()
     }
 
 

@@ -20,9 +20,7 @@ backend turns into backpressure.
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from types import TracebackType
@@ -33,8 +31,7 @@ import anyio
 import numpy as np
 
 from streamflow._optional import require
-from streamflow.serving.base import LLMRequestError, ServingStartError
-from streamflow.serving.openai_compat import _RETRY_STATUS, _error, _final_reason, _retry_after
+from streamflow.serving.http_retry import Pause, Retry, call_with_retries, classify
 
 __all__ = [
     "EmbeddingKind",
@@ -206,7 +203,7 @@ class OpenAIEmbeddingServing(EmbeddingServing):
         self.prefixes = {"query": query_prefix, "passage": passage_prefix}
         self._session: aiohttp.ClientSession | None = None
         self._start_lock = anyio.Lock()
-        self._paused_until = 0.0
+        self._pause = Pause()
 
     def fingerprint(self) -> str:
         return f"OpenAIEmbeddingServing:{self.base_url}:{self.model}:{self.dimensions}"
@@ -235,29 +232,13 @@ class OpenAIEmbeddingServing(EmbeddingServing):
         }
         if self.dimensions is not None:
             body["dimensions"] = self.dimensions
-        attempts = 0
-        last = "no attempt"
-        ends = time.monotonic() + self.deadline
-        while time.monotonic() < ends:
-            while (pause := self._paused_until - time.monotonic()) > 0:
-                await anyio.sleep(pause)
-            attempts += 1
-            try:
-                return await self._attempt(body, len(texts))
-            except _Retry as retry:
-                last = retry.reason
-                if attempts > self.max_retries:
-                    raise LLMRequestError(
-                        f"gave up after {attempts} attempts: {last}", transient=True
-                    ) from None
-                cap = min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
-                delay = cap / 2 + random.uniform(0, cap / 2)
-                if retry.after is not None:
-                    delay = retry.after + delay / 2
-                await anyio.sleep(min(delay, max(0.0, ends - time.monotonic())))
-        raise LLMRequestError(
-            f"deadline {self.deadline:g}s exceeded after {attempts} attempts: {last}",
-            transient=True,
+        return await call_with_retries(
+            lambda: self._attempt(body, len(texts)),
+            pause=self._pause,
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            deadline=self.deadline,
         )
 
     async def _attempt(self, body: dict[str, Any], count: int) -> np.ndarray:
@@ -268,28 +249,12 @@ class OpenAIEmbeddingServing(EmbeddingServing):
                 async with self._session.post(url, json=body) as resp:
                     status, headers, raw = resp.status, resp.headers, await resp.read()
         except TimeoutError:
-            raise _Retry(f"timeout after {self.timeout:g}s") from None
-        except aiohttp.ClientConnectorError as exc:
-            if not self._session.closed and exc.os_error is not None:
-                raise _Retry(f"connection error ({type(exc).__name__})") from None
-            raise ServingStartError(f"cannot reach {url}: {exc}") from exc
+            raise Retry(f"timeout after {self.timeout:g}s") from None
         except aiohttp.ClientError as exc:
-            raise _Retry(f"connection error ({type(exc).__name__})") from None
+            raise Retry(f"connection error ({type(exc).__name__})") from None
         if status == 200:
             return _vectors(raw, count)
-        error = _error(raw)
-        if status in _RETRY_STATUS:
-            after = _retry_after(headers)
-            if status == 429 and after is not None:
-                self._paused_until = max(self._paused_until, time.monotonic() + after)
-            raise _Retry(f"HTTP {status}", after)
-        raise LLMRequestError(_final_reason(status, error))
-
-
-class _Retry(Exception):
-    def __init__(self, reason: str, after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.after = reason, after
+        raise classify(status, headers, raw, self._pause)
 
 
 def _vectors(raw: bytes, count: int) -> np.ndarray:
@@ -300,9 +265,9 @@ def _vectors(raw: bytes, count: int) -> np.ndarray:
         ordered = sorted(data, key=lambda d: d.get("index", 0))
         vectors = np.asarray([d["embedding"] for d in ordered], dtype=np.float32)
     except (ValueError, KeyError, TypeError):
-        raise _Retry("malformed response") from None
+        raise Retry("malformed response") from None
     if vectors.ndim != 2 or len(vectors) != count:
-        raise _Retry(f"malformed response: {len(vectors)} vectors for {count} inputs")
+        raise Retry(f"malformed response: {len(vectors)} vectors for {count} inputs")
     return vectors
 
 

@@ -16,18 +16,26 @@ def marker(prompt: str) -> str:
     """Reads the numbered layout in the prompt and answers with ids, questions and answers
     printed apart (as in the sample: answers in a later chapter)."""
     items = json.loads(prompt[prompt.index("[") :])
-    ids = {i["text"].split(".")[0]: i["id"] for i in items if i.get("text", "").startswith("Exercise")}
-    questions = [i for i in items if i.get("text", "").startswith("Exercise") and "Answer:" not in i["text"]]
+    ids = {
+        i["text"].split(".")[0]: i["id"] for i in items if i.get("text", "").startswith("Exercise")
+    }
+    questions = [
+        i for i in items if i.get("text", "").startswith("Exercise") and "Answer:" not in i["text"]
+    ]
     answers = [i for i in items if "Answer:" in i.get("text", "")]
     title = next(i["id"] for i in items if i.get("text_level") == 1)
     out = [f"<chapter><title>{title}</title>"]
     for q in questions:
         label = re.search(r"\d+", q["text"]).group()
-        out.append(f"<qa_pair><label>{label}</label><question>{q['id']}</question><answer></answer><solution></solution></qa_pair>")
+        out.append(
+            f"<qa_pair><label>{label}</label><question>{q['id']}</question><answer></answer><solution></solution></qa_pair>"
+        )
     for a in answers:
         label = re.search(r"\d+", a["text"]).group()
         short = re.search(r"Answer: (.*?)\. ", a["text"]).group(1)
-        out.append(f"<qa_pair><label>{label}</label><question></question><answer>{short}</answer><solution>{a['id']}</solution></qa_pair>")
+        out.append(
+            f"<qa_pair><label>{label}</label><question></question><answer>{short}</answer><solution>{a['id']}</solution></qa_pair>"
+        )
     del ids
     return "".join(out) + "</chapter>"
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamflow.operators.core_text.kcenter_greedy_filter import KCenterGreedyFilter, k_center_greedy
+from streamflow.operators.core_text.kcenter_greedy_filter import (
+    KCenterGreedyFilter,
+    k_center_greedy,
+)
 from streamflow.serving.embeddings import LocalEmbeddingServing
 from streamflow.testing import apply
 
@@ -35,8 +38,9 @@ def test_filter_keeps_one_text_per_topic() -> None:
 
 
 def test_ratio_mode_and_the_per_batch_warning() -> None:
-    op = KCenterGreedyFilter(num_samples=1, embedding_serving=LocalEmbeddingServing(),
-                             sampling_ratio=0.5)
+    op = KCenterGreedyFilter(
+        num_samples=1, embedding_serving=LocalEmbeddingServing(), sampling_ratio=0.5
+    )
     out = apply(op, [{"content": f"text number {i}"} for i in range(5)] + [{"content": 3}])
     assert len(out.batch.rows) == 3 and len(out.failed) == 1
     per_batch = KCenterGreedyFilter(num_samples=1, embedding_serving=LocalEmbeddingServing())

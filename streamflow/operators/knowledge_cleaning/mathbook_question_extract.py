@@ -1,4 +1,4 @@
-"""MathBookQuestionExtract: exercises out of a maths book's PDF, read page by page by a vision model.
+"""MathBookQuestionExtract: the exercises of a maths book PDF, read by a vision model.
 
 As in DataFlow: every page is rendered to an image; the figures on each page are cut out and
 numbered (``0.jpg``, ``1.jpg``, ...); for each page the model sees that page, the next one and the

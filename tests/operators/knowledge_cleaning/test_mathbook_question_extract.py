@@ -1,4 +1,4 @@
-"""MathBookQuestionExtract: pages rendered, two pages and their figures per request, <SPACE> split."""
+"""MathBookQuestionExtract: rendered pages and figures per request, exercises split on <SPACE>."""
 
 from __future__ import annotations
 

@@ -46,8 +46,10 @@ def test_pages_and_figures_go_to_the_vision_model(tmp_path: Path) -> None:
     assert row["questions"][0]["pics"] == [
         str(tmp_path / "out" / "book" / "organized_images" / "0.jpg")
     ]
-    first = llm.requests[0][0][-1]["content"]
-    kinds = [part["type"] for part in first]  # type: ignore[union-attr]
-    assert kinds.count("image_url") in (2, 3)  # page, next page (and the figure, on page 0)
+    contents = [messages[-1]["content"] for messages, _ in llm.requests]
+    first = next(c for c in contents if "page_n (page_0.jpg)" in str(c))
+    last = next(c for c in contents if "page_n (page_1.jpg)" in str(c))
+    assert [p["type"] for p in first].count("image_url") == 3  # type: ignore[union-attr]
+    assert [p["type"] for p in last].count("image_url") == 1  # type: ignore[union-attr]
     assert (tmp_path / "out" / "book" / "book.md").read_text().count("---") == 2
     assert "no PDF" in out.failed[0][2]

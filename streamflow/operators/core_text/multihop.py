@@ -111,9 +111,13 @@ class MultiHopQA:
         return out
 
 
+_FIELD = r'"{}"\s*:\s*"((?:[^"\\]|\\.)*)"'
+
+
 def parse_qa_objects(answer: str) -> list[dict[str, Any]]:
     """Every JSON object with a ``question`` in an answer: the whole answer, or each balanced
-    ``{...}`` inside it."""
+    ``{...}`` inside it, or -- for an answer cut off by the token limit -- the ``question`` and
+    ``answer`` strings it got to write (the prompt asks for them first)."""
     text = answer.strip()
     text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text, flags=re.I)
     try:
@@ -140,6 +144,20 @@ def parse_qa_objects(answer: str) -> list[dict[str, Any]]:
                     continue
                 if isinstance(item, dict) and item.get("question"):
                     found.append(item)
+    if not found:
+        question = re.search(_FIELD.format("question"), text)
+        reply = re.search(_FIELD.format("answer"), text)
+        if question and reply and question.group(1).strip() and reply.group(1).strip():
+            try:
+                found.append(
+                    {
+                        "question": json.loads(f'"{question.group(1)}"'),
+                        "answer": json.loads(f'"{reply.group(1)}"'),
+                        "truncated": True,
+                    }
+                )
+            except ValueError:
+                pass
     return found
 
 

@@ -138,16 +138,16 @@ Rules:
 5. Supporting facts are copied word for word from the context.
 6. Use only the main text: not links, references or footnotes.
 
-Reply with one JSON object and nothing else:
-{"question": "...", "reasoning_steps": [{"step": "..."}, {"step": "..."}],
- "answer": "...", "supporting_facts": ["...", "..."], "type": "<subject area>"}
+Reply with one JSON object and nothing else, its fields in this order:
+{"question": "...", "answer": "...", "reasoning_steps": [{"step": "..."}, {"step": "..."}],
+ "supporting_facts": ["...", "..."], "type": "<subject area>"}
 
 Example. Context: "Glaciers store most of the world's fresh water. As they melt, sea levels
 rise. Rising seas flood low coastal farmland."
 {"question": "How can melting glaciers affect coastal farming?",
+ "answer": "Their meltwater raises sea levels, which floods low coastal farmland.",
  "reasoning_steps": [{"step": "Glaciers hold fresh water that flows to the sea as they melt."},
                      {"step": "Higher seas flood low coastal farmland."}],
- "answer": "Their meltwater raises sea levels, which floods low coastal farmland.",
  "supporting_facts": ["As they melt, sea levels rise", "Rising seas flood low coastal farmland"],
  "type": "geography"}"""
 
@@ -162,8 +162,8 @@ _MULTIHOP_SYSTEM_ZH = """你负责编写多跳问题：必须结合给定上下�
 6. 只使用正文内容，不使用链接、参考文献或脚注。
 
 只输出一个 JSON 对象，不要其他内容：
-{"question": "...", "reasoning_steps": [{"step": "..."}, {"step": "..."}],
- "answer": "...", "supporting_facts": ["...", "..."], "type": "<学科领域>"}"""
+{"question": "...", "answer": "...", "reasoning_steps": [{"step": "..."}, {"step": "..."}],
+ "supporting_facts": ["...", "..."], "type": "<学科领域>"}"""
 
 
 class Text2MultiHopQAGeneratorPrompt(PromptTemplate):

@@ -132,3 +132,13 @@ def test_qa_extractor_makes_alpaca_rows() -> None:
         ("Answer briefly.", "Who built it?", "Tobias Wren"),
         ("Answer briefly.", "When?", "1851"),
     ]
+
+
+def test_an_answer_cut_off_by_the_token_limit_still_gives_its_pair() -> None:
+    from streamflow.operators.core_text.multihop import parse_qa_objects
+
+    cut = '{"question": "Why did the \\"lamp\\" change?", "answer": "Kerosene replaced oil", "reason'
+    assert parse_qa_objects(cut) == [
+        {"question": 'Why did the "lamp" change?', "answer": "Kerosene replaced oil", "truncated": True}
+    ]
+    assert parse_qa_objects('{"question": "Only a question"') == []

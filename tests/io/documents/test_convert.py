@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doc_fixtures import *  # noqa: F403 (the fixtures: PDFs of each kind, a loopback site)
 
 from streamflow.io.documents.convert import ConversionError, DocumentConverter
 from streamflow.io.documents.fetch import PoliteFetcher
@@ -23,7 +24,7 @@ def converter(tmp_path: Path, **kwargs: Any) -> DocumentConverter:
 
 async def test_local_pdf_html_and_text(tmp_path: Path, text_pdf: Path) -> None:
     html = tmp_path / "tides.html"
-    from conftest import ARTICLE
+    from doc_fixtures import ARTICLE
 
     html.write_text(ARTICLE)
     notes = tmp_path / "notes.md"

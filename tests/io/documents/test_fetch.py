@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from doc_fixtures import *  # noqa: F403 (the fixtures: PDFs of each kind, a loopback site)
 
 from streamflow.io.documents.fetch import FetchError, PoliteFetcher, default_user_agent, is_url
 

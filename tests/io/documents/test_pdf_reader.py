@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from doc_fixtures import *  # noqa: F403 (the fixtures: PDFs of each kind, a loopback site)
 
 from streamflow.io.documents.markdown import split_pages
 from streamflow.io.documents.pdf import PageProblem, PdfError, PdfPage, convert_pdf, read_pdf

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from doc_fixtures import *  # noqa: F403 (the fixtures: PDFs of each kind, a loopback site)
+
 from streamflow.io.documents.markdown import split_pages
 from streamflow.io.documents.source import pdf_records
 from streamflow.store.sources import BadRecord

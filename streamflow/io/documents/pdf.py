@@ -370,11 +370,12 @@ def _read_pymupdf4llm(path: Path, password: str) -> Iterator[PdfPage | PageProbl
                 page = doc[index]
                 chunks = to_markdown.to_markdown(doc, pages=[index], show_progress=False)
                 images = len(page.get_images())
+                layer = page.get_text().strip()  # the text layer itself, not placeholders
             except Exception as exc:
                 yield PageProblem(number, f"unreadable page: {_one_line(exc)}")
                 continue
             text = chunks if isinstance(chunks, str) else ""
-            if len(text.strip()) < _MIN_TEXT_CHARS and images:
+            if len(layer) < _MIN_TEXT_CHARS and images:
                 yield PageProblem(number, "no text layer: the page is an image (scanned?)")
                 continue
             items = [

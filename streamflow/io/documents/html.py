@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import trafilatura
+from typing import Any
 
 __all__ = ["html_title", "html_to_markdown"]
 
@@ -15,6 +15,7 @@ def html_to_markdown(html: str, *, url: str | None = None, favor_recall: bool = 
     """
     if not html.strip():
         return ""
+    trafilatura = _trafilatura()
     text = trafilatura.extract(
         html,
         url=url,
@@ -32,5 +33,12 @@ def html_title(html: str) -> str:
     """The page's title, or ``""``."""
     if not html.strip():
         return ""
-    metadata = trafilatura.extract_metadata(html)
+    metadata = _trafilatura().extract_metadata(html)
     return (metadata.title or "") if metadata is not None else ""
+
+
+def _trafilatura() -> Any:
+    """trafilatura, imported on first use (it is slow to import; listing operators must not)."""
+    import trafilatura
+
+    return trafilatura

@@ -104,7 +104,7 @@ def serve(latency: float, cap: int) -> None:
 
 def run_streamflow(src: Path, dst: Path, serving: LLMServing, batch_size: int) -> dict:
     from streamflow import FileStorage, Pipeline
-    from streamflow.operators.general.llm import PromptedGenerator
+    from streamflow.operators.core_text import PromptedGenerator
 
     class ThreeCalls(Pipeline):
         def __init__(self) -> None:

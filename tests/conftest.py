@@ -1,4 +1,5 @@
-"""Shared fixtures: a generic chain pipeline, JSONL helpers, and the ../shared data folder."""
+"""Shared fixtures: a generic chain pipeline, JSONL helpers, and the ../shared data folder
+(the helpers themselves live in ``helpers.py``, which tests import by name)."""
 
 from __future__ import annotations
 
@@ -6,41 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
-
-from streamflow import FileStorage, Operator, Pipeline
+from helpers import SHARED, Chain, read_jsonl, write_jsonl
 
 pytest_plugins = ["engine_fixtures"]  # the real LLM engines, one per test session
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
-
-class Chain(Pipeline):
-    """A pipeline made of (operator, keys) pairs, for tests."""
-
-    def __init__(self, steps: list[tuple[Operator, dict[str, Any]]], **storage: Any) -> None:
-        self.storage = FileStorage(**storage)
-        self.steps = steps
-
-    def forward(self) -> None:
-        for op, keys in self.steps:
-            op.run(self.storage.step(), **keys)
 
 
 @pytest.fixture
 def chain() -> type[Chain]:
     return Chain
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_bytes(b"".join(msgspec.json.encode(r) + b"\n" for r in rows))
-    return path
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [msgspec.json.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
 @pytest.fixture

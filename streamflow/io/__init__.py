@@ -1,1 +1,2 @@
-"""Files and formats: sources, sinks, compression, WARC and format detection."""
+"""Files and formats: sources, sinks, compression, WARC, format detection, and documents
+(PDF, HTML, Markdown) and URLs."""

@@ -26,6 +26,7 @@ READ_EXTENSIONS: dict[str, str] = {
     ".htm": "html",
     ".warc": "warc",  # .warc.gz too: the WARC reader handles gzip members itself
     ".arc": "warc",
+    ".pdf": "pdf",  # read by streamflow.io.documents.source (the ``pdf`` extra)
 }
 WRITE_EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",

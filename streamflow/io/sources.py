@@ -54,9 +54,13 @@ class FileSource:
         text_field: str = "text",
         html_field: str = "html",
         path_field: str = "path",
+        pdf_rows: str = "document",
+        pdf_password: str = "",
     ) -> None:
         if on_bad_record not in ("raise", "skip"):
             raise SourceError(f"on_bad_record must be 'raise' or 'skip', not {on_bad_record!r}")
+        if pdf_rows not in ("document", "page"):
+            raise SourceError(f"pdf_rows must be 'document' or 'page', not {pdf_rows!r}")
         if format is not None and format not in FORMATS:
             raise SourceError(f"unknown format {format!r} (known: {', '.join(sorted(FORMATS))})")
         self.specs = [paths] if isinstance(paths, str | Path) else list(paths)
@@ -67,6 +71,8 @@ class FileSource:
         self.text_field = text_field
         self.html_field = html_field
         self.path_field = path_field
+        self.pdf_rows = pdf_rows
+        self.pdf_password = pdf_password
         self._files: list[Path] | None = None
 
     @property
@@ -133,6 +139,8 @@ class FileSource:
         fmt = self.format or format_of(path)
         if fmt == "parquet" and is_compressed(path):
             raise SourceError(f"{path}: parquet compresses internally; remove the .gz/.zst")
+        if fmt == "pdf" and is_compressed(path):
+            raise SourceError(f"{path}: PDF files are read as they are, not .gz/.zst")
         if fmt == "warc" and path.name.lower().endswith(".zst"):
             raise SourceError(f"{path}: WARC/ARC files are read plain or gzipped, not .zst")
         return fmt
@@ -160,6 +168,17 @@ class FileSource:
                     after.get(fp),
                     html_field=self.html_field,
                     path_field=self.path_field,
+                )
+            elif fmt == "pdf":
+                from streamflow.io.documents.source import pdf_records  # the ``pdf`` extra
+
+                records = pdf_records(
+                    path,
+                    fp,
+                    rows=self.pdf_rows,  # type: ignore[arg-type]
+                    text_field=self.text_field,
+                    path_field=self.path_field,
+                    password=self.pdf_password,
                 )
             else:
                 records = self._whole_file(path, fp, fmt)

@@ -211,7 +211,7 @@ class OpenAIServing(LLMServing):
             async with self._start_lock:
                 await self.start()
         body = self._body(messages, json_schema, params)
-        estimate = sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        estimate = sum(estimate_tokens(_content_text(m["content"])) + 4 for m in messages)
         budget = estimate + params.max_tokens * params.n
         attempts = 0
         last = "waiting for the rate limits"
@@ -310,6 +310,15 @@ class OpenAIServing(LLMServing):
                 "json_schema": {"name": name[:64], "schema": json_schema, "strict": True},
             }
         return body
+
+
+def _content_text(content: Any) -> str:
+    """A message's text: the string, or the text parts of a multimodal content list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content)
 
 
 def _completion(raw: bytes, prompt_estimate: int) -> Completion:

@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import read_jsonl, write_jsonl
+from helpers import read_jsonl, write_jsonl
 
 from streamflow import (
     DatasetEvaluator,

@@ -7,7 +7,7 @@ import functools
 from pathlib import Path
 
 import anyio
-from conftest import read_jsonl, write_jsonl
+from helpers import read_jsonl, write_jsonl
 
 from streamflow import Filter, Generator, RunOptions, RunResult
 from streamflow.executors import (

@@ -7,7 +7,7 @@ import time
 
 import anyio
 import pytest
-from conftest import read_jsonl, write_jsonl
+from helpers import read_jsonl, write_jsonl
 
 from streamflow import Failure, FailureLimitExceeded, Generator, RunStats
 

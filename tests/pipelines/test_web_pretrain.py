@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import read_jsonl
+from helpers import read_jsonl
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 

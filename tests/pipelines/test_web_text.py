@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import read_jsonl
+from helpers import read_jsonl
 
 from streamflow.pipelines.web_text import SAMPLE_PAGES, WebTextPipeline
 

@@ -7,8 +7,8 @@ import time
 
 import anyio
 import pytest
-from conftest import read_jsonl, write_jsonl
 from fault_server import FaultServer
+from helpers import read_jsonl, write_jsonl
 
 from streamflow.operators.core_text import PromptedGenerator
 from streamflow.serving.base import LLMRequestError, SamplingParams, ServingStartError

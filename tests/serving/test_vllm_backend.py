@@ -14,8 +14,8 @@ from typing import Any
 import anyio
 import jsonschema
 import pytest
-from conftest import read_jsonl, write_jsonl
 from engine_fixtures import ENGINE_MAX_IN_FLIGHT, SERVER_MODEL_NAME, EngineStartup
+from helpers import read_jsonl, write_jsonl
 from openai import AsyncOpenAI
 from transformers import AutoTokenizer
 

@@ -2,9 +2,10 @@
 
 The LLM operators driven by a prompt (PromptedGenerator, PromptedRefiner, PromptedEvaluator,
 PromptedFilter, FormatStrPromptedGenerator, ChunkedPromptedGenerator, and streamflow's
-JsonPromptedGenerator, which fills several fields from one schema-constrained answer), and the
-row housekeeping of streamflow's FieldRemover (DataFlow's generic row operators, such as
-PandasOperator, live here too). Each name is imported on first use.
+JsonPromptedGenerator, which fills several fields from one schema-constrained answer), the
+row housekeeping of streamflow's FieldRemover, and the retrieval and QA part: embeddings, a
+retrieval index, question-answer generation and evaluation, and a diverse subset by embeddings.
+Each name is imported on first use.
 """
 
 from streamflow.operators._lazy import lazy_domain
@@ -13,16 +14,29 @@ __getattr__, __dir__, __all__ = lazy_domain(
     __name__,
     operators={
         "ChunkedPromptedGenerator": "chunked_prompted_generator",
+        "EmbeddingGenerator": "embedding_generator",
         "FieldRemover": "field_remover",
         "FormatStrPromptedGenerator": "format_str_prompted_generator",
         "JsonPromptedGenerator": "json_prompted_generator",
+        "KCenterGreedyFilter": "kcenter_greedy_filter",
         "PromptedEvaluator": "prompted_evaluator",
         "PromptedFilter": "prompted_filter",
         "PromptedGenerator": "prompted_generator",
         "PromptedRefiner": "prompted_refiner",
+        "RetrievalGenerator": "retrieval_generator",
+        "Text2MultiHopQAGenerator": "multihop",
+        "Text2QAGenerator": "text2qa_generator",
+        "Text2QASampleEvaluator": "text2qa_evaluator",
     },
     prompts={
         "DIYPromptABC": "prompts",
         "FormatStrPrompt": "prompts",
+        "Text2MultiHopQAGeneratorPrompt": "qa_prompts",
+        "Text2QAAnswerAlignmentPrompt": "qa_prompts",
+        "Text2QAAnswerVerifiabilityPrompt": "qa_prompts",
+        "Text2QAAutoPromptGeneratorPrompt": "qa_prompts",
+        "Text2QADownstreamValuePrompt": "qa_prompts",
+        "Text2QAQuestionQualityPrompt": "qa_prompts",
+        "Text2QASeedQuestionGeneratorPrompt": "qa_prompts",
     },
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from conftest import write_jsonl
+from helpers import write_jsonl
 
 from streamflow import RunStats
 from streamflow.operators.core_text import PromptedGenerator

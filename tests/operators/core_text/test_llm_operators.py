@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import read_jsonl, write_jsonl
+from helpers import read_jsonl, write_jsonl
 
 from streamflow import OPERATORS, CompileError, PromptTemplateError
 from streamflow.operators import llm as llm_ops

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SHARED, read_jsonl, write_jsonl
+from helpers import SHARED, read_jsonl, write_jsonl
 
 from streamflow.operators.general_text import MinHashDeduplicateFilter
 from streamflow.operators.general_text.minhash_deduplicate_filter import MinHasher, shingles

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED, read_jsonl, write_jsonl
+from helpers import SHARED, read_jsonl, write_jsonl
 
 from streamflow.operators import general_text as F
 from streamflow.operators.registry import OPERATORS

@@ -1,0 +1,35 @@
+"""Helpers tests import by name (``from helpers import read_jsonl``): a conftest module cannot
+be imported that way once subfolders have conftests of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from streamflow import FileStorage, Operator, Pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+class Chain(Pipeline):
+    """A pipeline made of (operator, keys) pairs, for tests."""
+
+    def __init__(self, steps: list[tuple[Operator, dict[str, Any]]], **storage: Any) -> None:
+        self.storage = FileStorage(**storage)
+        self.steps = steps
+
+    def forward(self) -> None:
+        for op, keys in self.steps:
+            op.run(self.storage.step(), **keys)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(msgspec.json.encode(r) + b"\n" for r in rows))
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [msgspec.json.decode(line) for line in path.read_bytes().splitlines() if line.strip()]

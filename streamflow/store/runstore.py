@@ -44,6 +44,18 @@ VALUE_SEP = b"\x01"
 IsDuplicate = Callable[[int, str, bytes | None], bool]
 """``is_duplicate(row index, owner id, owner's stored value)``: see :meth:`RunStore.claim_all`."""
 
+FindMatch = Callable[[int, list[bytes]], int | None]
+"""``find(row index, bucket contents) -> ordinal or None``: see :meth:`RunStore.match_or_add`."""
+
+BUCKET_SEP, ORDINAL_SEP, MEMBER_SEP, COUNTER_SEP = b"\x02", b"\x03", b"\x04", b"\x05"
+"""Markers after the step in the keys of :meth:`RunStore.match_or_add`'s buckets, ordinal ->
+row id, row id -> ordinal and the step's next ordinal."""
+BUCKET_CHUNK = 32 << 10
+"""A bucket is stored in chunks of about this many bytes, so adding an entry to a large bucket
+rewrites one chunk, not the bucket."""
+ORDINAL = 8
+"""Bytes of the little-endian ordinal that starts each bucket entry."""
+
 
 class StoreFullError(StreamflowError):
     """The disk (or the address space) has no room for the store to grow."""
@@ -262,6 +274,65 @@ class RunStore:
 
         return self._write(claim)
 
+    def match_or_add(
+        self,
+        step: str,
+        lookup_keys: list[list[bytes]],
+        ids: list[str],
+        records: list[bytes | None],
+        find: FindMatch,
+        insert_keys: list[list[bytes]] | None = None,
+    ) -> list[str | None]:
+        """Near-dedup against every kept row of a bucket, in one write transaction.
+
+        Unlike :meth:`claim_all`, where a key has one owner, a bucket key here holds every kept
+        row that added itself under it, so a search by bucket misses no one (exact Hamming or
+        cosine search over candidate buckets). Rows are decided in order, each seeing the rows
+        added before it. A row added before (a replay) is kept and changes nothing. Otherwise
+        ``find(row index, contents)`` gets the bytes of each bucket in ``lookup_keys[i]`` (each
+        a run of entries: an 8-byte little-endian ordinal, then the record that row added) and
+        returns the ordinal of the row it duplicates, or None. A row that duplicates no one and
+        has a record gets the next ordinal and adds ``ordinal + record`` to each bucket of
+        ``insert_keys[i]`` (``lookup_keys[i]`` by default). Returns, per row, the id of the
+        row it duplicates, or None where it is kept.
+        """
+        db = self._dbs["state"]
+        head = step.encode()
+        counter_key = head + COUNTER_SEP
+        inserts = insert_keys if insert_keys is not None else lookup_keys
+
+        def run(txn: lmdb.Transaction) -> list[str | None]:
+            raw = txn.get(counter_key, db=db)
+            next_ordinal = 0 if raw is None else int.from_bytes(raw, "little")
+            out: list[str | None] = []
+            for i, row_id in enumerate(ids):
+                mine = row_id.encode()
+                if txn.get(head + MEMBER_SEP + mine, db=db) is not None:
+                    out.append(None)  # added by an earlier run of this row: kept again
+                    continue
+                contents = [_bucket(txn, db, head, key) for key in lookup_keys[i]]
+                match = find(i, contents) if any(contents) else None
+                if match is not None:
+                    owner = txn.get(head + ORDINAL_SEP + match.to_bytes(ORDINAL, "little"), db=db)
+                    if owner is None:
+                        raise KeyError(f"{step}: find() returned unknown ordinal {match}")
+                    out.append(bytes(owner).decode())
+                    continue
+                out.append(None)
+                record = records[i]
+                if record is None:
+                    continue
+                ordinal = next_ordinal.to_bytes(ORDINAL, "little")
+                next_ordinal += 1
+                txn.put(head + ORDINAL_SEP + ordinal, mine, db=db)
+                txn.put(head + MEMBER_SEP + mine, ordinal, db=db)
+                for key in inserts[i]:
+                    _append(txn, db, head, key, ordinal + record)
+            txn.put(counter_key, next_ordinal.to_bytes(ORDINAL, "little"), db=db)
+            return out
+
+        return self._write(run)
+
     def get_values(self, step: str, ids: list[str]) -> list[bytes | None]:
         """The values :meth:`claim_all` stored for ``ids`` (None where none is stored)."""
         db = self._dbs.get("state")
@@ -344,3 +415,33 @@ class RunStore:
     def close(self) -> None:
         self.closed = True
         self.env.close()
+
+
+def _bucket_base(head: bytes, key: bytes) -> bytes:
+    """A bucket's key prefix: step, marker, the key's length and the key (so no key's chunks
+    share a prefix with another key's)."""
+    return head + BUCKET_SEP + len(key).to_bytes(2, "big") + key
+
+
+def _bucket(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes) -> bytes:
+    """Every entry of a bucket, its chunks joined (``b""`` for an empty bucket)."""
+    base = _bucket_base(head, key)
+    raw = txn.get(base, db=db)
+    if raw is None:
+        return b""
+    chunks = int.from_bytes(raw, "big")
+    return b"".join(bytes(txn.get(base + j.to_bytes(4, "big"), db=db)) for j in range(chunks))
+
+
+def _append(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes, entry: bytes) -> None:
+    base = _bucket_base(head, key)
+    raw = txn.get(base, db=db)
+    chunks = 0 if raw is None else int.from_bytes(raw, "big")
+    if chunks:
+        last_key = base + (chunks - 1).to_bytes(4, "big")
+        last = bytes(txn.get(last_key, db=db))
+        if len(last) + len(entry) <= BUCKET_CHUNK:
+            txn.put(last_key, last + entry, db=db)
+            return
+    txn.put(base + chunks.to_bytes(4, "big"), entry, db=db)
+    txn.put(base, (chunks + 1).to_bytes(4, "big"), db=db)

@@ -430,7 +430,9 @@ def _bucket(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes) -> bytes:
     if raw is None:
         return b""
     chunks = int.from_bytes(raw, "big")
-    return b"".join(bytes(txn.get(base + j.to_bytes(4, "big"), db=db)) for j in range(chunks))
+    return b"".join(
+        cast(bytes, txn.get(base + j.to_bytes(4, "big"), db=db)) for j in range(chunks)
+    )
 
 
 def _append(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes, entry: bytes) -> None:
@@ -439,7 +441,7 @@ def _append(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes, entry: byte
     chunks = 0 if raw is None else int.from_bytes(raw, "big")
     if chunks:
         last_key = base + (chunks - 1).to_bytes(4, "big")
-        last = bytes(txn.get(last_key, db=db))
+        last = cast(bytes, txn.get(last_key, db=db))
         if len(last) + len(entry) <= BUCKET_CHUNK:
             txn.put(last_key, last + entry, db=db)
             return

@@ -1,0 +1,1 @@
+"""DataFlow's general_text domain: text evaluators, filters, refiners and deduplication."""

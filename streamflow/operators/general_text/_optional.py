@@ -17,7 +17,7 @@ class MissingDependency(ImportError):
 
 
 def require(module: str, extra: str) -> ModuleType:
-    """``import module``, or :class:`MissingDependency` naming ``pip install 'streamflow[extra]'``."""
+    """``import module``, or :class:`MissingDependency` naming the extra to install."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:

@@ -40,7 +40,7 @@ def pick_device(device: str | None) -> str:
     """``device`` if torch can use it, else ``"cpu"`` (DataFlow's default ``"cuda"`` on a
     machine without a GPU means the CPU, as its Task2Vec evaluator already does)."""
     torch = require("torch", "models")
-    if device is None or device.startswith("cuda") and not torch.cuda.is_available():
+    if device is None or (device.startswith("cuda") and not torch.cuda.is_available()):
         return "cpu"
     return device
 

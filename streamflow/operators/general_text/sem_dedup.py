@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -100,7 +100,7 @@ class SemDeduplicateFilter(Filter):
         self.device = pick_device(device)
         # a subclass with its own embed() (tests) needs no model
         own_embed = type(self).embed is SemDeduplicateFilter.embed
-        self._encoder = sentence_encoder(model_name, self.device) if own_embed else None
+        self._encoder: Any = sentence_encoder(model_name, self.device) if own_embed else None
         self._planes: F32 | None = None
         self.state: OperatorState = MemoryState()
 

@@ -418,32 +418,42 @@ class RunStore:
 
 
 def _bucket_base(head: bytes, key: bytes) -> bytes:
-    """A bucket's key prefix: step, marker, the key's length and the key (so no key's chunks
-    share a prefix with another key's)."""
+    """A bucket's first chunk's key: step, marker, the key's length and the key. Later chunks
+    add a 4-byte number, so no key's chunks share a prefix with another key's."""
     return head + BUCKET_SEP + len(key).to_bytes(2, "big") + key
+
+
+def _chunk_key(base: bytes, j: int) -> bytes:
+    return base if j == 0 else base + j.to_bytes(4, "big")
+
+
+_MORE, _LAST = b"\x01", b"\x00"
+"""A chunk's first byte: whether another chunk follows (one LMDB entry for a small bucket)."""
 
 
 def _bucket(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes) -> bytes:
     """Every entry of a bucket, its chunks joined (``b""`` for an empty bucket)."""
     base = _bucket_base(head, key)
-    raw = txn.get(base, db=db)
-    if raw is None:
-        return b""
-    chunks = int.from_bytes(raw, "big")
-    return b"".join(
-        cast(bytes, txn.get(base + j.to_bytes(4, "big"), db=db)) for j in range(chunks)
-    )
+    chunks: list[bytes] = []
+    j = 0
+    while (raw := cast(bytes | None, txn.get(_chunk_key(base, j), db=db))) is not None:
+        chunks.append(raw[1:])
+        if raw[:1] != _MORE:
+            break
+        j += 1
+    return b"".join(chunks)
 
 
 def _append(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes, entry: bytes) -> None:
     base = _bucket_base(head, key)
-    raw = txn.get(base, db=db)
-    chunks = 0 if raw is None else int.from_bytes(raw, "big")
-    if chunks:
-        last_key = base + (chunks - 1).to_bytes(4, "big")
-        last = cast(bytes, txn.get(last_key, db=db))
-        if len(last) + len(entry) <= BUCKET_CHUNK:
-            txn.put(last_key, last + entry, db=db)
+    j = 0
+    while (raw := cast(bytes | None, txn.get(_chunk_key(base, j), db=db))) is not None:
+        if raw[:1] != _MORE:
+            if len(raw) + len(entry) <= BUCKET_CHUNK:
+                txn.put(_chunk_key(base, j), raw + entry, db=db)
+                return
+            txn.put(_chunk_key(base, j), _MORE + raw[1:], db=db)
+            txn.put(_chunk_key(base, j + 1), _LAST + entry, db=db)
             return
-    txn.put(base + chunks.to_bytes(4, "big"), entry, db=db)
-    txn.put(base, (chunks + 1).to_bytes(4, "big"), db=db)
+        j += 1
+    txn.put(base, _LAST + entry, db=db)

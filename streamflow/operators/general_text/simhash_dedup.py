@@ -6,9 +6,12 @@ Fingerprints (Charikar's SimHash, with the features of the ``simhash`` package D
 the text is case folded and only its word characters are kept, joined; its features are the
 overlapping 4-character windows (a shorter text is one feature); each feature is hashed to 64
 bits (more for larger fingerprints), and bit ``b`` of the fingerprint is set when more features
-have bit ``b`` set than not. Hashing is our own (code points mixed with multiply-xor steps and
-the murmur3 finaliser, vectorised), not the package's md5, so fingerprints differ from the
-``simhash`` package's while their statistics are the same. A text with no word character has no
+have bit ``b`` set than not. Two deliberate differences from the package: each distinct feature
+counts once, where the package weighs it by its count (with counts, the most frequent 4-grams of
+the language decide most bits: unrelated 2-4 KB documents then lie 4-9 bits apart, inside the
+default limit of 6, while with distinct features they lie 16 or more apart, 28 on average:
+measured on B8's documents); and hashing is our own (code points mixed with multiply-xor steps
+and the murmur3 finaliser, vectorised) instead of md5. A text with no word character has no
 fingerprint: it is kept and matches nothing.
 
 Search: near-duplicates are rows within ``k = floor(bound * fingerprint_size)`` bits. The
@@ -45,7 +48,8 @@ WIDTH = 4
 MIN_KEY_BITS = 16
 MAX_KEYS = 4096
 
-_WORD_CHARS = re.compile(r"[\w\u4e00-\u9fcc]+")
+_NOT_WORD = re.compile(r"\W+")
+"""The package keeps runs of ``[\w\u4e00-\u9fcc]``; those CJK characters are ``\w`` already."""
 _START = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(0x100000001B3 | (0x9E37 << 48))
 _FMIX_1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -91,7 +95,7 @@ class SimHasher:
     def fingerprint(self, text: str) -> bytes | None:
         """The text's fingerprint, ``bits // 8`` bytes (bit ``b`` is bit ``b % 8`` of byte
         ``b // 8``), or None when it has no word character."""
-        chars = "".join(_WORD_CHARS.findall(text.casefold()))
+        chars = _NOT_WORD.sub("", text.casefold())
         if not chars:
             return None
         points = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -100,6 +104,9 @@ class SimHasher:
         for j in range(min(WIDTH, len(points))):
             h ^= points[j : j + n]
             h *= _PRIME
+        h.sort()  # each distinct feature once (module docstring)
+        h = h[np.concatenate(([True], h[1:] != h[:-1]))]
+        n = len(h)
         words = [_finalise(h)]
         for w in range(1, self.words):
             words.append(_finalise(words[0] ^ np.uint64(w * 0x632BE59BD9B4E019)))
@@ -131,8 +138,9 @@ class SimHashDeduplicateFilter(Filter):
     DataFlow calls two rows similar when ``1 - distance / L >= 1 - bound``, where ``L`` is
     the length of ``bin()`` of the larger fingerprint (the bits plus 2 for ``"0b"``, fewer when
     the top bits are 0); here the limit is ``floor(bound * fingerprint_size)`` bits, which is
-    the same 6 bits for the defaults. Fingerprints hash features with our own hash, not md5
-    (module docstring). The search is exact (tests check it against every pair's Hamming
+    the same 6 bits for the defaults. Fingerprints count each distinct feature once and hash
+    it with our own hash, not md5 (module docstring: with counts, unrelated documents fall
+    within the default limit). The search is exact (tests check it against every pair's Hamming
     distance); a text without word characters is kept and matches nothing. In a run directory
     the index lives in the run store, so later runs deduplicate against every earlier one; a
     dropped row's reason names the kept row and the distance.

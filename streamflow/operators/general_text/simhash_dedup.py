@@ -49,7 +49,7 @@ MIN_KEY_BITS = 16
 MAX_KEYS = 4096
 
 _NOT_WORD = re.compile(r"\W+")
-"""Drops all but word characters; the package keeps the CJK block U+4E00-U+9FCC too, already word."""
+"""Drops non-word characters (the package also keeps U+4E00-U+9FCC, which are word ones)."""
 _START = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(0x100000001B3 | (0x9E37 << 48))
 _FMIX_1 = np.uint64(0xFF51AFD7ED558CCD)

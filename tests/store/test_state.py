@@ -124,7 +124,7 @@ def test_a_bucket_holds_every_kept_row(state: OperatorState) -> None:
     # Under one key "k", rows a, b, c all add themselves (a key owner would hide b and c).
     seen: list[list[bytes]] = []
 
-    def find(i: int, contents: list[bytes]) -> int | None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
         found = entries(contents, 1)
         seen.append([record for _, record in found])
         return next((o for o, record in found if record == b"X"), None)
@@ -139,7 +139,7 @@ def test_a_bucket_holds_every_kept_row(state: OperatorState) -> None:
 
 
 def test_match_or_add_is_idempotent_under_replay(state: OperatorState) -> None:
-    def find(i: int, contents: list[bytes]) -> int | None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
         found = entries(contents, 1)
         return found[0][0] if found else None
 
@@ -150,7 +150,7 @@ def test_match_or_add_is_idempotent_under_replay(state: OperatorState) -> None:
 
 
 def test_insert_keys_differ_from_lookup_keys(state: OperatorState) -> None:
-    def find(i: int, contents: list[bytes]) -> int | None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
         found = entries(contents, 1)
         return found[0][0] if found else None
 
@@ -166,7 +166,7 @@ def test_insert_keys_differ_from_lookup_keys(state: OperatorState) -> None:
 
 
 def test_a_row_without_a_record_is_kept_and_not_added(state: OperatorState) -> None:
-    def find(i: int, contents: list[bytes]) -> int | None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
         found = entries(contents, 1)
         return found[0][0] if found else None
 
@@ -180,7 +180,7 @@ def test_large_buckets_span_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     state = StoreState(store, "step")
     sizes: list[int] = []
 
-    def find(i: int, contents: list[bytes]) -> int | None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
         sizes.append(len(entries(contents, 4)))
         return None
 
@@ -189,10 +189,30 @@ def test_large_buckets_span_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert sizes == list(range(1, 40))  # the first row sees an empty bucket: find not called
     seen: list[list[tuple[int, bytes]]] = []
 
-    def collect(i: int, contents: list[bytes]) -> int | None:
+    def collect(i: int, contents: list[bytes], payload_of: Any) -> int | None:
         seen.append(entries(contents, 4))
         return None
 
     match_or_add(state, ["probe"], [[b"k"]], records=[None], find=collect)
     assert seen[0] == [(i, b"%04d" % i) for i in range(40)]
     store.close()
+
+
+def test_payloads_are_stored_once_and_read_by_ordinal(state: OperatorState) -> None:
+    read: list[bytes | None] = []
+
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        found = entries(contents, 0)
+        read.extend(payload_of(o) for o, _ in found)
+        return next((o for o, _ in found if payload_of(o) == b"A" * 100), None)
+
+    out = match_or_add(
+        state,
+        ["a", "b", "c"],
+        [[b"k1", b"k2"], [b"k1", b"k2"], [b"k2"]],
+        records=[b"", b"", b""],
+        find=find,
+        payloads=[b"B" * 100, b"A" * 100, None],
+    )
+    assert out == [None, None, "b"]
+    assert read == [b"B" * 100, b"B" * 100, b"B" * 100, b"A" * 100]

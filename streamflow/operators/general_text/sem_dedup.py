@@ -7,9 +7,10 @@ Embeddings: a sentence-transformers model (DataFlow's default all-MiniLM-L6-v2, 
 at a time on the chosen device. Index: the unit sphere is cut into cells by random hyperplanes
 (signed random projections, Charikar 2002): ``lsh_bands`` bands of ``lsh_rows`` projections each,
 a band's signs are its cell, and each band's cell is a bucket key of
-:meth:`OperatorState.match_or_add` holding every kept row that fell in it. A row's candidates are
-the kept rows sharing one of its cells; each is checked by the exact cosine of the two stored
-embeddings (float16), so no pair is dropped below ``1 - eps``. Two vectors at angle ``t`` fall on
+:meth:`OperatorState.match_or_add` holding the ordinal of every kept row that fell in it (the
+embedding itself, float16, is stored once per kept row). A row's candidates are the kept rows
+sharing one of its cells; each is checked by the exact cosine of the two embeddings, so no pair
+is dropped below ``1 - eps``. Two vectors at angle ``t`` fall on
 the same side of a hyperplane with probability ``1 - t/pi``: for cosine 0.95 (``eps`` 0.05) and
 the default 32 bands of 16, a pair shares a cell with probability 0.998; at cosine 0.98, 1 - 1e-9.
 The hyperplanes derive from ``seed`` through xxh64, so an index written by one run is read by
@@ -30,7 +31,7 @@ from streamflow.actors.base import Filter
 from streamflow.operators.fields import compared_text, one_or_more_keys
 from streamflow.operators.general_text._models import MINILM, pick_device, sentence_encoder
 from streamflow.rows import Row
-from streamflow.store.runstore import ORDINAL
+from streamflow.store.runstore import PayloadOf
 from streamflow.store.state import MemoryState, OperatorState
 
 __all__ = ["SemDeduplicateFilter", "hyperplanes"]
@@ -144,26 +145,27 @@ class SemDeduplicateFilter(Filter):
         if vectors.ndim != 2 or len(vectors) != len(rows):
             raise ValueError(f"{self.name}: the encoder returned {vectors.shape} for {len(rows)}")
         stored = vectors.astype(np.float16)
-        records: list[bytes | None] = [v.tobytes() for v in stored]
-        dim = vectors.shape[1]
+        payloads: list[bytes | None] = [v.tobytes() for v in stored]
         threshold = 1.0 - self.eps
         similarity: dict[int, float] = {}
 
-        def find(i: int, contents: list[bytes]) -> int | None:
-            entries = np.frombuffer(b"".join(contents), dtype=np.uint8).reshape(
-                -1, ORDINAL + 2 * dim
+        def find(i: int, contents: list[bytes], payload_of: PayloadOf) -> int | None:
+            # buckets hold ordinals only; each kept row's embedding is stored once
+            ordinals = np.unique(np.frombuffer(b"".join(contents), dtype="<u8"))
+            vectors_of = [payload_of(int(o)) for o in ordinals]
+            theirs = np.frombuffer(b"".join(v or b"" for v in vectors_of), dtype=np.float16)
+            cosine = theirs.reshape(len(ordinals), -1).astype(np.float32) @ stored[i].astype(
+                np.float32
             )
-            theirs = np.ascontiguousarray(entries[:, ORDINAL:]).view(np.float16)
-            cosine = theirs.astype(np.float32) @ stored[i].astype(np.float32)
             near = np.flatnonzero(cosine >= threshold)
             if not near.size:
                 return None
-            ordinals = np.ascontiguousarray(entries[near, :ORDINAL]).view("<u8").ravel()
-            best = int(np.argmin(ordinals))
-            similarity[i] = float(cosine[near[best]])
-            return int(ordinals[best])
+            first = int(near[0])  # ordinals are sorted: the earliest kept row among the near
+            similarity[i] = float(cosine[first])
+            return int(ordinals[first])
 
-        owners = self.state.match_or_add(self.keys(vectors), records, find)
+        records: list[bytes | None] = [b""] * len(rows)
+        owners = self.state.match_or_add(self.keys(vectors), records, find, payloads=payloads)
         verdicts: list[bool | tuple[bool, str]] = []
         for i, (row, owner) in enumerate(zip(rows, owners, strict=True)):
             if owner is None:

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from streamflow.actors.base import Filter
 from streamflow.operators.fields import compared_text, one_or_more_keys
 from streamflow.rows import Row
-from streamflow.store.runstore import ORDINAL
+from streamflow.store.runstore import ORDINAL, PayloadOf
 from streamflow.store.state import MemoryState, OperatorState
 
 __all__ = ["SimHashDeduplicateFilter", "SimHasher", "hamming"]
@@ -184,7 +184,7 @@ class SimHashDeduplicateFilter(Filter):
         table = _popcount_table()
         distances: dict[int, int] = {}
 
-        def find(i: int, contents: list[bytes]) -> int | None:
+        def find(i: int, contents: list[bytes], payload_of: PayloadOf) -> int | None:
             mine = prints[i]
             assert mine is not None  # rows without a fingerprint have no bucket
             entries = np.frombuffer(b"".join(contents), dtype=np.uint8).reshape(-1, ORDINAL + size)

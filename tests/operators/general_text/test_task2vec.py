@@ -18,10 +18,40 @@ from streamflow.operators.general_text.task2vec import (  # noqa: E402
 )
 from streamflow.testing import apply  # noqa: E402
 
-WORDS = (
-    "the a cat dog bird sat ran flew on over under mat hill tree red green big small "
-    "market price rose fell stock bank rate loan code bug test build run deploy"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "bird",
+    "sat",
+    "ran",
+    "flew",
+    "on",
+    "over",
+    "under",
+    "mat",
+    "hill",
+    "tree",
+    "red",
+    "green",
+    "big",
+    "small",
+    "market",
+    "price",
+    "rose",
+    "fell",
+    "stock",
+    "bank",
+    "rate",
+    "loan",
+    "code",
+    "bug",
+    "test",
+    "build",
+    "run",
+    "deploy",
+]
 
 
 @pytest.fixture(scope="module")

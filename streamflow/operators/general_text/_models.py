@@ -15,12 +15,23 @@ can be reached or the model is in its cache).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from streamflow.operators.general_text._optional import MissingDependency, require
 
-__all__ = ["MINILM", "load_spacy", "pick_device", "resolve_model", "sentence_encoder"]
+T = TypeVar("T")
+
+__all__ = [
+    "MINILM",
+    "in_model_thread",
+    "load_spacy",
+    "pick_device",
+    "resolve_model",
+    "sentence_encoder",
+]
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 _MINILM_NAMES = frozenset({MINILM, "all-MiniLM-L6-v2"})
@@ -43,6 +54,22 @@ def pick_device(device: str | None) -> str:
     if device is None or (device.startswith("cuda") and not torch.cuda.is_available()):
         return "cpu"
     return device
+
+
+@functools.cache
+def _model_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamflow-model")
+
+
+def in_model_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` (model inference) on one thread kept for that purpose, and wait for it.
+
+    Hooks run on whichever worker thread the runtime picks, and glibc gives each thread its own
+    malloc arena: inference's large transient buffers, freed in one arena and allocated in the
+    next, made a semantic-dedup run's heap grow from 0.8 to 2.2 GB over 2,000 documents. On one
+    thread they reuse the same memory.
+    """
+    return _model_thread().submit(fn).result()
 
 
 @functools.lru_cache(maxsize=4)

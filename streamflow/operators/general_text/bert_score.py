@@ -18,7 +18,11 @@ from typing import Any, ClassVar
 
 from streamflow.actors.base import SampleEvaluator
 from streamflow.operators.fields import text_field
-from streamflow.operators.general_text._models import pick_device, resolve_model
+from streamflow.operators.general_text._models import (
+    in_model_thread,
+    pick_device,
+    resolve_model,
+)
 from streamflow.operators.general_text._optional import require
 from streamflow.operators.general_text.bleu import references_of
 from streamflow.rows import Row
@@ -93,7 +97,9 @@ class BertSampleEvaluator(SampleEvaluator):
     ) -> list[Row]:
         candidates = [text_field(self.name, row, input_key) for row in rows]
         references = [references_of(self.name, row, input_reference_key) for row in rows]
-        _, _, f1 = self.scorer.score(candidates, references, batch_size=self.scorer.batch_size)
+        _, _, f1 = in_model_thread(
+            lambda: self.scorer.score(candidates, references, batch_size=self.scorer.batch_size)
+        )
         for row, value in zip(rows, f1.tolist(), strict=True):
             row[output_key] = float(value)
         return rows

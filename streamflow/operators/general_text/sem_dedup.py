@@ -29,7 +29,12 @@ import xxhash
 
 from streamflow.actors.base import Filter
 from streamflow.operators.fields import compared_text, one_or_more_keys
-from streamflow.operators.general_text._models import MINILM, pick_device, sentence_encoder
+from streamflow.operators.general_text._models import (
+    MINILM,
+    in_model_thread,
+    pick_device,
+    sentence_encoder,
+)
 from streamflow.rows import Row
 from streamflow.store.runstore import PayloadOf
 from streamflow.store.state import MemoryState, OperatorState
@@ -110,12 +115,14 @@ class SemDeduplicateFilter(Filter):
 
     def embed(self, texts: Sequence[str]) -> F32:
         """L2-normalised sentence embeddings, one row per text."""
-        vectors = self._encoder.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+        vectors = in_model_thread(
+            lambda: self._encoder.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         )
         return np.asarray(vectors, dtype=np.float32)
 

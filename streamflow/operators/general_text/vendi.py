@@ -25,7 +25,12 @@ import numpy.typing as npt
 
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.operators.fields import text_field
-from streamflow.operators.general_text._models import MINILM, pick_device, sentence_encoder
+from streamflow.operators.general_text._models import (
+    MINILM,
+    in_model_thread,
+    pick_device,
+    sentence_encoder,
+)
 from streamflow.rows import Row
 
 __all__ = ["VendiDatasetEvaluator", "vendi_from_gram"]
@@ -68,12 +73,14 @@ class VendiDatasetEvaluator(DatasetEvaluator):
 
     def embed(self, name: str, texts: Sequence[str]) -> F64:
         """Unit-length embeddings of ``texts`` by model ``name``."""
-        vectors = self._encoders[name].encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+        vectors = in_model_thread(
+            lambda: self._encoders[name].encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         )
         return np.asarray(vectors, dtype=np.float64)
 

@@ -1,11 +1,11 @@
 """Language filtering by an LLM (DataFlow's ``LLMLanguageFilter``): the model names each text's
 language (ISO 639-1) and rows in one of ``allowed_languages`` are kept.
 
-The answer is read leniently ("en", "Language: en", "EN.", "`fr`" all give the code); the code is
-written to ``output_key`` of kept rows. An answer of "unknown" drops the row with that reason; an
-answer with no code in it fails the row (dead letter with the answer), where DataFlow compares
-the raw answer with the allowed codes and drops anything else silently. An empty text is not
-sent and is dropped.
+The answer is read leniently ("en", "Language: en", "EN.", "`fr`", "English" all give the
+code; see :func:`language_code`); the code is written to ``output_key`` of kept rows. An answer
+of "unknown" drops the row with that reason; an answer with no code in it fails the row (dead
+letter with the answer), where DataFlow compares the raw answer with the allowed codes and drops
+anything else silently. An empty text is not sent and is dropped.
 """
 
 from __future__ import annotations
@@ -21,20 +21,42 @@ from streamflow.prompts.base import PromptTemplate
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
 
-__all__ = ["LLMLanguageFilter", "language_code"]
+__all__ = ["ISO_639_1", "LLMLanguageFilter", "language_code"]
 
-_CODE = re.compile(r"(?<![A-Za-z])([A-Za-z]{2})(?![A-Za-z])")
-_UNKNOWN = re.compile(r"\bunknown\b", re.IGNORECASE)
+_CODES = """
+aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da
+de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz
+ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln
+lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi
+pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti
+tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+"""
+ISO_639_1 = frozenset(_CODES.split())
+NAMES = {
+    "english": "en", "chinese": "zh", "mandarin": "zh", "spanish": "es", "french": "fr",
+    "german": "de", "japanese": "ja", "russian": "ru", "arabic": "ar", "portuguese": "pt",
+    "italian": "it", "korean": "ko", "dutch": "nl", "hindi": "hi", "turkish": "tr",
+    "polish": "pl", "swedish": "sv", "vietnamese": "vi", "indonesian": "id", "greek": "el",
+    "czech": "cs", "ukrainian": "uk", "hebrew": "he", "thai": "th", "persian": "fa",
+}  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def language_code(answer: str) -> str | None:
-    """The ISO 639-1 code in a model's answer, ``"unknown"``, or None when there is none."""
+    """The ISO 639-1 code a model's answer gives, ``"unknown"``, or None when it gives none.
+
+    The answer's first line, after an optional ``Language:``, is a code alone ("en", "`fr`.",
+    "DE") or names a language ("English", "It is French"); two letters inside a sentence
+    ("of", "it") are not taken for a code.
+    """
     head = answer.strip().splitlines()[0] if answer.strip() else ""
-    head = re.sub(r"^\s*language\s*[:：]\s*", "", head, flags=re.IGNORECASE)
-    if _UNKNOWN.search(head):
+    head = re.sub(r"^\s*language\s*[:：]?\s*", "", head, flags=re.IGNORECASE)
+    words = [w.lower() for w in _WORD.findall(head)]
+    if len(words) == 1 and words[0] in ISO_639_1:
+        return words[0]
+    if "unknown" in words:
         return "unknown"
-    found = _CODE.search(head)
-    return found.group(1).lower() if found else None
+    return next((NAMES[w] for w in words if w in NAMES), None)
 
 
 class LLMLanguageFilter(_LLMOperator, Filter):

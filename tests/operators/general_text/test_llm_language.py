@@ -17,7 +17,9 @@ def test_language_code_reading() -> None:
     assert language_code("Language: FR.") == "fr"
     assert language_code("`de`\nbecause the words are German") == "de"
     assert language_code("Unknown") == "unknown"
+    assert language_code("English.") == "en" and language_code("It is written in French") == "fr"
     assert language_code("I cannot tell, sorry!") is None
+    assert language_code("of the text") is None  # two letters in a sentence are no code
     assert language_code("") is None
 
 
@@ -55,8 +57,17 @@ def test_prompt_templates() -> None:
 @pytest.mark.asyncio(loop_scope="session")
 async def test_on_the_real_engine(vllm_serving) -> None:  # type: ignore[no-untyped-def]
     from streamflow.rows import current_row_ids
+    from streamflow.testing import ScriptedServing
 
-    op = LLMLanguageFilter(vllm_serving, allowed_languages=["en"])
+    answers: list[str] = []
+
+    class Recording(ScriptedServing):  # the real engine's answers, kept for the assertion message
+        async def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+            completion = await vllm_serving._complete(messages, json_schema, params)
+            answers.append(completion.text)
+            return completion
+
+    op = LLMLanguageFilter(Recording(), allowed_languages=["en"])
     texts = [
         "The weather is lovely today and we are going to the park.",
         "Das Wetter ist heute sehr schön und wir gehen in den Park.",
@@ -76,4 +87,4 @@ async def test_on_the_real_engine(vllm_serving) -> None:  # type: ignore[no-unty
             assert verdict.reason.startswith("no language code")
         else:
             assert verdict[1].startswith("language ")
-    assert verdicts[0] is True  # English is named as English
+    assert verdicts[0] is True, answers  # English is named as English

@@ -12,7 +12,7 @@ embedding itself, float16, is stored once per kept row). A row's candidates are 
 sharing one of its cells; each is checked by the exact cosine of the two embeddings, so no pair
 is dropped below ``1 - eps``. Two vectors at angle ``t`` fall on
 the same side of a hyperplane with probability ``1 - t/pi``: for cosine 0.95 (``eps`` 0.05) and
-the default 32 bands of 16, a pair shares a cell with probability 0.998; at cosine 0.98, 1 - 1e-9.
+the default 32 bands of 16, a pair shares a cell with probability 0.998; at cosine 0.98, 1 - 1e-6.
 The hyperplanes derive from ``seed`` through xxh64, so an index written by one run is read by
 the next whatever the numpy version.
 """

@@ -30,7 +30,7 @@ Differences from DataFlow, each deliberate:
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,8 +58,6 @@ def task2vec_distance(h0: F64, h1: F64) -> float:
 
 class Task2VecDatasetEvaluator(DatasetEvaluator):
     """Reports the Task2Vec diversity coefficient of ``input_key`` (module docstring)."""
-
-    expensive: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ holds ``<name>VendiScore`` for each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,8 +53,6 @@ class VendiDatasetEvaluator(DatasetEvaluator):
     ``device`` as in DataFlow (the CPU when no GPU is there); ``models`` and ``batch_size`` are
     ours (module docstring).
     """
-
-    expensive: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -3,6 +3,7 @@ forms) on the same embeddings; resume from saved state; the packaged MiniLM end 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -79,3 +80,28 @@ def test_packaged_minilm() -> None:
         feed(op, texts, batch=4)
         scores.append(op.report()["MiniLMVendiScore"])
     assert 1.0 <= scores[0] < 2.0 < scores[1] <= 10.0
+
+
+class HashVendi(VendiDatasetEvaluator):
+    """Embeddings from the text's hash (deterministic, no model), for a pipeline run."""
+
+    def embed(self, name: str, texts: Sequence[str]) -> np.ndarray:
+        return np.stack(
+            [np.random.default_rng(zlib.crc32(t.encode())).standard_normal(8) for t in texts]
+        )
+
+
+def test_in_a_pipeline_with_a_run_directory(chain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import write_jsonl
+
+    rows = [{"text": f"text number {i % 7}"} for i in range(40)]  # 7 distinct texts
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    op = HashVendi(device="cpu", models={"H": ""})
+    result = chain(
+        [(op, {"input_key": "text"})], entry_file=src, output_file=tmp_path / "o.jsonl",
+        run_dir=tmp_path / "run",
+    ).run(batch_size=6)  # fmt: skip
+    (report,) = result.reports.values()
+    assert report["rows"] == 40
+    assert 1.0 < report["HVendiScore"] <= 7.0  # at most the 7 distinct texts
+    assert (tmp_path / "run" / "reports.json").exists()

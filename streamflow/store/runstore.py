@@ -44,6 +44,27 @@ VALUE_SEP = b"\x01"
 IsDuplicate = Callable[[int, str, bytes | None], bool]
 """``is_duplicate(row index, owner id, owner's stored value)``: see :meth:`RunStore.claim_all`."""
 
+PayloadOf = Callable[[int], bytes | None]
+"""``payload_of(ordinal)``: the payload a kept row stored, once, beside its bucket entries."""
+FindMatch = Callable[[int, list[bytes], PayloadOf], int | None]
+"""``find(row index, bucket contents, payload_of) -> ordinal or None``: see
+:meth:`RunStore.match_or_add`."""
+
+BUCKET_SEP, ORDINAL_SEP, MEMBER_SEP, COUNTER_SEP, PAYLOAD_SEP = (
+    b"\x02",
+    b"\x03",
+    b"\x04",
+    b"\x05",
+    b"\x06",
+)
+"""Markers after the step in the keys of :meth:`RunStore.match_or_add`'s buckets, ordinal ->
+row id, row id -> ordinal, the step's next ordinal and ordinal -> payload."""
+BUCKET_CHUNK = 32 << 10
+"""A bucket is stored in chunks of about this many bytes, so adding an entry to a large bucket
+rewrites one chunk, not the bucket."""
+ORDINAL = 8
+"""Bytes of the little-endian ordinal that starts each bucket entry."""
+
 
 class StoreFullError(StreamflowError):
     """The disk (or the address space) has no room for the store to grow."""
@@ -262,6 +283,76 @@ class RunStore:
 
         return self._write(claim)
 
+    def match_or_add(
+        self,
+        step: str,
+        lookup_keys: list[list[bytes]],
+        ids: list[str],
+        records: list[bytes | None],
+        find: FindMatch,
+        insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
+    ) -> list[str | None]:
+        """Near-dedup against every kept row of a bucket, in one write transaction.
+
+        Unlike :meth:`claim_all`, where a key has one owner, a bucket key here holds every kept
+        row that added itself under it, so a search by bucket misses no one (exact Hamming or
+        cosine search over candidate buckets). Rows are decided in order, each seeing the rows
+        added before it. A row added before (a replay) is kept and changes nothing. Otherwise
+        ``find(row index, contents, payload_of)`` gets the bytes of each bucket in
+        ``lookup_keys[i]`` (each a run of entries: an 8-byte little-endian ordinal, then the
+        record that row added) and returns the ordinal of the row it duplicates, or None;
+        ``payload_of(ordinal)`` reads what a kept row stored once beside its entries (large
+        values, such as an embedding, that would cost too much copied into every bucket). A row
+        that duplicates no one and has a record gets the next ordinal, adds ``ordinal +
+        record`` to each bucket of ``insert_keys[i]`` (``lookup_keys[i]`` by default) and
+        stores ``payloads[i]`` (unless None). Returns, per row, the id of the row it
+        duplicates, or None where it is kept.
+        """
+        db = self._dbs["state"]
+        head = step.encode()
+        counter_key = head + COUNTER_SEP
+        inserts = insert_keys if insert_keys is not None else lookup_keys
+
+        def run(txn: lmdb.Transaction) -> list[str | None]:
+            def payload_of(ordinal: int) -> bytes | None:
+                key = head + PAYLOAD_SEP + ordinal.to_bytes(ORDINAL, "little")
+                return cast(bytes | None, txn.get(key, db=db))
+
+            raw = txn.get(counter_key, db=db)
+            next_ordinal = 0 if raw is None else int.from_bytes(raw, "little")
+            out: list[str | None] = []
+            for i, row_id in enumerate(ids):
+                mine = row_id.encode()
+                if txn.get(head + MEMBER_SEP + mine, db=db) is not None:
+                    out.append(None)  # added by an earlier run of this row: kept again
+                    continue
+                contents = [_bucket(txn, db, head, key) for key in lookup_keys[i]]
+                match = find(i, contents, payload_of) if any(contents) else None
+                if match is not None:
+                    owner = txn.get(head + ORDINAL_SEP + match.to_bytes(ORDINAL, "little"), db=db)
+                    if owner is None:
+                        raise KeyError(f"{step}: find() returned unknown ordinal {match}")
+                    out.append(bytes(owner).decode())
+                    continue
+                out.append(None)
+                record = records[i]
+                if record is None:
+                    continue
+                ordinal = next_ordinal.to_bytes(ORDINAL, "little")
+                next_ordinal += 1
+                txn.put(head + ORDINAL_SEP + ordinal, mine, db=db)
+                txn.put(head + MEMBER_SEP + mine, ordinal, db=db)
+                payload = payloads[i] if payloads is not None else None
+                if payload is not None:
+                    txn.put(head + PAYLOAD_SEP + ordinal, payload, db=db)
+                for key in inserts[i]:
+                    _append(txn, db, head, key, ordinal + record)
+            txn.put(counter_key, next_ordinal.to_bytes(ORDINAL, "little"), db=db)
+            return out
+
+        return self._write(run)
+
     def get_values(self, step: str, ids: list[str]) -> list[bytes | None]:
         """The values :meth:`claim_all` stored for ``ids`` (None where none is stored)."""
         db = self._dbs.get("state")
@@ -344,3 +435,45 @@ class RunStore:
     def close(self) -> None:
         self.closed = True
         self.env.close()
+
+
+def _bucket_base(head: bytes, key: bytes) -> bytes:
+    """A bucket's first chunk's key: step, marker, the key's length and the key. Later chunks
+    add a 4-byte number, so no key's chunks share a prefix with another key's."""
+    return head + BUCKET_SEP + len(key).to_bytes(2, "big") + key
+
+
+def _chunk_key(base: bytes, j: int) -> bytes:
+    return base if j == 0 else base + j.to_bytes(4, "big")
+
+
+_MORE, _LAST = b"\x01", b"\x00"
+"""A chunk's first byte: whether another chunk follows (one LMDB entry for a small bucket)."""
+
+
+def _bucket(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes) -> bytes:
+    """Every entry of a bucket, its chunks joined (``b""`` for an empty bucket)."""
+    base = _bucket_base(head, key)
+    chunks: list[bytes] = []
+    j = 0
+    while (raw := cast(bytes | None, txn.get(_chunk_key(base, j), db=db))) is not None:
+        chunks.append(raw[1:])
+        if raw[:1] != _MORE:
+            break
+        j += 1
+    return b"".join(chunks)
+
+
+def _append(txn: lmdb.Transaction, db: Any, head: bytes, key: bytes, entry: bytes) -> None:
+    base = _bucket_base(head, key)
+    j = 0
+    while (raw := cast(bytes | None, txn.get(_chunk_key(base, j), db=db))) is not None:
+        if raw[:1] != _MORE:
+            if len(raw) + len(entry) <= BUCKET_CHUNK:
+                txn.put(_chunk_key(base, j), raw + entry, db=db)
+                return
+            txn.put(_chunk_key(base, j), _MORE + raw[1:], db=db)
+            txn.put(_chunk_key(base, j + 1), _LAST + entry, db=db)
+            return
+        j += 1
+    txn.put(base, _LAST + entry, db=db)

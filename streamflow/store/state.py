@@ -1,10 +1,12 @@
 """Operator state that outlives a batch: in memory for a plain run, in LMDB for a run directory.
 
-The one primitive is "this key belongs to the first row that claimed it":
+The first primitive is "this key belongs to the first row that claimed it":
 :meth:`OperatorState.claim` (one key per row, exact dedup) and :meth:`OperatorState.claim_all`
 (several keys per row, with a stored value per kept row and an optional check of each candidate:
-near-dedup). Both are idempotent under replay: a resumed run that re-reads a row finds the row
-itself as the owner, so it decides exactly as before.
+near-dedup by LSH). The second, :meth:`OperatorState.match_or_add`, keeps buckets of every kept
+row under a key, for searches that must miss no one (exact Hamming distance, cosine within
+candidate buckets). All are idempotent under replay: a resumed run that re-reads a row finds the
+row itself in the index, so it decides exactly as before.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from typing import Protocol
 
 from streamflow.rows import row_ids
-from streamflow.store.runstore import IsDuplicate, RunStore
+from streamflow.store.runstore import ORDINAL, FindMatch, IsDuplicate, RunStore
 
 
 class OperatorState(Protocol):
@@ -44,6 +46,27 @@ class OperatorState(Protocol):
         """The values :meth:`claim_all` stored for these row ids (None where none is)."""
         ...
 
+    def match_or_add(
+        self,
+        lookup_keys: list[list[bytes]],
+        records: list[bytes | None],
+        find: FindMatch,
+        insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
+    ) -> list[str | None]:
+        """Decide the rows of the running hook in order against buckets of kept rows.
+
+        A row added before (a replay) is kept. Otherwise ``find(row index, contents,
+        payload_of)`` sees the bytes of each bucket of ``lookup_keys[i]``, runs of entries (an
+        8-byte little-endian ordinal, then a kept row's record), may read a kept row's payload
+        by its ordinal, and returns the ordinal of the row this one duplicates, or None. A kept
+        row with a record is added, as ``ordinal + record``, to the buckets of
+        ``insert_keys[i]`` (``lookup_keys[i]`` by default), and its ``payloads[i]`` is stored
+        once. Returns, per row, the id of the row it duplicates, or None where it is kept. See
+        :meth:`RunStore.match_or_add`.
+        """
+        ...
+
 
 class MemoryState:
     """State of a run without a run directory: lives as long as the process."""
@@ -51,6 +74,10 @@ class MemoryState:
     def __init__(self) -> None:
         self._owners: dict[bytes, str] = {}
         self._values: dict[str, bytes] = {}
+        self._buckets: dict[bytes, bytearray] = {}
+        self._members: dict[str, int] = {}
+        self._by_ordinal: list[str] = []
+        self._payloads: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
     def claim(self, keys: list[bytes]) -> list[str | None]:
@@ -96,6 +123,42 @@ class MemoryState:
         with self._lock:
             return [self._values.get(row_id) for row_id in ids]
 
+    def match_or_add(
+        self,
+        lookup_keys: list[list[bytes]],
+        records: list[bytes | None],
+        find: FindMatch,
+        insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
+    ) -> list[str | None]:
+        inserts = insert_keys if insert_keys is not None else lookup_keys
+        buckets, members, by_ordinal = self._buckets, self._members, self._by_ordinal
+        payload_of = self._payloads.get
+        out: list[str | None] = []
+        with self._lock:
+            for i, row_id in enumerate(row_ids()):
+                if row_id in members:
+                    out.append(None)
+                    continue
+                contents = [bytes(buckets.get(key, b"")) for key in lookup_keys[i]]
+                match = find(i, contents, payload_of) if any(contents) else None
+                if match is not None:
+                    out.append(by_ordinal[match])
+                    continue
+                out.append(None)
+                record = records[i]
+                if record is None:
+                    continue
+                members[row_id] = len(by_ordinal)
+                payload = payloads[i] if payloads is not None else None
+                if payload is not None:
+                    self._payloads[len(by_ordinal)] = payload
+                entry = len(by_ordinal).to_bytes(ORDINAL, "little") + record
+                by_ordinal.append(row_id)
+                for key in inserts[i]:
+                    buckets.setdefault(key, bytearray()).extend(entry)
+        return out
+
 
 class StoreState:
     """State kept in the run store under the step's fingerprint, shared by every later run."""
@@ -117,3 +180,15 @@ class StoreState:
 
     def get_values(self, ids: list[str]) -> list[bytes | None]:
         return self.store.get_values(self.step, ids)
+
+    def match_or_add(
+        self,
+        lookup_keys: list[list[bytes]],
+        records: list[bytes | None],
+        find: FindMatch,
+        insert_keys: list[list[bytes]] | None = None,
+        payloads: list[bytes | None] | None = None,
+    ) -> list[str | None]:
+        return self.store.match_or_add(
+            self.step, lookup_keys, row_ids(), records, find, insert_keys, payloads
+        )

@@ -97,3 +97,122 @@ def test_claim_all_survives_map_growth(tmp_path: Path, monkeypatch: pytest.Monke
     assert store.get_values("s", ["3:299", "4:0"]) == [b"v" * 2500, None]
     assert store.claim_all("s", [[b"shared"]], ["x"]) == ["0:0"]
     store.close()
+
+
+# -- match_or_add: buckets that hold every kept row ---------------------------------------------
+
+
+def match_or_add(state: OperatorState, ids: list[str], keys: list[list[bytes]], **kw: Any) -> Any:
+    token = current_row_ids.set(ids)
+    try:
+        return state.match_or_add(keys, **kw)
+    finally:
+        current_row_ids.reset(token)
+
+
+def entries(contents: list[bytes], size: int) -> list[tuple[int, bytes]]:
+    """The (ordinal, record) entries of buckets whose records are ``size`` bytes long."""
+    joined = b"".join(contents)
+    step = 8 + size
+    return [
+        (int.from_bytes(joined[j : j + 8], "little"), joined[j + 8 : j + step])
+        for j in range(0, len(joined), step)
+    ]
+
+
+def test_a_bucket_holds_every_kept_row(state: OperatorState) -> None:
+    # Under one key "k", rows a, b, c all add themselves (a key owner would hide b and c).
+    seen: list[list[bytes]] = []
+
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        found = entries(contents, 1)
+        seen.append([record for _, record in found])
+        return next((o for o, record in found if record == b"X"), None)
+
+    ids = ["a", "b", "c", "d"]
+    records: list[bytes | None] = [b"A", b"B", b"C", b"X"]
+    out = match_or_add(state, ids, [[b"k"]] * 4, records=records, find=find)
+    assert out == [None, None, None, None]  # no earlier X: all kept
+    assert seen == [[b"A"], [b"A", b"B"], [b"A", b"B", b"C"]]  # every kept row, in order
+    # a later row matches the fourth kept row by its record, and is told its id
+    assert match_or_add(state, ["e"], [[b"k"]], records=[b"Y"], find=find) == ["d"]
+
+
+def test_match_or_add_is_idempotent_under_replay(state: OperatorState) -> None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        found = entries(contents, 1)
+        return found[0][0] if found else None
+
+    first = match_or_add(state, ["a", "b"], [[b"k"], [b"k"]], records=[b"1", b"2"], find=find)
+    assert first == [None, "a"]
+    again = match_or_add(state, ["a", "b"], [[b"k"], [b"k"]], records=[b"1", b"2"], find=find)
+    assert again == first
+
+
+def test_insert_keys_differ_from_lookup_keys(state: OperatorState) -> None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        found = entries(contents, 1)
+        return found[0][0] if found else None
+
+    out = match_or_add(
+        state,
+        ["a", "b", "c"],
+        [[b"q"], [b"q"], [b"i"]],
+        records=[b"1", b"2", b"3"],
+        find=find,
+        insert_keys=[[b"i"], [b"i"], [b"j"]],
+    )
+    assert out == [None, None, "a"]  # a and b looked in q (empty) and added to i
+
+
+def test_a_row_without_a_record_is_kept_and_not_added(state: OperatorState) -> None:
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        found = entries(contents, 1)
+        return found[0][0] if found else None
+
+    out = match_or_add(state, ["a", "b"], [[b"k"], [b"k"]], records=[None, b"2"], find=find)
+    assert out == [None, None]
+
+
+def test_large_buckets_span_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runstore, "BUCKET_CHUNK", 64)
+    store = RunStore(tmp_path / "s")
+    state = StoreState(store, "step")
+    sizes: list[int] = []
+
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        sizes.append(len(entries(contents, 4)))
+        return None
+
+    ids = [f"r{i}" for i in range(40)]
+    match_or_add(state, ids, [[b"k"]] * 40, records=[b"%04d" % i for i in range(40)], find=find)
+    assert sizes == list(range(1, 40))  # the first row sees an empty bucket: find not called
+    seen: list[list[tuple[int, bytes]]] = []
+
+    def collect(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        seen.append(entries(contents, 4))
+        return None
+
+    match_or_add(state, ["probe"], [[b"k"]], records=[None], find=collect)
+    assert seen[0] == [(i, b"%04d" % i) for i in range(40)]
+    store.close()
+
+
+def test_payloads_are_stored_once_and_read_by_ordinal(state: OperatorState) -> None:
+    read: list[bytes | None] = []
+
+    def find(i: int, contents: list[bytes], payload_of: Any) -> int | None:
+        found = entries(contents, 0)
+        read.extend(payload_of(o) for o, _ in found)
+        return next((o for o, _ in found if payload_of(o) == b"A" * 100), None)
+
+    out = match_or_add(
+        state,
+        ["a", "b", "c"],
+        [[b"k1", b"k2"], [b"k1", b"k2"], [b"k2"]],
+        records=[b"", b"", b""],
+        find=find,
+        payloads=[b"B" * 100, b"A" * 100, None],
+    )
+    assert out == [None, None, "b"]
+    assert read == [b"B" * 100, b"B" * 100, b"B" * 100, b"A" * 100]

@@ -1,8 +1,10 @@
-"""DataFlow's general_text domain: rule-based cleaning of any text corpus.
+"""DataFlow's general_text domain: cleaning and scoring any text corpus.
 
 The heuristic filters (after Gopher, C4 and RefinedWeb: counts, word mixes, line shapes,
-debris, terms), the text refiners (markup, symbols, normalisation), exact and MinHash
-deduplication, and language filtering. No LLM is involved; each name is imported on first use.
+debris, terms), the text refiners (markup, symbols, normalisation, words), exact, n-gram,
+SimHash, MinHash and semantic deduplication, language filtering, and the sample and dataset
+evaluators (BLEU, CIDEr, BERTScore, lexical diversity, n-gram repetition, PII, toxicity,
+Vendi, Task2Vec) with the filters built on them. Each name is imported on first use.
 """
 
 from streamflow.operators._lazy import lazy_domain
@@ -21,15 +23,24 @@ __getattr__, __dir__, __all__ = lazy_domain(
         "HashDeduplicateFilter": "hash_deduplicate_filter",
         "HtmlEntityFilter": "debris_filters",
         "IDCardFilter": "term_filters",
+        "LLMLanguageFilter": "llm_language",
+        "LangkitFilter": "langkit",
         "LanguageFilter": "language_filter",
+        "LexicalDiversityFilter": "lexical_diversity",
         "LineEndWithEllipsisFilter": "line_filters",
         "LineStartWithBulletpointFilter": "line_filters",
         "LineWithJavascriptFilter": "line_filters",
         "LoremIpsumFilter": "debris_filters",
         "MeanWordLengthFilter": "count_filters",
         "MinHashDeduplicateFilter": "minhash_deduplicate_filter",
+        "NgramFilter": "ngram",
+        "NgramHashDeduplicateFilter": "ngram_hash_dedup",
         "NoPuncFilter": "debris_filters",
+        "PerspectiveFilter": "perspective",
+        "PresidioFilter": "presidio",
+        "SemDeduplicateFilter": "sem_dedup",
         "SentenceNumberFilter": "count_filters",
+        "SimHashDeduplicateFilter": "simhash_dedup",
         "SpecialCharacterFilter": "debris_filters",
         "StopWordFilter": "word_ratio_filters",
         "SymbolWordRatioFilter": "word_ratio_filters",
@@ -40,7 +51,10 @@ __getattr__, __dir__, __all__ = lazy_domain(
         "HtmlEntityRefiner": "markup_refiners",
         "HtmlUrlRemoverRefiner": "markup_refiners",
         "LowercaseRefiner": "normalization_refiners",
+        "NERRefiner": "ner",
+        "PIIAnonymizeRefiner": "pii_anonymize",
         "ReferenceRemoverRefiner": "markup_refiners",
+        "RemoveContractionsRefiner": "contractions",
         "RemoveEmojiRefiner": "symbol_refiners",
         "RemoveEmoticonsRefiner": "symbol_refiners",
         "RemoveExtraSpacesRefiner": "normalization_refiners",
@@ -48,6 +62,21 @@ __getattr__, __dir__, __all__ = lazy_domain(
         "RemoveNumberRefiner": "symbol_refiners",
         "RemovePunctuationRefiner": "symbol_refiners",
         "RemoveRepetitionsPunctuationRefiner": "symbol_refiners",
+        "RemoveStopwordsRefiner": "stopwords",
+        "SpellingCorrectionRefiner": "spelling",
+        "StemmingLemmatizationRefiner": "stemming",
         "TextNormalizationRefiner": "normalization_refiners",
+        # evaluators
+        "BertSampleEvaluator": "bert_score",
+        "BleuSampleEvaluator": "bleu",
+        "CiderSampleEvaluator": "cider",
+        "LangkitSampleEvaluator": "langkit",
+        "LexicalDiversitySampleEvaluator": "lexical_diversity",
+        "NgramSampleEvaluator": "ngram",
+        "PerspectiveSampleEvaluator": "perspective",
+        "PresidioSampleEvaluator": "presidio",
+        "Task2VecDatasetEvaluator": "task2vec",
+        "VendiDatasetEvaluator": "vendi",
     },
+    prompts={"LanguageFilterPrompt": "prompts"},
 )

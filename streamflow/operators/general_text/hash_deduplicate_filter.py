@@ -19,7 +19,7 @@ __all__ = ["DIGEST_SIZE", "HashDeduplicateFilter", "normalized"]
 DIGEST_SIZE = 16
 """Bytes kept per digest: 128 bits make an accidental collision negligible at any data size."""
 
-_HASHES: dict[str, Callable[[bytes], bytes]] = {
+HASHES: dict[str, Callable[[bytes], bytes]] = {
     "md5": lambda data: hashlib.md5(data, usedforsecurity=False).digest(),
     "sha256": lambda data: hashlib.sha256(data).digest()[:DIGEST_SIZE],
     "xxh3": xxhash.xxh3_128_digest,
@@ -47,9 +47,9 @@ class HashDeduplicateFilter(Filter):
     stateful = True
 
     def __init__(self, hash_func: str = "md5", normalize: bool = False) -> None:
-        if hash_func not in _HASHES:
+        if hash_func not in HASHES:
             raise ValueError(
-                f"{self.name}: hash_func must be one of {', '.join(_HASHES)}, got {hash_func!r}"
+                f"{self.name}: hash_func must be one of {', '.join(HASHES)}, got {hash_func!r}"
             )
         self.hash_func = hash_func
         self.normalize = normalize
@@ -66,7 +66,7 @@ class HashDeduplicateFilter(Filter):
         output_key: str | None = "minhash_deduplicated_label",
     ) -> list[bool | tuple[bool, str]]:
         keys = one_or_more_keys(self.name, input_keys, input_key)
-        digest = _HASHES[self.hash_func]
+        digest = HASHES[self.hash_func]
         transform = normalized if self.normalize else None
         digests = [
             digest(compared_text(self.name, row, keys, transform).encode("utf-8")) for row in rows

@@ -30,6 +30,7 @@ from streamflow.serving.base import servings_started
 from streamflow.session import Session, open_session
 from streamflow.store.deadletters import DeadLetter, DeadLetters, DropLog, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectory
+from streamflow.store.seeds import SeedSource
 from streamflow.store.sinks import open_sink
 from streamflow.store.sources import FileSource
 from streamflow.store.storage import FileStorage
@@ -202,7 +203,7 @@ class Pipeline:
         self,
         run: RunDirectory,
         plan: Plan,
-        source: FileSource,
+        source: FileSource | SeedSource,
         storage: FileStorage,
         options: RunOptions,
         monitor: Monitor | None,

@@ -19,6 +19,7 @@ from streamflow.channels.stats import OperatorStats
 from streamflow.rows import Barrier, Batch
 from streamflow.runtime import Consumer, Producer
 from streamflow.store.deadletters import DeadLetter, DeadLetters
+from streamflow.store.seeds import SeedSource
 from streamflow.store.sinks import Sink
 from streamflow.store.sources import FileSource
 
@@ -27,7 +28,7 @@ Position = dict[str, int]
 
 
 def file_producer(
-    source: FileSource,
+    source: FileSource | SeedSource,
     batch_size: int,
     dead_letters: DeadLetters,
     *,

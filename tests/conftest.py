@@ -11,7 +11,10 @@ import pytest
 
 from streamflow import FileStorage, Operator, Pipeline
 
-pytest_plugins = ["engine_fixtures"]  # the real LLM engines, one per test session
+pytest_plugins = [
+    "engine_fixtures",  # the real LLM engines, one per test session
+    "model_fixtures",  # tiny transformers models with real architectures
+]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -7,6 +7,9 @@ holds it) loads nothing, so ``compile()`` and ``ops show`` stay cheap. Rows are 
 batches of ``batch_size`` under ``torch.inference_mode``. A model that cannot be loaded (no
 such directory, no network for a hub id) fails every row with the same reason, loaded once.
 
+``model_name_or_path="embedded"`` names streamflow's embedded default model (SmolLM2-135M-Instruct,
+a LLaMA-architecture causal LM), prepared on first use like the engine's.
+
 ``device=None`` picks CUDA when torch sees a GPU, else the CPU (DataFlow defaults to ``'cuda'``
 and fails without one; ``'cuda'`` given here on a machine without a GPU fails the same way,
 with the reason). ``model_cache_dir`` is passed to transformers as ``cache_dir``.
@@ -22,7 +25,10 @@ from typing import Any, ClassVar, Literal, TypeVar
 from streamflow.extras import require
 from streamflow.rows import Failure
 
-__all__ = ["LoadedModel", "ModelLoadError", "ModelScorer", "batched"]
+__all__ = ["EMBEDDED", "LoadedModel", "ModelLoadError", "ModelScorer", "batched"]
+
+EMBEDDED = "embedded"
+"""The model name that means streamflow's embedded default model."""
 
 ModelKind = Literal["causal_lm", "sequence_classification", "encoder"]
 T = TypeVar("T")
@@ -131,6 +137,13 @@ def load_model(
     torch = require("torch", "models")
     transformers = require("transformers", "models")
     target = pick_device(device)
+    if name_or_path == EMBEDDED:
+        from streamflow.models import prepare_default_model
+
+        try:
+            name_or_path = str(prepare_default_model())
+        except Exception as exc:
+            raise ModelLoadError(f"the embedded default model is not available: {exc}") from exc
     classes = {
         "causal_lm": transformers.AutoModelForCausalLM,
         "sequence_classification": transformers.AutoModelForSequenceClassification,

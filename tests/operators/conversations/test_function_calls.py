@@ -6,7 +6,8 @@ import json
 
 import msgspec
 import pytest
-from button_world import FUNCTIONS, answer
+from scripted_models import FUNCTIONS
+from scripted_models import button_model as answer
 
 from streamflow.operators.conversations import (
     AtomTaskGenerator,

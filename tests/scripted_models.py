@@ -1,8 +1,16 @@
-"""A scripted model for the function-calling operators: answers by the kind of request."""
+"""Scripted models for the instruction and conversation operators and pipelines.
+
+Each answers by the kind of request, deterministically, as a well-behaved model would; tests of
+operators and of whole pipelines share them.
+"""
 
 from __future__ import annotations
 
 import json
+import zlib
+
+from streamflow.serving.base import Completion, Usage
+from streamflow.testing import ScriptedServing
 
 FUNCTIONS = {
     "functions": [
@@ -31,7 +39,7 @@ FUNCTIONS = {
 }
 
 
-def answer(prompt: str) -> str:
+def button_model(prompt: str) -> str:
     """What a well-behaved model would say to each of the operators' requests."""
     if prompt.startswith("Read this conversation"):
         return '"Booking a flight."\nextra line'
@@ -80,3 +88,58 @@ def answer(prompt: str) -> str:
     if prompt.startswith("Tool results:"):
         return json.dumps({"content": "Rental r2 is cheapest, at 14.5.", "tool_calls": []})
     raise AssertionError(f"unexpected request: {prompt[:80]!r}")
+
+
+def condor_model(prompt: str) -> str:
+    """Condor questions and answers, critique and rewrite, and an AlpaGasus judge whose score
+    depends on the question (so the filter keeps some rows and drops others)."""
+    if prompt.startswith("We are writing"):
+        theme = prompt.split("\u201c", 1)[1].split("\u201d", 1)[0]
+        return json.dumps(
+            {
+                "easy": f"What is {theme}?",
+                "medium": f"How does {theme} work?",
+                "hard": f"Why does {theme} matter?",
+            }
+        )
+    if prompt.startswith("Answer the following question"):
+        return "An answer to " + prompt.rsplit("Question: ", 1)[1]
+    if prompt.startswith("Review the answer"):
+        return "[Strength Start]clear[Strength End][Weakness Start]short[Weakness End]"
+    if prompt.startswith("Improve the model"):
+        question = prompt.split("[Question Start]", 1)[1].split("[Question End]", 1)[0]
+        return f"[Improved Answer Start]A better answer to {question}[Improved Answer End]"
+    if prompt.startswith("Rate the"):
+        raise AssertionError("the judge's question is in the system message")
+    raise AssertionError(f"unexpected request: {prompt[:80]!r}")
+
+
+def judge_score(system: str) -> int:
+    return zlib.crc32(system.encode()) % 6  # 0..5, the same for the same pair
+
+
+def chat_model(prompt: str) -> str:
+    if prompt.startswith("Write the user's side"):
+        topic = prompt.split("core topic: ", 1)[1].split(".\n", 1)[0]
+        turns = int(prompt.split("conversation with an AI assistant: ", 1)[1].split(" ", 1)[0])
+        return json.dumps(
+            {"category": topic, "turns": [f"Question {k + 1} on {topic}" for k in range(turns)]}
+        )
+    asked = [line.split(". ", 1)[1] for line in prompt.splitlines() if line[:1].isdigit()]
+    return json.dumps({"responses": [f"Answer to {q}" for q in asked]})
+
+
+class CondorScripted(ScriptedServing):
+    """condor_model for the generator and refiner; the judge scores the pair in its system
+    message."""
+
+    def __init__(self, **kw):
+        super().__init__(condor_model, **kw)
+
+    async def _complete(self, messages, json_schema, params):
+        if str(messages[-1]["content"]).startswith("Rate the"):
+            self.requests.append((messages, json_schema))
+            score = judge_score(str(messages[0]["content"]))
+            text = json.dumps({"score": score, "explanation": "scripted"})
+            return Completion([text], Usage(3, 2))
+        return await super()._complete(messages, json_schema, params)

@@ -31,7 +31,7 @@ def test_generates_refines_and_judges_from_nothing(tmp_path):
 @pytest.mark.slow
 @pytest.mark.asyncio(loop_scope="session")
 async def test_end_to_end_on_the_real_engine(tmp_path, vllm_serving):
-    pipeline = TextSFTSynthesisPipeline(vllm_serving, num_samples=6, max_tokens=256, min_score=0)
+    pipeline = TextSFTSynthesisPipeline(vllm_serving, num_samples=6, max_tokens=384, min_score=0)
     out = tmp_path / "sft.jsonl"
     result = await pipeline.arun(output=out, run_dir=tmp_path / "run")
     rows = read_jsonl(out)

@@ -33,8 +33,8 @@ from streamflow.serving.base import LLMServing
 
 __all__ = ["ConsistentChatGenerator", "DialogueAnswers", "DialogueQueries"]
 
-Turn = Annotated[str, msgspec.Meta(max_length=400)]
-Answer = Annotated[str, msgspec.Meta(max_length=1200)]
+Turn = Annotated[str, msgspec.Meta(max_length=300)]
+Answer = Annotated[str, msgspec.Meta(max_length=800)]
 
 
 class DialogueQueries(msgspec.Struct, forbid_unknown_fields=True):

@@ -38,8 +38,10 @@ __all__ = [
     "to_tool",
 ]
 
-Identifier = Annotated[str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,39}$")]
-Text = Annotated[str, msgspec.Meta(max_length=300)]
+Identifier = Annotated[str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,31}$")]
+# Bounds that keep a whole design within a small model's context even when it rambles.
+Description = Annotated[str, msgspec.Meta(max_length=100)]
+ParameterDescription = Annotated[str, msgspec.Meta(max_length=60)]
 JsonType = Literal["string", "number", "integer", "boolean", "array", "object"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 
@@ -47,18 +49,18 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 class ParameterSpec(msgspec.Struct, forbid_unknown_fields=True):
     name: Identifier
     type: JsonType
-    description: Text
+    description: ParameterDescription
     required: bool
 
 
 class FunctionSpec(msgspec.Struct, forbid_unknown_fields=True):
     name: Identifier
-    description: Text
-    parameters: Annotated[list[ParameterSpec], msgspec.Meta(max_length=6)]
+    description: Description
+    parameters: Annotated[list[ParameterSpec], msgspec.Meta(max_length=4)]
 
 
 class FunctionSet(msgspec.Struct, forbid_unknown_fields=True):
-    functions: Annotated[list[FunctionSpec], msgspec.Meta(min_length=1, max_length=5)]
+    functions: Annotated[list[FunctionSpec], msgspec.Meta(min_length=1, max_length=4)]
 
 
 def to_tool(spec: FunctionSpec) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from streamflow.serving.base import LLMServing
 
 __all__ = ["CondorGenerator", "CondorQuestions"]
 
-Question = Annotated[str, msgspec.Meta(max_length=400)]
+Question = Annotated[str, msgspec.Meta(max_length=240)]
 DIFFICULTIES = ("Easy", "Medium", "Hard")
 
 

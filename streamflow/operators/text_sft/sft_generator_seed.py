@@ -27,8 +27,8 @@ __all__ = ["SFTGeneratorSeed", "SFTPair"]
 
 
 class SFTPair(msgspec.Struct, forbid_unknown_fields=True):
-    instruction: Annotated[str, msgspec.Meta(max_length=1000)]
-    output: Annotated[str, msgspec.Meta(max_length=4000)]
+    instruction: Annotated[str, msgspec.Meta(max_length=600)]
+    output: Annotated[str, msgspec.Meta(max_length=3000)]
 
 
 class SFTGeneratorSeed(LLMOperator, Generator):

@@ -92,11 +92,19 @@ def sampling(
     max_tokens: int | None = None,
     temperature: float | None = None,
     seed: int | None = None,
+    at_least: int | None = None,
 ) -> SamplingParams:
-    """The serving's sampling parameters with an operator's own settings put over them."""
+    """The serving's sampling parameters with an operator's own settings put over them.
+
+    ``at_least`` is a floor under ``max_tokens`` (given or the serving's): the room a structured
+    answer needs at most under its schema's bounds (about one token per character), so that a
+    setting meant for short free text does not cut every JSON answer off.
+    """
     changes: dict[str, Any] = {}
     if max_tokens is not None:
         changes["max_tokens"] = max_tokens
+    if at_least is not None and changes.get("max_tokens", serving.params.max_tokens) < at_least:
+        changes["max_tokens"] = at_least
     if temperature is not None:
         changes["temperature"] = temperature
     if seed is not None:

@@ -46,7 +46,7 @@ class TextSFTSynthesisPipeline(Pipeline):
             llm_serving, prompt_template=CondorRefinePrompt(), max_tokens=max_tokens
         )
         self.alpagasus_filter = AlpagasusFilter(
-            min_score=min_score, max_score=5, llm_serving=llm_serving
+            min_score=min_score, max_score=5, llm_serving=llm_serving, max_tokens=max_tokens
         )
 
     def forward(self) -> None:

@@ -226,11 +226,7 @@ def _vllm_params(params: SamplingParams, json_schema: dict[str, Any] | None) -> 
         max_tokens=params.max_tokens,
         seed=params.seed,
         stop=list(params.stop) or None,
-        structured_outputs=(
-            StructuredOutputsParams(json=json_schema)
-            if json_schema
-            else None
-        ),
+        structured_outputs=(StructuredOutputsParams(json=json_schema) if json_schema else None),
         output_kind=RequestOutputKind.FINAL_ONLY,
     )
 

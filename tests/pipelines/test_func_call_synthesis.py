@@ -46,7 +46,7 @@ async def test_end_to_end_on_the_real_engine(tmp_path, vllm_serving):
     src = tmp_path / "chats.jsonl"
     sample = (Path(FuncCallSynthesisPipeline().storage.entry_file)).read_text().splitlines()
     src.write_text("\n".join(sample[:3]) + "\n")
-    pipeline = FuncCallSynthesisPipeline(vllm_serving, max_tokens=512, max_turns=3)
+    pipeline = FuncCallSynthesisPipeline(vllm_serving, max_tokens=512, max_turns=2)
     out = tmp_path / "calls.jsonl"
     result = await pipeline.arun(input=src, output=out, run_dir=tmp_path / "run")
     rows = read_jsonl(out)

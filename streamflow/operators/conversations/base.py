@@ -8,7 +8,7 @@ answer can be asked for again exactly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from streamflow.actors.base import Operator
 from streamflow.operators.general.llm import _LLMOperator as LLMOperator
@@ -26,6 +26,9 @@ class ConversationOperator(LLMOperator, Operator):
     prompt_template: Any
     max_tokens: int | None
     temperature: float | None = None
+    answer_tokens: ClassVar[int | None] = None
+    """The most tokens the operator's JSON answer takes (its schema's bounds, about a token per
+    character): a floor under ``max_tokens``, so a JSON answer is never cut off for want of room."""
 
     def _setup(
         self,
@@ -39,12 +42,13 @@ class ConversationOperator(LLMOperator, Operator):
         self.prompt_template = prompt_template if prompt_template is not None else default_template
         self.max_tokens = max_tokens
 
-    def _params(self, row_id: str, part: str = "") -> SamplingParams:
+    def _params(self, row_id: str, part: str = "", at_least: int | None = None) -> SamplingParams:
         return sampling(
             self.llm_serving,
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             seed=row_seed(type(self).__name__, row_id, part),
+            at_least=at_least if at_least is not None else self.answer_tokens,
         )
 
     def _prompt(self, **fields: Any) -> str | Failure:

@@ -24,7 +24,7 @@ __all__ = ["CompositionTaskFilter", "CompositionVerdict", "sub_tasks_of"]
 
 
 class CompositionVerdict(msgspec.Struct, forbid_unknown_fields=True):
-    analysis: Annotated[str, msgspec.Meta(max_length=600)]
+    analysis: Annotated[str, msgspec.Meta(max_length=400)]
     answer: Literal["yes", "no"]
 
 
@@ -44,6 +44,7 @@ class CompositionTaskFilter(ConversationOperator, Filter):
     """Keeps rows whose sub-tasks (``input_sub_tasks_keys``) complete the composition task."""
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (CompositionTaskFilterPrompt,)
+    answer_tokens = 448
 
     def __init__(
         self,

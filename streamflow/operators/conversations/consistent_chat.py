@@ -34,7 +34,7 @@ from streamflow.serving.base import LLMServing
 __all__ = ["ConsistentChatGenerator", "DialogueAnswers", "DialogueQueries"]
 
 Turn = Annotated[str, msgspec.Meta(max_length=300)]
-Answer = Annotated[str, msgspec.Meta(max_length=800)]
+Answer = Annotated[str, msgspec.Meta(max_length=500)]
 
 
 class DialogueQueries(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,7 +129,7 @@ class ConsistentChatGenerator(ConversationOperator, RowGenerator):
             query_prompts,
             DialogueQueries,
             schema=_exactly(schema_of(DialogueQueries), "turns", n),
-            params=[self._params(i, "queries") for i in ids],
+            params=[self._params(i, "queries", 64 + 320 * n) for i in ids],
         )
         answer_prompts: list[str | None] = []
         for asked in queries:
@@ -151,7 +151,7 @@ class ConsistentChatGenerator(ConversationOperator, RowGenerator):
             answer_prompts,
             DialogueAnswers,
             schema=_exactly(schema_of(DialogueAnswers), "responses", n),
-            params=[self._params(i, "responses") for i in ids],
+            params=[self._params(i, "responses", 64 + 520 * n) for i in ids],
         )
         out: list[list[Row] | Failure] = []
         for asked, answered in zip(queries, answers, strict=True):

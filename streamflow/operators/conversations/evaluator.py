@@ -25,13 +25,14 @@ __all__ = ["ConversationScore", "FuncCallConversationSampleEvaluator"]
 
 class ConversationScore(msgspec.Struct, forbid_unknown_fields=True):
     score: Annotated[int, msgspec.Meta(ge=1, le=5)]
-    explanation: Annotated[str, msgspec.Meta(max_length=400)]
+    explanation: Annotated[str, msgspec.Meta(max_length=300)]
 
 
 class FuncCallConversationSampleEvaluator(ConversationOperator, SampleEvaluator):
     """Writes the judge's 1-5 score of each conversation into ``output_score_key``."""
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (ConversationEvalPrompt,)
+    answer_tokens = 384
 
     def __init__(
         self,

@@ -113,6 +113,7 @@ class FunctionGenerator(ConversationOperator, Generator):
     """Writes ``output_key``: the OpenAI tool definitions the sub-tasks need."""
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (FuncGeneratePrompt,)
+    answer_tokens = 640
 
     def __init__(
         self,

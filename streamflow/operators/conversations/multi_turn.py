@@ -52,8 +52,10 @@ from streamflow.serving.base import LLMServing, Message
 
 __all__ = ["MultiTurnConversationGenerator", "assistant_turn_schema", "tool_result_schema"]
 
-CONTENT_MAX = 800
-STRING_ARG_MAX = 200
+CONTENT_MAX = 400
+STRING_ARG_MAX = 100
+ASSISTANT_TOKENS = 512
+TOOL_TOKENS = 256
 TOOL_RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "maxProperties": 8,
@@ -173,7 +175,7 @@ class MultiTurnConversationGenerator(ConversationOperator, Generator):
         assistant_prompt: ConversationAssistantPrompt | DIYPromptABC | None = None,
         tool_prompt: ConversationToolPrompt | DIYPromptABC | None = None,
         max_turns: int = 5,
-        max_parallel_calls: int = 3,
+        max_parallel_calls: int = 2,
         max_tokens: int | None = None,
     ) -> None:
         if max_turns < 1 or max_parallel_calls < 1:
@@ -248,7 +250,7 @@ class MultiTurnConversationGenerator(ConversationOperator, Generator):
                 [list(transcript)],
                 dict[str, Any],
                 schema=schema,
-                params=self._params(row_id, f"assistant{turn}"),
+                params=self._params(row_id, f"assistant{turn}", ASSISTANT_TOKENS),
             )
             if not isinstance(reply, dict):
                 return _turn_failure(turn, reply)
@@ -307,7 +309,9 @@ class MultiTurnConversationGenerator(ConversationOperator, Generator):
                 ],
                 dict[str, Any],
                 schema=tool_result_schema(),
-                params=[self._params(row_id, f"tool{turn}.{k}") for k in range(len(calls))],
+                params=[
+                    self._params(row_id, f"tool{turn}.{k}", TOOL_TOKENS) for k in range(len(calls))
+                ],
             )
             lines = []
             for (call_id, name, _), result in zip(calls, results, strict=True):

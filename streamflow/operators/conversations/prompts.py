@@ -215,7 +215,11 @@ class ConversationAssistantPrompt(PromptTemplate):
     """The assistant's system prompt: the sub-tasks and the functions it may call."""
 
     def build_prompt(self, sub_task: Any, sub_task_func: Any) -> str:  # type: ignore[override]
-        functions = sub_task_func if isinstance(sub_task_func, str) else json.dumps(sub_task_func)
+        functions = (
+            sub_task_func
+            if isinstance(sub_task_func, str)
+            else json.dumps(sub_task_func, ensure_ascii=False, separators=(",", ":"))
+        )
         return (
             "You are an assistant that solves users' tasks by calling functions. You know how "
             f"the task breaks down:\n{format_sub_tasks(sub_task)}\n\n"

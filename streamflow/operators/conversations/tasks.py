@@ -34,7 +34,7 @@ __all__ = [
     "SequentialTasks",
 ]
 
-Task = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Task = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class SequentialTasks(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,6 +101,7 @@ class SequentialTaskGenerator(_Composer):
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (SequentialTaskGeneratePrompt,)
     shape = SequentialTasks
+    answer_tokens = 448
 
     def __init__(
         self,
@@ -130,6 +131,7 @@ class ParaSeqTaskGenerator(_Composer):
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (ParathenSeqTaskGeneratePrompt,)
     shape = ParallelSequentialTasks
+    answer_tokens = 672
 
     def __init__(
         self,

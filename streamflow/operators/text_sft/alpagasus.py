@@ -16,7 +16,7 @@ import msgspec
 
 from streamflow.actors.base import Filter, Operator, SampleEvaluator
 from streamflow.operators.general.llm import _LLMOperator as LLMOperator
-from streamflow.operators.structured import ask_structured
+from streamflow.operators.structured import ask_structured, sampling
 from streamflow.operators.text_sft.prompts import AlpagasusPrompt
 from streamflow.operators.text_sft.score_filter import check_range, keep_in_range, text_field
 from streamflow.prompts.base import DIYPromptABC
@@ -26,18 +26,25 @@ from streamflow.serving.base import LLMServing, Message
 __all__ = ["AlpagasusFilter", "AlpagasusRating", "AlpagasusSampleEvaluator"]
 
 
+JUDGE_TOKENS = 384
+"""The least ``max_tokens`` a judgement is asked with (a score and 300 characters)."""
+
+
 class AlpagasusRating(msgspec.Struct, forbid_unknown_fields=True):
     score: Annotated[float, msgspec.Meta(ge=0, le=5)]
-    explanation: Annotated[str, msgspec.Meta(max_length=600)]
+    explanation: Annotated[str, msgspec.Meta(max_length=300)]
 
 
 class _AlpagasusJudge(LLMOperator, Operator):
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (AlpagasusPrompt,)
     prompt_template: Any
 
-    def _judge(self, llm_serving: LLMServing | None, dimension: str, template: Any) -> None:
+    def _judge(
+        self, llm_serving: LLMServing | None, dimension: str, template: Any, max_tokens: int | None
+    ) -> None:
         self.check_prompt_template(template)
         self._use(llm_serving)
+        self.max_tokens = max_tokens
         self.dimension = dimension
         self.prompt_template = template if template is not None else AlpagasusPrompt(dimension)
 
@@ -61,7 +68,10 @@ class _AlpagasusJudge(LLMOperator, Operator):
                     {"role": "user", "content": self.prompt_template.build_prompt()},
                 ]
             )
-        rated = await ask_structured(self.llm_serving, conversations, AlpagasusRating)
+        params = sampling(self.llm_serving, max_tokens=self.max_tokens, at_least=JUDGE_TOKENS)
+        rated = await ask_structured(
+            self.llm_serving, conversations, AlpagasusRating, params=params
+        )
         return [
             failures[i]
             if i in failures
@@ -74,7 +84,8 @@ class AlpagasusSampleEvaluator(_AlpagasusJudge, SampleEvaluator):
     """Writes the judge's 0-5 score of each response into ``output_key``.
 
     ``prompt_template`` (not a DataFlow parameter; DataFlow always builds ``AlpagasusPrompt``)
-    takes a DIY judge prompt with the same two methods.
+    takes a DIY judge prompt with the same two methods; ``max_tokens`` (not in DataFlow)
+    overrides the serving's, and a judgement always gets at least 384 tokens.
     """
 
     def __init__(
@@ -83,8 +94,9 @@ class AlpagasusSampleEvaluator(_AlpagasusJudge, SampleEvaluator):
         dimension: str = "quality",
         *,
         prompt_template: AlpagasusPrompt | DIYPromptABC | None = None,
+        max_tokens: int | None = None,
     ) -> None:
-        self._judge(llm_serving, dimension, prompt_template)
+        self._judge(llm_serving, dimension, prompt_template, max_tokens)
 
     async def process(
         self,
@@ -116,9 +128,10 @@ class AlpagasusFilter(_AlpagasusJudge, Filter):
         dimension: str = "quality",
         *,
         prompt_template: AlpagasusPrompt | DIYPromptABC | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         check_range(type(self).__name__, min_score, max_score)
-        self._judge(llm_serving, dimension, prompt_template)
+        self._judge(llm_serving, dimension, prompt_template, max_tokens)
         self.min_score, self.max_score = min_score, max_score
 
     async def process(

@@ -31,8 +31,10 @@ from streamflow.serving.base import LLMServing
 
 __all__ = ["CondorGenerator", "CondorQuestions"]
 
-Question = Annotated[str, msgspec.Meta(max_length=240)]
+Question = Annotated[str, msgspec.Meta(max_length=200)]
 DIFFICULTIES = ("Easy", "Medium", "Hard")
+QUESTION_TOKENS = 640
+"""The least ``max_tokens`` the questions are asked with (three of at most 200 characters)."""
 
 
 class CondorQuestions(msgspec.Struct, forbid_unknown_fields=True):
@@ -104,7 +106,7 @@ class CondorGenerator(LLMOperator, RowGenerator):
     ) -> list[list[Row] | Failure]:
         ids = row_ids()
         draws = [self.draw(row_id) for row_id in ids]
-        params = [self._params(row_id, "questions") for row_id in ids]
+        params = [self._params(row_id, "questions", QUESTION_TOKENS) for row_id in ids]
         prompts = [
             self.prompt_template.build_prompt(
                 theme=d["theme"], domain=d["domain"], task_type=d["task_type"]
@@ -163,12 +165,13 @@ class CondorGenerator(LLMOperator, RowGenerator):
             else CondorQuestionPrompt().build_answer_prompt(question)
         )
 
-    def _params(self, row_id: str, part: str) -> Any:
+    def _params(self, row_id: str, part: str, at_least: int | None = None) -> Any:
         return sampling(
             self.llm_serving,
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             seed=row_seed(self.seed, row_id, part),
+            at_least=at_least,
         )
 
 

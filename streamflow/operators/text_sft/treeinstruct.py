@@ -15,7 +15,7 @@ import msgspec
 
 from streamflow.actors.base import Filter, Operator, SampleEvaluator
 from streamflow.operators.general.llm import _LLMOperator as LLMOperator
-from streamflow.operators.structured import ask_structured
+from streamflow.operators.structured import ask_structured, sampling
 from streamflow.operators.text_sft.prompts import TreeinstructPrompt
 from streamflow.operators.text_sft.score_filter import check_range, keep_in_range, text_field
 from streamflow.prompts.base import DIYPromptABC
@@ -25,8 +25,12 @@ from streamflow.serving.base import LLMServing, Message
 __all__ = ["TreeNodeCount", "TreeinstructFilter", "TreeinstructSampleEvaluator"]
 
 
+COUNT_TOKENS = 384
+"""The least ``max_tokens`` a count is asked with (300 characters of tree and a number)."""
+
+
 class TreeNodeCount(msgspec.Struct, forbid_unknown_fields=True):
-    tree: Annotated[str, msgspec.Meta(max_length=800)]
+    tree: Annotated[str, msgspec.Meta(max_length=300)]
     node_count: Annotated[int, msgspec.Meta(ge=1, le=1000)]
 
 
@@ -34,9 +38,12 @@ class _TreeCounter(LLMOperator, Operator):
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (TreeinstructPrompt,)
     prompt_template: Any
 
-    def _counter(self, llm_serving: LLMServing | None, template: Any) -> None:
+    def _counter(
+        self, llm_serving: LLMServing | None, template: Any, max_tokens: int | None
+    ) -> None:
         self.check_prompt_template(template)
         self._use(llm_serving)
+        self.max_tokens = max_tokens
         self.prompt_template = template if template is not None else TreeinstructPrompt()
 
     async def node_counts(self, rows: list[Row], instruction_key: str) -> list[int | Failure]:
@@ -50,7 +57,10 @@ class _TreeCounter(LLMOperator, Operator):
             ]
             for text in instructions
         ]
-        counted = await ask_structured(self.llm_serving, conversations, TreeNodeCount)
+        params = sampling(self.llm_serving, max_tokens=self.max_tokens, at_least=COUNT_TOKENS)
+        counted = await ask_structured(
+            self.llm_serving, conversations, TreeNodeCount, params=params
+        )
         out: list[int | Failure] = []
         for text, count in zip(instructions, counted, strict=True):
             if isinstance(text, Failure):
@@ -65,7 +75,9 @@ class _TreeCounter(LLMOperator, Operator):
 class TreeinstructSampleEvaluator(_TreeCounter, SampleEvaluator):
     """Writes the node count of each instruction's semantic tree into ``output_key``.
 
-    ``prompt_template`` (not a DataFlow parameter) takes a DIY prompt with the same methods.
+    ``prompt_template`` (not a DataFlow parameter) takes a DIY prompt with the same methods;
+    ``max_tokens`` (not in DataFlow) overrides the serving's; a count always gets at least 384
+    tokens.
     """
 
     def __init__(
@@ -73,8 +85,9 @@ class TreeinstructSampleEvaluator(_TreeCounter, SampleEvaluator):
         llm_serving: LLMServing | None = None,
         *,
         prompt_template: TreeinstructPrompt | DIYPromptABC | None = None,
+        max_tokens: int | None = None,
     ) -> None:
-        self._counter(llm_serving, prompt_template)
+        self._counter(llm_serving, prompt_template, max_tokens)
 
     async def process(
         self,
@@ -102,9 +115,10 @@ class TreeinstructFilter(_TreeCounter, Filter):
         llm_serving: LLMServing | None = None,
         *,
         prompt_template: TreeinstructPrompt | DIYPromptABC | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         check_range(type(self).__name__, min_score, max_score)
-        self._counter(llm_serving, prompt_template)
+        self._counter(llm_serving, prompt_template, max_tokens)
         self.min_score, self.max_score = min_score, max_score
 
     async def process(

@@ -150,6 +150,7 @@ def load_model(
         "encoder": transformers.AutoModel,
     }
     dtype = torch.float32 if target == "cpu" else "auto"
+    transformers.utils.logging.disable_progress_bar()  # it would tear the live progress display
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path, cache_dir=cache_dir)
         model = classes[kind].from_pretrained(name_or_path, cache_dir=cache_dir, dtype=dtype)

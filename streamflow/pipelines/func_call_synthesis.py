@@ -38,7 +38,11 @@ class FuncCallSynthesisPipeline(Pipeline):
     """Chats -> scenarios -> composed tasks -> functions -> tool-calling conversations."""
 
     def __init__(
-        self, llm_serving: LLMServing | None = None, max_tokens: int = 768, max_turns: int = 4
+        self,
+        llm_serving: LLMServing | None = None,
+        max_tokens: int = 768,
+        max_turns: int = 4,
+        max_parallel_calls: int = 2,
     ) -> None:
         self.storage = FileStorage(
             str(SAMPLE / "chat_data.jsonl"), output_file="func_call_synthesis.jsonl"
@@ -55,7 +59,10 @@ class FuncCallSynthesisPipeline(Pipeline):
         self.composition_task_filter = CompositionTaskFilter(llm_serving, max_tokens=max_tokens)
         self.function_generator = FunctionGenerator(llm_serving, max_tokens=max_tokens)
         self.multi_turn_conversations_generator = MultiTurnConversationGenerator(
-            llm_serving, max_turns=max_turns, max_tokens=max_tokens
+            llm_serving,
+            max_turns=max_turns,
+            max_parallel_calls=max_parallel_calls,
+            max_tokens=max_tokens,
         )
         self.evaluator = FuncCallConversationSampleEvaluator(llm_serving, max_tokens=max_tokens)
 

@@ -46,7 +46,10 @@ async def test_end_to_end_on_the_real_engine(tmp_path, vllm_serving):
     src = tmp_path / "chats.jsonl"
     sample = (Path(FuncCallSynthesisPipeline().storage.entry_file)).read_text().splitlines()
     src.write_text("\n".join(sample[:3]) + "\n")
-    pipeline = FuncCallSynthesisPipeline(vllm_serving, max_tokens=512, max_turns=2)
+    # SmolLM2's context is 1024 tokens: one call a turn leaves room for the whole answer
+    pipeline = FuncCallSynthesisPipeline(
+        vllm_serving, max_tokens=512, max_turns=2, max_parallel_calls=1
+    )
     out = tmp_path / "calls.jsonl"
     result = await pipeline.arun(input=src, output=out, run_dir=tmp_path / "run")
     rows = read_jsonl(out)

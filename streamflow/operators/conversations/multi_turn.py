@@ -7,8 +7,9 @@ For each row:
 2. the assistant agent (system prompt: the sub-tasks and the row's functions) answers with JSON
    ``{"content", "tool_calls": [{"name", "arguments"}]}`` under a schema built from the row's
    own functions, so every call names one of them and its arguments follow that function's
-   parameters (guided decoding on vLLM; ``response_format`` over HTTP). On the last allowed
-   turn the schema admits no call, which forces a final answer;
+   parameters (guided decoding on vLLM; ``response_format`` over HTTP): either a short note
+   with calls, or a final answer without. On the last allowed turn the schema admits no call,
+   which forces a final answer;
 3. each call is run by the tool agent, which answers with a JSON object;
 4. 2-3 repeat until the assistant answers without calls (at most ``max_turns`` assistant turns).
 
@@ -53,7 +54,10 @@ from streamflow.serving.base import LLMServing, Message
 __all__ = ["MultiTurnConversationGenerator", "assistant_turn_schema", "tool_result_schema"]
 
 CONTENT_MAX = 400
-STRING_ARG_MAX = 100
+"""The final answer's length bound."""
+NOTE_MAX = 120
+"""The bound of the note that goes with tool calls."""
+STRING_ARG_MAX = 60
 ASSISTANT_TOKENS = 512
 TOOL_TOKENS = 256
 TOOL_RESULT_SCHEMA: dict[str, Any] = {
@@ -137,13 +141,26 @@ def _call_schema(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def assistant_turn_schema(tools: list[dict[str, Any]], max_calls: int) -> dict[str, Any]:
-    """The assistant's reply: its message and up to ``max_calls`` calls of the given tools."""
-    return {
+    """The assistant's reply: a short note with 1 to ``max_calls`` calls of the given tools, or
+    a final answer with none (only the latter when ``max_calls`` is 0)."""
+    final = {
         "type": "object",
         "properties": {
-            "content": {"type": "string", "maxLength": CONTENT_MAX},
+            "content": {"type": "string", "minLength": 1, "maxLength": CONTENT_MAX},
+            "tool_calls": {"type": "array", "maxItems": 0},
+        },
+        "required": ["content", "tool_calls"],
+        "additionalProperties": False,
+    }
+    if max_calls < 1:
+        return final
+    calling = {
+        "type": "object",
+        "properties": {
+            "content": {"type": "string", "maxLength": NOTE_MAX},
             "tool_calls": {
                 "type": "array",
+                "minItems": 1,
                 "maxItems": max_calls,
                 "items": {"anyOf": [_call_schema(t) for t in tools]},
             },
@@ -151,6 +168,7 @@ def assistant_turn_schema(tools: list[dict[str, Any]], max_calls: int) -> dict[s
         "required": ["content", "tool_calls"],
         "additionalProperties": False,
     }
+    return {"anyOf": [calling, final]}
 
 
 class MultiTurnConversationGenerator(ConversationOperator, Generator):

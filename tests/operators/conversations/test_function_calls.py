@@ -161,6 +161,12 @@ def test_function_designs_that_cannot_be_used_fail():
     assert "not an OpenAI tool" in check_tools([{"name": "f"}])
 
 
+def is_assistant_turn(schema) -> bool:
+    if schema is None:
+        return False
+    return "anyOf" in schema or "tool_calls" in schema.get("properties", {})
+
+
 def converse(serving, row, **options):
     op = MultiTurnConversationGenerator(serving, **options)
     return apply(
@@ -205,18 +211,15 @@ def test_conversation_in_openai_format_with_validated_tool_calls():
         for call in message.get("tool_calls") or []:
             arguments = json.loads(call["function"]["arguments"])
             assert schema_errors(arguments, by_name[call["function"]["name"]]) is None
-    assistant_requests = [
-        (m, s)
-        for m, s in serving.requests
-        if s is not None and "tool_calls" in s.get("properties", {})
-    ]
+    assistant_requests = [(m, s) for m, s in serving.requests if is_assistant_turn(s)]
     assert len(assistant_requests) == 3
     messages, schema = assistant_requests[0]
     assert messages[0]["role"] == "system" and "search_rentals" in messages[0]["content"]
-    names = [
-        c["properties"]["name"]["const"]
-        for c in schema["properties"]["tool_calls"]["items"]["anyOf"]
-    ]
+    calling, final = schema["anyOf"]
+    assert calling["properties"]["tool_calls"]["minItems"] == 1
+    assert final["properties"]["tool_calls"]["maxItems"] == 0
+    items = calling["properties"]["tool_calls"]["items"]["anyOf"]
+    names = [c["properties"]["name"]["const"] for c in items]
     assert names == ["search_rentals", "pick_cheapest"]
 
 
@@ -236,10 +239,8 @@ def test_the_last_turn_admits_no_calls_and_a_model_that_keeps_calling_fails():
     serving = ScriptedServing(stubborn)
     out = converse(serving, {**TASK_ROW, "functions": tools()}, max_turns=2)
     assert out.failed[0][2] == "no final answer after 2 assistant turns"
-    last_schema = [s for _, s in serving.requests if s and "tool_calls" in s.get("properties", {})][
-        -1
-    ]
-    assert last_schema["properties"]["tool_calls"]["maxItems"] == 0
+    turns = [s for _, s in serving.requests if is_assistant_turn(s)]
+    assert "anyOf" in turns[0] and turns[-1]["properties"]["tool_calls"]["maxItems"] == 0
 
 
 @pytest.mark.parametrize(

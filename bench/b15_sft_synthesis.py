@@ -72,6 +72,7 @@ async def run_pipeline(
             result = await pipeline.arun(output=out, run_dir=Path(tmp) / "run")
             seconds = time.perf_counter() - start
         rows = len(out.read_text().splitlines())
+        dead_letters = result.dead_letters.count  # read from the run store, before it goes
     requests.parent.mkdir(parents=True, exist_ok=True)
     requests.write_text("".join(json.dumps(r) + "\n" for r in serving.log))
     ops = result.stats.operators
@@ -79,7 +80,7 @@ async def run_pipeline(
         "seeds": samples // 3,
         "rows_out": rows,
         "rows_generated": ops[0].rows_out,
-        "dead_letters": result.dead_letters.count,
+        "dead_letters": dead_letters,
         "requests": sum(op.requests for op in ops),
         "generated_tokens": sum(op.completion_tokens for op in ops),
         "seconds": seconds,

@@ -24,7 +24,7 @@ from streamflow.actors.base import Generator
 from streamflow.operators.conversations.base import ConversationOperator, field_text
 from streamflow.operators.conversations.composition_filter import sub_tasks_of
 from streamflow.operators.conversations.prompts import FuncGeneratePrompt
-from streamflow.operators.structured import ask_structured
+from streamflow.operators.structured import ask_structured, schema_of
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row, row_ids
 from streamflow.serving.base import LLMServing
@@ -40,8 +40,10 @@ __all__ = [
 
 Identifier = Annotated[str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,31}$")]
 # Bounds that keep a whole design within a small model's context even when it rambles.
-Description = Annotated[str, msgspec.Meta(max_length=100)]
-ParameterDescription = Annotated[str, msgspec.Meta(max_length=60)]
+Description = Annotated[str, msgspec.Meta(max_length=80)]
+ParameterDescription = Annotated[str, msgspec.Meta(max_length=48)]
+MOST_FUNCTIONS = 8
+MOST_PARAMETERS = 8
 JsonType = Literal["string", "number", "integer", "boolean", "array", "object"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 
@@ -56,11 +58,11 @@ class ParameterSpec(msgspec.Struct, forbid_unknown_fields=True):
 class FunctionSpec(msgspec.Struct, forbid_unknown_fields=True):
     name: Identifier
     description: Description
-    parameters: Annotated[list[ParameterSpec], msgspec.Meta(max_length=4)]
+    parameters: Annotated[list[ParameterSpec], msgspec.Meta(max_length=MOST_PARAMETERS)]
 
 
 class FunctionSet(msgspec.Struct, forbid_unknown_fields=True):
-    functions: Annotated[list[FunctionSpec], msgspec.Meta(min_length=1, max_length=4)]
+    functions: Annotated[list[FunctionSpec], msgspec.Meta(min_length=1, max_length=MOST_FUNCTIONS)]
 
 
 def to_tool(spec: FunctionSpec) -> dict[str, Any]:
@@ -110,7 +112,12 @@ def check_tools(tools: Any) -> str | None:
 
 
 class FunctionGenerator(ConversationOperator, Generator):
-    """Writes ``output_key``: the OpenAI tool definitions the sub-tasks need."""
+    """Writes ``output_key``: the OpenAI tool definitions the sub-tasks need.
+
+    ``max_functions`` (3) and ``max_parameters`` (4 per function) bound the design (not in
+    DataFlow): the definitions go into every assistant turn's prompt, so they must leave room
+    in the model's context for the conversation.
+    """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (FuncGeneratePrompt,)
     answer_tokens = 640
@@ -121,8 +128,24 @@ class FunctionGenerator(ConversationOperator, Generator):
         *,
         prompt_template: FuncGeneratePrompt | DIYPromptABC | None = None,
         max_tokens: int | None = None,
+        max_functions: int = 3,
+        max_parameters: int = 4,
     ) -> None:
+        if not (1 <= max_functions <= MOST_FUNCTIONS and 0 <= max_parameters <= MOST_PARAMETERS):
+            raise ValueError(
+                f"max_functions must be 1..{MOST_FUNCTIONS} and max_parameters 0..{MOST_PARAMETERS}"
+            )
         self._setup(llm_serving, prompt_template, FuncGeneratePrompt(), max_tokens)
+        self.max_functions = max_functions
+        self.max_parameters = max_parameters
+
+    def design_schema(self) -> dict[str, Any]:
+        """The answer's schema, with this operator's bounds on functions and parameters."""
+        schema = schema_of(FunctionSet)
+        functions = schema["properties"]["functions"]
+        functions["maxItems"] = self.max_functions
+        functions["items"]["properties"]["parameters"]["maxItems"] = self.max_parameters
+        return schema
 
     async def process(
         self,
@@ -147,6 +170,7 @@ class FunctionGenerator(ConversationOperator, Generator):
             self.llm_serving,
             [p if isinstance(p, str) else None for p in prompts],
             FunctionSet,
+            schema=self.design_schema(),
             params=[self._params(i) for i in row_ids()],
         )
         out: list[Row | Failure] = []

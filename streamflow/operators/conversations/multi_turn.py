@@ -53,9 +53,9 @@ from streamflow.serving.base import LLMServing, Message
 
 __all__ = ["MultiTurnConversationGenerator", "assistant_turn_schema", "tool_result_schema"]
 
-CONTENT_MAX = 400
+CONTENT_MAX = 300
 """The final answer's length bound."""
-NOTE_MAX = 120
+NOTE_MAX = 100
 """The bound of the note that goes with tool calls."""
 STRING_ARG_MAX = 60
 ASSISTANT_TOKENS = 512

@@ -135,7 +135,14 @@ def test_function_definitions_are_openai_tools_with_json_schemas():
     assert "max_price" in schema_errors(
         {"city": "Oslo", "date": "d", "max_price": "cheap"}, search["parameters"]
     )
-    assert serving.requests[0][1] == schema_of(FunctionSet)
+    schema = serving.requests[0][1]
+    assert schema == FunctionGenerator(serving).design_schema()
+    assert schema["properties"]["functions"]["maxItems"] == 3
+    assert schema["properties"]["functions"]["items"]["properties"]["parameters"]["maxItems"] == 4
+    wide = FunctionGenerator(serving, max_functions=5, max_parameters=6).design_schema()
+    assert wide["properties"]["functions"]["maxItems"] == 5
+    with pytest.raises(ValueError, match="max_functions"):
+        FunctionGenerator(serving, max_functions=0)
 
 
 def test_function_designs_that_cannot_be_used_fail():

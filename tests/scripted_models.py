@@ -68,7 +68,8 @@ def button_model(prompt: str) -> str:
     if "Design the functions" in prompt:
         return json.dumps(FUNCTIONS)
     if prompt.startswith("You play a user"):
-        return "<human>I want the cheapest bike rental in Oslo on 2025-06-01.</human>"
+        message = "<human>I want the cheapest bike rental in Oslo on 2025-06-01.</human>"
+        return json.dumps({"message": message})
     if prompt.startswith("You simulate a computer system"):
         if '"search_rentals"' in prompt.split('"call"', 1)[1]:
             return json.dumps({"offers": ["r1", "r2"], "count": 2})

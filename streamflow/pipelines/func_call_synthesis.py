@@ -50,7 +50,10 @@ class FuncCallSynthesisPipeline(Pipeline):
         if llm_serving is None:
             from streamflow.serving.vllm_backend import VLLMServing
 
-            llm_serving = VLLMServing(params=SamplingParams(max_tokens=max_tokens))
+            # SmolLM2 reads 8k tokens; 2k leaves room for long prompts and JSON answers
+            llm_serving = VLLMServing(
+                params=SamplingParams(max_tokens=max_tokens), max_model_len=2048
+            )
         short = min(max_tokens, 64)
         self.scenario_extractor = ScenarioExtractGenerator(llm_serving, max_tokens=short)
         self.scenario_expander = ScenarioExpandGenerator(llm_serving, max_tokens=short)

@@ -35,7 +35,10 @@ class TextSFTSynthesisPipeline(Pipeline):
         if llm_serving is None:
             from streamflow.serving.vllm_backend import VLLMServing
 
-            llm_serving = VLLMServing(params=SamplingParams(max_tokens=max_tokens))
+            # SmolLM2 reads 8k tokens; 2k leaves room for long prompts and JSON answers
+            llm_serving = VLLMServing(
+                params=SamplingParams(max_tokens=max_tokens), max_model_len=2048
+            )
         self.generator = CondorGenerator(
             llm_serving,
             num_samples=num_samples,

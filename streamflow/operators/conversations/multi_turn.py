@@ -3,7 +3,8 @@ LLM agents (a user, an assistant that calls functions, and a tool that simulates
 
 For each row:
 
-1. the user agent writes the opening message from the composition task;
+1. the user agent writes the opening message from the composition task (JSON ``{"message"}``,
+   at most 300 characters);
 2. the assistant agent (system prompt: the sub-tasks and the row's functions) answers with JSON
    ``{"content", "tool_calls": [{"name", "arguments"}]}`` under a schema built from the row's
    own functions, so every call names one of them and its arguments follow that function's
@@ -33,9 +34,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import anyio
+import msgspec
 
 from streamflow.actors.base import Generator
 from streamflow.operators.conversations.base import ConversationOperator, field_text
@@ -46,7 +48,7 @@ from streamflow.operators.conversations.prompts import (
     ConversationToolPrompt,
     ConversationUserPrompt,
 )
-from streamflow.operators.structured import ask_structured, ask_texts, schema_errors
+from streamflow.operators.structured import ask_structured, schema_errors
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row, row_ids
 from streamflow.serving.base import LLMServing, Message
@@ -60,6 +62,15 @@ NOTE_MAX = 100
 STRING_ARG_MAX = 60
 ASSISTANT_TOKENS = 512
 TOOL_TOKENS = 256
+USER_TOKENS = 320
+
+
+class OpeningMessage(msgspec.Struct, forbid_unknown_fields=True):
+    """The user agent's first message, bounded so the conversation fits a model's context."""
+
+    message: Annotated[str, msgspec.Meta(max_length=300)]
+
+
 TOOL_RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "maxProperties": 8,
@@ -244,14 +255,16 @@ class MultiTurnConversationGenerator(ConversationOperator, Generator):
         if isinstance(sub_tasks, Failure):
             return sub_tasks
         by_name = {t["function"]["name"]: t for t in tools}
-        (opening,) = await ask_texts(
+        (asked,) = await ask_structured(
             self.llm_serving,
             [self.user_prompt.build_prompt(task=task)],
-            params=self._params(row_id, "user"),
+            OpeningMessage,
+            params=self._params(row_id, "user", USER_TOKENS),
         )
-        if isinstance(opening, Failure):
-            return Failure(f"user turn: {opening.reason}", transient=opening.transient)
-        opening = _HUMAN.sub("", opening or "").strip()
+        if not isinstance(asked, OpeningMessage):
+            failure = asked or Failure("no answer")
+            return Failure(f"user turn: {failure.reason}", transient=failure.transient)
+        opening = _HUMAN.sub("", asked.message).strip()
         if not opening:
             return Failure("user turn: the model's message was empty")
         conversation: list[dict[str, Any]] = [{"role": "user", "content": opening}]

@@ -205,9 +205,10 @@ class ConversationUserPrompt(PromptTemplate):
         return (
             "You play a user who asks an AI assistant for help with this task:\n"
             f"{task}\n\n"
-            "Write your first message to the assistant, as a person would: explain what you "
+            "Write your first message to the assistant, as a person would: say briefly what you "
             "need and give the details (names, dates, numbers) it will need, but do not say "
-            "which steps or tools to use. Reply with the message only."
+            "which steps or tools to use.\n"
+            'Reply in JSON: {"message": "..."}'
         )
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from streamflow.errors import StreamflowError
+from streamflow.io.records import Source
+from streamflow.io.seeds import SeedSource
 from streamflow.io.sources import FileSource, OnBadRecord
 from streamflow.plan import Call
 
@@ -23,6 +25,10 @@ class FileStorage:
     names (``first_entry_file_name``, ``cache_path``, ``file_name_prefix``, ``cache_type``) are
     accepted so DataFlow pipelines move over unchanged: without ``output_file`` the output goes
     to ``{cache_path}/{file_name_prefix}_output.{cache_type}``.
+
+    A pipeline that makes its data from nothing has no ``entry_file``: its input is
+    ``seed_rows`` seed rows (see :mod:`streamflow.io.seeds`). Without ``seed_rows`` the first
+    operator's own ``seed_rows`` (e.g. ``CondorGenerator(num_samples=...)``) says how many.
     """
 
     def __init__(
@@ -36,6 +42,7 @@ class FileStorage:
         cache_path: str = "./cache",
         file_name_prefix: str = "streamflow",
         cache_type: str = "jsonl",
+        seed_rows: int | None = None,
         **source_options: Any,
     ) -> None:
         self.entry_file = entry_file if entry_file is not None else first_entry_file_name
@@ -47,15 +54,25 @@ class FileStorage:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.on_bad_record = on_bad_record
         self.source_options = source_options
+        self.seed_rows = seed_rows
+        self._seed_rows_of_first_step: int | None = None
         self._trace: list[Call] | None = None
 
     def step(self) -> StorageStep:
         """The handle an operator's ``run()`` receives (DataFlow's ``storage.step()``)."""
         return StorageStep(self)
 
-    def source(self) -> FileSource:
+    def source(self) -> Source:
         if self.entry_file is None:
-            raise StreamflowError("FileStorage has no entry_file: give one, or --input on the CLI")
+            seeds = self.seed_rows
+            if seeds is None:
+                seeds = self._seed_rows_of_first_step
+            if seeds is not None:
+                return SeedSource(seeds)
+            raise StreamflowError(
+                "FileStorage has no entry_file: give one (or --input on the CLI), or seed_rows=N "
+                "for a pipeline that generates its rows"
+            )
         paths = self.entry_file if isinstance(self.entry_file, list) else [self.entry_file]
         return FileSource(paths, on_bad_record=self.on_bad_record, **self.source_options)
 
@@ -81,6 +98,8 @@ class FileStorage:
 
     def end_trace(self) -> list[Call]:
         calls, self._trace = self._trace or [], None
+        first = getattr(calls[0].op, "seed_rows", None) if calls else None
+        self._seed_rows_of_first_step = first if isinstance(first, int) else None
         return calls
 
     def record(self, op: Any, keys: dict[str, Any]) -> None:

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from helpers import SHARED, Chain, read_jsonl, write_jsonl
 
-pytest_plugins = ["engine_fixtures"]  # the real LLM engines, one per test session
+pytest_plugins = [
+    "engine_fixtures",  # the real LLM engines, one per test session
+    "model_fixtures",  # tiny transformers models with real architectures
+]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from streamflow.channels.stats import RunStats
-from streamflow.io.sources import FileSource
+from streamflow.io.records import Source
 from streamflow.plan import Plan
 from streamflow.store.deadletters import DeadLetters, DropLog
 
@@ -72,7 +72,7 @@ class Job:
     records (see :mod:`streamflow.executors.local`).
     """
 
-    source: FileSource
+    source: Source
     output: Path
     run_dir: Path | None = None
     resume: bool = False

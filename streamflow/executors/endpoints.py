@@ -17,8 +17,8 @@ import anyio.to_thread
 from streamflow.channels.items import ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats
 from streamflow.executors.runtime import Consumer, Producer
+from streamflow.io.records import Source
 from streamflow.io.sinks import Sink
-from streamflow.io.sources import FileSource
 from streamflow.rows import Barrier, Batch
 from streamflow.store.deadletters import DeadLetter, DeadLetters
 
@@ -27,7 +27,7 @@ Position = dict[str, int]
 
 
 def file_producer(
-    source: FileSource,
+    source: Source,
     batch_size: int,
     dead_letters: DeadLetters,
     *,

@@ -55,7 +55,10 @@ class VLLMServing(LLMServing):
     reserves :data:`CPU_KV_CACHE_GIB` on CPU and leaves GPU memory to vLLM's
     ``gpu_memory_utilization``; ``enforce_eager=None`` is eager on CPU (compiling there costs
     minutes) and CUDA graphs on GPU. ``max_in_flight`` (the admission limit) defaults to twice
-    ``max_num_seqs``. ``engine_kwargs`` go to ``AsyncEngineArgs`` unchanged.
+    ``max_num_seqs``. ``engine_kwargs`` go to ``AsyncEngineArgs`` unchanged; without a
+    ``structured_outputs_config`` there, JSON schemas are decoded by xgrammar with no free
+    whitespace (small models otherwise loop on indentation until max_tokens; vLLM reads that
+    setting from the engine, not from a request).
     """
 
     def __init__(
@@ -138,6 +141,7 @@ class VLLMServing(LLMServing):
 
     def _create_engine(self, model: str) -> AsyncLLM:
         try:
+            from vllm.config import StructuredOutputsConfig
             from vllm.engine.arg_utils import AsyncEngineArgs
             from vllm.platforms import current_platform
             from vllm.v1.engine.async_llm import AsyncLLM
@@ -162,7 +166,12 @@ class VLLMServing(LLMServing):
             kv_cache_memory_bytes=None if kv_gib is None else int(kv_gib * 2**30),
             seed=self.seed,
             disable_log_stats=True,
-            **self.engine_kwargs,
+            **{
+                "structured_outputs_config": StructuredOutputsConfig(
+                    backend="xgrammar", disable_any_whitespace=True
+                ),
+                **self.engine_kwargs,
+            },
         )
         try:
             return AsyncLLM.from_engine_args(args)
@@ -206,7 +215,7 @@ class VLLMServing(LLMServing):
 
 
 def _vllm_params(params: SamplingParams, json_schema: dict[str, Any] | None) -> Any:
-    """vLLM's sampling parameters; JSON is compact, since small models can loop on whitespace."""
+    """vLLM's sampling parameters (compact JSON is the engine's setting, see the class)."""
     from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
     from vllm.sampling_params import SamplingParams as VLLMSamplingParams
 
@@ -217,11 +226,7 @@ def _vllm_params(params: SamplingParams, json_schema: dict[str, Any] | None) -> 
         max_tokens=params.max_tokens,
         seed=params.seed,
         stop=list(params.stop) or None,
-        structured_outputs=(
-            StructuredOutputsParams(json=json_schema, disable_any_whitespace=True)
-            if json_schema
-            else None
-        ),
+        structured_outputs=(StructuredOutputsParams(json=json_schema) if json_schema else None),
         output_kind=RequestOutputKind.FINAL_ONLY,
     )
 

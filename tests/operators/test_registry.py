@@ -41,6 +41,7 @@ def fake_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 DOMAINS = [
     "agentic_rag",
     "chemistry",
+    "conversations",
     "core_speech",
     "core_text",
     "core_vision",
@@ -48,6 +49,7 @@ DOMAINS = [
     "knowledge_cleaning",
     "pdf2vqa",
     "text2sql",
+    "text_sft",
     "web",
 ]
 

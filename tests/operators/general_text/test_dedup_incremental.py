@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import read_jsonl, write_jsonl
+from helpers import read_jsonl, write_jsonl
 
 from streamflow.operators.general_text.ngram_hash_dedup import NgramHashDeduplicateFilter
 from streamflow.operators.general_text.simhash_dedup import SimHashDeduplicateFilter

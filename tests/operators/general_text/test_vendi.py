@@ -92,7 +92,7 @@ class HashVendi(VendiDatasetEvaluator):
 
 
 def test_in_a_pipeline_with_a_run_directory(chain, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import write_jsonl
+    from helpers import write_jsonl
 
     rows = [{"text": f"text number {i % 7}"} for i in range(40)]  # 7 distinct texts
     src = write_jsonl(tmp_path / "in.jsonl", rows)

@@ -1,0 +1,1 @@
+"""DataFlow's reasoning domain: math and general reasoning data (questions, solutions, checks)."""

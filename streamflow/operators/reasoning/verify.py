@@ -320,6 +320,11 @@ class AnswerVerifier:
         """Worker processes alive now (idle or busy)."""
         return self._started
 
+    def idle_pids(self) -> set[int]:
+        """Process ids of the idle workers (every worker, between calls)."""
+        with self._cond:
+            return {w.proc.pid for w in self._idle}
+
     def close(self) -> None:
         """Stop the idle workers; busy ones stop when their item is done. Safe to call twice."""
         with self._cond:

@@ -81,10 +81,14 @@ def test_pathological_inputs_time_out_and_the_pool_goes_on(verifier: AnswerVerif
 
 
 def test_killed_workers_leave_no_process(verifier: AnswerVerifier) -> None:
-    verifier.check("1", "(10^{8})!")
-    mine = psutil.Process().children()
-    workers = [p for p in mine if any("_verify_worker" in part for part in _cmdline(p))]
-    assert len(workers) == verifier.workers
+    verifier.check_many([("1", "2+x"), ("1", "3+x")])  # start both workers
+    before = verifier.idle_pids()
+    assert verifier.check("1", "(10^{8})!").equal is None
+    after = verifier.idle_pids()
+    killed = before - after
+    assert len(killed) == 1
+    assert not any(_alive(pid) for pid in killed)
+    assert all(_alive(pid) for pid in after)
 
 
 def test_threads_share_the_pool(verifier: AnswerVerifier) -> None:
@@ -187,8 +191,8 @@ def test_gsm8k_agreement_through_math_verify_alone(shared_data: Path) -> None:
     assert agreement >= 0.99
 
 
-def _cmdline(proc: psutil.Process) -> list[str]:
+def _alive(pid: int) -> bool:
     try:
-        return proc.cmdline()
-    except psutil.Error:
-        return []
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -103,4 +103,4 @@ def _decide(answer: str, reference: str, equal: bool, how: str) -> bool | tuple[
     if not answer:
         return False, "no final answer in the solution"
     detail = f" ({how})" if how else ""
-    return False, f"answer {answer[:60]!r} != reference {reference[:60]!r}{detail}"
+    return False, f"answer '{answer[:60]}' != reference '{reference[:60]}'{detail}"

@@ -30,7 +30,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
 from streamflow.store.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -44,7 +44,12 @@ SAMPLING = SamplingParams(temperature=0.0, max_tokens=384)
 class ReasoningGeneralPipeline(Pipeline):
     """Judge, synthesise, solve, judge the answers, and filter general reasoning tasks."""
 
-    def __init__(self, llm_serving: LLMServing | None = None, num_prompts: int = 1) -> None:
+    def __init__(
+        self,
+        llm_serving: LLMServing | None = None,
+        num_prompts: int = 1,
+        llm_workers: int = LLM_WORKERS,
+    ) -> None:
         self.storage = FileStorage(
             str(SAMPLES / "general.jsonl"), output_file="reasoning_general.jsonl"
         )
@@ -73,6 +78,10 @@ class ReasoningGeneralPipeline(Pipeline):
         self.answer_ngram_filter_step5 = ReasoningAnswerNgramFilter(
             min_score=0.1, max_score=1.0, ngrams=5
         )
+
+        for op in vars(self).values():
+            if getattr(op, "llm_serving", None) is serving and op is not serving:
+                op.options(workers=llm_workers)
 
     def forward(self) -> None:
         self.question_filter_step1.run(self.storage.step(), input_key="instruction")

@@ -44,7 +44,7 @@ from streamflow.pipeline import Pipeline
 from streamflow.prompts.base import as_text
 from streamflow.rows import Row
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
 from streamflow.store.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -111,7 +111,9 @@ class NewProblemExtractor(Filter):
 class ReasoningMathFusionPipeline(Pipeline):
     """Pair, fuse three ways, spread, judge solvability, extract the new problems."""
 
-    def __init__(self, llm_serving: LLMServing | None = None) -> None:
+    def __init__(
+        self, llm_serving: LLMServing | None = None, llm_workers: int = LLM_WORKERS
+    ) -> None:
         self.storage = FileStorage(
             str(SAMPLES / "fusion.jsonl"), output_file="reasoning_math_fusion.jsonl"
         )
@@ -138,6 +140,10 @@ class ReasoningMathFusionPipeline(Pipeline):
             llm_serving=serving, prompt_template=MathQuestionEvaluatorPrompt()
         )
         self.extract_new_problem = NewProblemExtractor()
+
+        for op in vars(self).values():
+            if getattr(op, "llm_serving", None) is serving and op is not serving:
+                op.options(workers=llm_workers)
 
     def forward(self) -> None:
         pair = {"input_problem_1": "question", "input_problem_2": "most_similar_problem"}

@@ -32,7 +32,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
 from streamflow.store.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -46,7 +46,12 @@ SAMPLING = SamplingParams(temperature=0.0, max_tokens=384)
 class ReasoningPretrainPipeline(Pipeline):
     """Judge, synthesise, solve and filter math problems, then write them as plain text."""
 
-    def __init__(self, llm_serving: LLMServing | None = None, num_prompts: int = 3) -> None:
+    def __init__(
+        self,
+        llm_serving: LLMServing | None = None,
+        num_prompts: int = 3,
+        llm_workers: int = LLM_WORKERS,
+    ) -> None:
         self.storage = FileStorage(
             str(SAMPLES / "pretrain.jsonl"), output_file="reasoning_pretrain.jsonl"
         )
@@ -71,6 +76,10 @@ class ReasoningPretrainPipeline(Pipeline):
             min_score=0.1, max_score=1.0, ngrams=5
         )
         self.sft_to_pretrain_step6 = ReasoningPretrainFormatConvertGenerator()
+
+        for op in vars(self).values():
+            if getattr(op, "llm_serving", None) is serving and op is not serving:
+                op.options(workers=llm_workers)
 
     def forward(self) -> None:
         self.question_filter_step1.run(self.storage.step(), input_key="instruction")

@@ -17,9 +17,13 @@ import os
 
 from streamflow.serving.base import LLMServing, SamplingParams
 
-__all__ = ["BASE_URL_ENV", "serving_from_environment"]
+__all__ = ["BASE_URL_ENV", "LLM_WORKERS", "serving_from_environment"]
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
+LLM_WORKERS = 8
+"""Batches each LLM step of a shipped pipeline works on at once: with one, a step waits for the
+slowest request of its batch before it takes the next (B5, B12); the serving's admission limit
+still bounds the requests in flight."""
 
 
 def serving_from_environment(params: SamplingParams | None = None) -> LLMServing:

@@ -167,20 +167,24 @@ class FirstRowWatch:
         self._stop.set()
 
 
-def run_streamflow(src: Path, dst: Path, base_url: str, cap: int, batch_size: int) -> dict:
+def run_streamflow(
+    src: Path, dst: Path, base_url: str, cap: int, batch_size: int, ordered: bool, workers: int
+) -> dict:
     from streamflow.pipelines.reasoning_math import SAMPLING, ReasoningMathPipeline
     from streamflow.serving.openai_compat import OpenAIServing
 
     serving = OpenAIServing("b12", base_url, max_concurrency=cap, timeout=120, params=SAMPLING)
-    pipeline = ReasoningMathPipeline(serving)
+    pipeline = ReasoningMathPipeline(serving, llm_workers=workers)
     watch = FirstRowWatch(dst)
     started, cpu_started = time.perf_counter(), time.process_time()
     watch.start()
-    result = pipeline.run(input=src, output=dst, batch_size=batch_size)
+    result = pipeline.run(input=src, output=dst, batch_size=batch_size, ordered=ordered)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     watch.stop()
     return {
         "impl": "streamflow",
+        "ordered": ordered,
+        "llm_workers": workers,
         "rows_out": result.rows_written,
         "failed": result.stats.failed,
         "seconds": seconds,
@@ -223,6 +227,8 @@ def main() -> None:
         p.add_argument("--cap", type=int, default=32, help="calls served at once (C)")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=8, help="batches per LLM step at once")
+    parser.add_argument("--unordered", action="store_true", help="streamflow: completion order")
     parser.add_argument("--dataflow-python", default=DATAFLOW_PYTHON)
     parser.add_argument("--skip-dataflow", action="store_true")
     parser.add_argument("--skip-streamflow", action="store_true")
@@ -248,7 +254,13 @@ def main() -> None:
             if not args.skip_streamflow:
                 runs.append(
                     lambda: run_streamflow(
-                        src, work / "out.jsonl", f"{root}/v1", args.cap, args.batch_size
+                        src,
+                        work / "out.jsonl",
+                        f"{root}/v1",
+                        args.cap,
+                        args.batch_size,
+                        not args.unordered,
+                        args.workers,
                     )
                 )
             if not args.skip_dataflow and Path(args.dataflow_python).exists():

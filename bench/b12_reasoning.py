@@ -14,9 +14,9 @@ the seed with its numbers changed, and solutions box the right sum for "What is 
   ``ReasoningMath_APIPipeline`` (the same eleven steps) on ``APILLMServing_request(max_workers=C)``.
 
 Both count rows/s as input rows per wall-clock second of the pipeline (imports and interpreter
-start excluded) and the time to the first output row: for streamflow, the first row in the
-output file; for open-dataflow, the moment its last step's file appears (it writes each step's
-output once the step is done).
+start excluded) and the time to the first output row: for streamflow, the moment the sink takes
+its first row (a run monitor polls the sink's count); for open-dataflow, the moment its last
+step's file appears (it writes each step's output once the step is done).
 
     python bench/b12_reasoning.py --rows 200 --median 0.2 --cap 32 \
         [--dataflow-python /tmp/dfvenv/bin/python] [--batch-size 16]
@@ -37,7 +37,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -141,46 +140,30 @@ def write_rows(path: Path, rows: int) -> None:
             f.write(json.dumps({"instruction": question, "golden_answer": str(a + b)}) + "\n")
 
 
-class FirstRowWatch:
-    """Polls a file until it holds a complete line; the time from ``start()`` to then."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.seconds: float | None = None
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        self._started = time.perf_counter()
-        threading.Thread(target=self._poll, daemon=True).start()
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if b"\n" in self.path.read_bytes()[:1_000_000]:
-                    self.seconds = time.perf_counter() - self._started
-                    return
-            except OSError:
-                pass
-            time.sleep(0.005)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
 def run_streamflow(
     src: Path, dst: Path, base_url: str, cap: int, batch_size: int, ordered: bool, workers: int
 ) -> dict:
+    import anyio
+
+    from streamflow.channels.stats import RunStats
     from streamflow.pipelines.reasoning_math import SAMPLING, ReasoningMathPipeline
     from streamflow.serving.openai_compat import OpenAIServing
 
     serving = OpenAIServing("b12", base_url, max_concurrency=cap, timeout=120, params=SAMPLING)
     pipeline = ReasoningMathPipeline(serving, llm_workers=workers)
-    watch = FirstRowWatch(dst)
+    first_row: list[float] = []
+
+    async def watch(stats: RunStats) -> None:
+        """The moment the sink has taken its first row (the file itself is buffered)."""
+        while not stats.sink.rows_out:
+            await anyio.sleep(0.005)
+        first_row.append(time.perf_counter() - started)
+
     started, cpu_started = time.perf_counter(), time.process_time()
-    watch.start()
-    result = pipeline.run(input=src, output=dst, batch_size=batch_size, ordered=ordered)
+    result = pipeline.run(
+        input=src, output=dst, batch_size=batch_size, ordered=ordered, monitor=watch
+    )
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    watch.stop()
     return {
         "impl": "streamflow",
         "ordered": ordered,
@@ -188,7 +171,7 @@ def run_streamflow(
         "rows_out": result.rows_written,
         "failed": result.stats.failed,
         "seconds": seconds,
-        "first_row_seconds": watch.seconds,
+        "first_row_seconds": first_row[0] if first_row else None,
         "cpu_seconds": round(cpu, 2),
     }
 

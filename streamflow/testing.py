@@ -46,15 +46,17 @@ async def _wait(result: Awaitable[Any]) -> Any:
 class ScriptedServing(LLMServing):
     """A fake LLM: answers each prompt (the last message) with ``answer(prompt)``.
 
-    ``answer`` may raise :class:`~streamflow.serving.base.LLMRequestError` to fail a request.
-    Every request is kept in ``requests`` as ``(messages, json_schema)``.
+    ``answer`` may raise :class:`~streamflow.serving.base.LLMRequestError` to fail a request,
+    and may return a list of ``n`` texts for a request of several samples (``params.n``; a
+    single text is repeated). Every request is kept in ``requests`` as ``(messages,
+    json_schema)`` and its sampling parameters in ``params_seen``.
     """
 
     model = "scripted"
 
     def __init__(
         self,
-        answer: Callable[[str], str] = lambda prompt: f"<{prompt}>",
+        answer: Callable[[str], str | list[str]] = lambda prompt: f"<{prompt}>",
         *,
         delay: float = 0.0,
         max_in_flight: int = 64,
@@ -64,6 +66,7 @@ class ScriptedServing(LLMServing):
         self.answer = answer
         self.delay = delay
         self.requests: list[tuple[list[Message], dict[str, Any] | None]] = []
+        self.params_seen: list[SamplingParams] = []
 
     @property
     def prompts(self) -> list[str]:
@@ -74,6 +77,11 @@ class ScriptedServing(LLMServing):
         self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
     ) -> Completion:
         self.requests.append((messages, json_schema))
+        self.params_seen.append(params)
         await anyio.sleep(self.delay)
-        text = self.answer(str(messages[-1]["content"]))
-        return Completion([text] * params.n, Usage(3, 2))
+        answer = self.answer(str(messages[-1]["content"]))
+        if isinstance(answer, list):  # one text per sample (a request with params.n > 1)
+            if len(answer) != params.n:
+                raise ValueError(f"scripted {len(answer)} samples for a request of n={params.n}")
+            return Completion(list(answer), Usage(3, 2 * params.n))
+        return Completion([answer] * params.n, Usage(3, 2))

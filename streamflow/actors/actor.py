@@ -28,6 +28,7 @@ from streamflow.channels.items import Item, ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import FailureLimitExceeded, OperatorContractError
 from streamflow.rows import Barrier, Batch, Failure, Outcome, Row, current_row_ids
+from streamflow.serving.base import request_priority
 from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.results import StoredResults
 
@@ -404,6 +405,7 @@ async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
     """One operator on one batch; an expensive one replays stored results and commits new
     ones (in one transaction) before they go downstream."""
     token = current_stats.set(bound.stats)
+    priority = request_priority.set(bound.index)  # a saturated serving serves later steps first
     try:
         if bound.results is None:
             return bound.op.outcome(batch, await _hook_results_async(bound, batch.ids, batch.rows))
@@ -428,6 +430,7 @@ async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
                 results[i] = result
         return bound.op.outcome(Batch(batch.ids, rows), results)
     finally:
+        request_priority.reset(priority)
         current_stats.reset(token)
 
 

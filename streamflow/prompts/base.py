@@ -12,7 +12,7 @@ import inspect
 import json
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from streamflow.errors import StreamflowError
 
@@ -60,7 +60,7 @@ class PromptTemplate:
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build_prompt")
         if build is not None:
-            cls.build_prompt = _checked(build)  # type: ignore[method-assign]
+            cls.build_prompt = _checked(build)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -72,8 +72,14 @@ class PromptTemplate:
             if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         )
 
-    def build_prompt(self, **fields: Any) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must define build_prompt(**fields)")
+    if TYPE_CHECKING:
+        # Subclasses name the fields they need (``build_prompt(self, question: str)``): typed
+        # loosely here so that such a signature is a valid override.
+        build_prompt: Callable[..., str]
+    else:
+
+        def build_prompt(self, **fields: Any) -> str:
+            raise NotImplementedError(f"{type(self).__name__} must define build_prompt(**fields)")
 
 
 PromptABC = PromptTemplate

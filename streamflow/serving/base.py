@@ -9,6 +9,8 @@ a slow model turns into backpressure instead of a growing queue.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,6 +20,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 import anyio
+import anyio.lowlevel
 
 from streamflow.errors import StreamflowError
 
@@ -66,6 +69,68 @@ class Completion:
         return self.texts[0]
 
 
+request_priority: ContextVar[int] = ContextVar("request_priority", default=0)
+"""Which waiting request a saturated serving admits first: the highest value, then the oldest.
+
+The runtime sets it to the position of the step that makes the request, so later steps go
+first: rows already under way are finished before new ones are started (depth first). A
+pipeline's first rows then come out after the time their own requests take, not after every
+request queued ahead of them, and rows spend less time half done."""
+
+
+class PriorityAdmission:
+    """At most ``limit`` holders at once; a freed place goes to the waiter with the highest
+    priority (the oldest among equals). Cancelling a waiter gives up its place in line."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"an admission limit must be >= 1, got {limit}")
+        self.limit = limit
+        self.held = 0
+        self._queue: list[_Waiter] = []
+        self._waiting = 0
+        self._arrivals = itertools.count()
+
+    async def acquire(self, priority: int = 0) -> None:
+        await anyio.lowlevel.checkpoint()
+        if self.held < self.limit and not self._waiting:
+            self.held += 1
+            return
+        waiter = _Waiter(-priority, next(self._arrivals))
+        heapq.heappush(self._queue, waiter)
+        self._waiting += 1
+        try:
+            await waiter.event.wait()
+        except BaseException:
+            if waiter.granted:  # granted as the cancellation arrived: pass the place on
+                self.release()
+            else:
+                waiter.cancelled = True
+                self._waiting -= 1
+            raise
+
+    def release(self) -> None:
+        """Give the place to the next waiter, or free it."""
+        while self._queue:
+            waiter = heapq.heappop(self._queue)
+            if waiter.cancelled:
+                continue
+            waiter.granted = True
+            self._waiting -= 1
+            waiter.event.set()
+            return
+        self.held -= 1
+
+
+@dataclass(order=True)
+class _Waiter:
+    rank: int
+    arrival: int
+    event: anyio.Event = field(default_factory=anyio.Event, compare=False)
+    granted: bool = field(default=False, compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
 class LLMRequestError(StreamflowError):
     """A request that failed for good (after any retries): its row goes to the dead letters.
 
@@ -94,7 +159,7 @@ class LLMServing(ABC):
     def __init__(self, *, max_in_flight: int, params: SamplingParams | None = None) -> None:
         self.params = params or SamplingParams()
         self.max_in_flight = max_in_flight
-        self._admission = anyio.Semaphore(max_in_flight)
+        self._admission = PriorityAdmission(max_in_flight)
         self.in_flight = 0
         self.peak_in_flight = 0
 
@@ -106,15 +171,19 @@ class LLMServing(ABC):
         json_schema: dict[str, Any] | None = None,
         params: SamplingParams | None = None,
     ) -> Completion:
-        """One request. Waits while ``max_in_flight`` requests are outstanding (backpressure)."""
+        """One request. Waits while ``max_in_flight`` requests are outstanding (backpressure);
+        waiting requests are admitted by :data:`request_priority`, then in arrival order."""
         messages = _messages(prompt, system_prompt)
-        async with self._admission:
+        await self._admission.acquire(request_priority.get())
+        try:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 completion = await self._complete(messages, json_schema, params or self.params)
             finally:
                 self.in_flight -= 1
+        finally:
+            self._admission.release()
         counter = current_usage.get()
         if counter is not None:
             usage = completion.usage

@@ -33,6 +33,7 @@ from streamflow.serving.base import (
     ServingStartError,
     Usage,
 )
+from streamflow.serving.tokens import TextTokenizer, load_tokenizer
 
 if TYPE_CHECKING:
     from vllm.v1.engine.async_llm import AsyncLLM
@@ -87,6 +88,7 @@ class VLLMServing(LLMServing):
         self.seed = seed
         self.engine_kwargs = dict(engine_kwargs or {})
         self._engine: AsyncLLM | None = None
+        self._tokenizer: TextTokenizer | None = None
 
     def __repr__(self) -> str:
         return f"VLLMServing(model={self.model!r}, max_in_flight={self.max_in_flight})"
@@ -97,6 +99,16 @@ class VLLMServing(LLMServing):
         if self._engine is None:
             raise RuntimeError(f"{self!r} is not started")
         return self._engine
+
+    def text_tokenizer(self) -> TextTokenizer:
+        """The model's own tokenizer, for counting tokens exactly; needs no running engine.
+
+        Blocking on first use (reads ``tokenizer.json``; prepares the default model if it is
+        not yet): call it off the event loop.
+        """
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self._resolve_model())
+        return self._tokenizer
 
     async def _start(self) -> None:
         """Prepare the model and start the engine in a worker thread.

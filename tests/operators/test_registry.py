@@ -48,6 +48,7 @@ DOMAINS = [
     "general_text",
     "knowledge_cleaning",
     "pdf2vqa",
+    "reasoning",
     "text2sql",
     "text_sft",
     "web",

@@ -45,7 +45,7 @@ class AtomicTaskGeneratorGetIdentifierPrompt(_Prompt):
 specific term that the text is about, which would identify where to look it up.
 Reply with JSON only: {"content_identifier": "..."}"""
 
-    def build_prompt(self, input: str) -> str:  # type: ignore[override]
+    def build_prompt(self, input: str) -> str:
         return f"Text:\n{input}"
 
 
@@ -60,7 +60,7 @@ lighthouse was first lit", "Length of the breakwater").
 Reply with a JSON array only:
 [{"conclusion": "1851", "R": "Year the Aldermoor lighthouse was first lit"}, ...]"""
 
-    def build_prompt(self, input: str) -> str:  # type: ignore[override]
+    def build_prompt(self, input: str) -> str:
         return f"Document fragment:\n{input}"
 
 
@@ -73,7 +73,7 @@ The question must stand alone (no "the text", "the document"), name the subject,
 details such as dates that make the answer unique, be in the language of A, and not contain A.
 Reply with JSON only: {"Q": "..."}"""
 
-    def build_prompt(self, identifier: str, conclusion: str, relation: str) -> str:  # type: ignore[override]
+    def build_prompt(self, identifier: str, conclusion: str, relation: str) -> str:
         return f"ID: {identifier}\nR: {relation}\nA: {conclusion}"
 
 
@@ -83,12 +83,12 @@ class AtomicTaskGeneratorCleanQAPrompt(_Prompt):
 original answer. Reply with JSON only:
 {"question": "...", "original_answer": "...", "refined_answer": "..."}"""
 
-    def build_prompt(self, input: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, input: Any) -> str:
         return json.dumps(input, ensure_ascii=False)
 
 
 class AtomicTaskGeneratorAnswerPrompt(_Prompt):
-    def build_prompt(self, input: str) -> str:  # type: ignore[override]
+    def build_prompt(self, input: str) -> str:
         return f"Answer this question as briefly as possible, with the key facts only.\n{input}"
 
 
@@ -103,7 +103,7 @@ Reply with JSON only: {"answer_analysis": "<one sentence>", "answer_score": 0 | 
 class AtomicTaskGeneratorRecallScorePrompt(_Prompt):
     system = _RECALL
 
-    def build_prompt(self, golden_answer: str, llm_answer: str) -> str:  # type: ignore[override]
+    def build_prompt(self, golden_answer: str, llm_answer: str) -> str:
         return f"Golden answer: {golden_answer}\nOther answer: {llm_answer}"
 
 
@@ -113,12 +113,12 @@ thing: other date and number formats, abbreviations, well-known aliases. Nothing
 narrower. The original comes first. Reply with a JSON array of strings only, e.g.
 ["1851-11-03", "3 November 1851", "November 3, 1851"]"""
 
-    def build_prompt(self, answer: str) -> str:  # type: ignore[override]
+    def build_prompt(self, answer: str) -> str:
         return f"Answer: {answer}"
 
 
 class AtomicTaskGeneratorGoldenDocAnswerPrompt(_Prompt):
-    def build_prompt(self, golden_doc: str, question: str) -> str:  # type: ignore[override]
+    def build_prompt(self, golden_doc: str, question: str) -> str:
         return (
             f'Document:\n"""\n{golden_doc}\n"""\n\nQuestion: {question}\n'
             "Answer from the document only, with the answer alone and no explanation."
@@ -130,7 +130,7 @@ class DepthQAGeneratorGetIdentifierPrompt(AtomicTaskGeneratorGetIdentifierPrompt
 
 
 class DepthQAGeneratorBackwardTaskPrompt(_Prompt):
-    def build_prompt(self, input: str) -> str:  # type: ignore[override]
+    def build_prompt(self, input: str) -> str:
         return f"""Find a broader thing (a "superset") that contains the element below — the
 work, series, collection, period, organisation or field it belongs to — and the relation that
 singles the element out within it, so that superset + relation point to this element and no
@@ -147,7 +147,7 @@ Valid only if the superset truly contains the element (not a synonym of it) and 
 leads to this element alone. Reply with JSON only: {"new_query": "valid"} or
 {"new_query": "invalid"}"""
 
-    def build_prompt(self, new_id: str, relation: str, identifier: str) -> str:  # type: ignore[override]
+    def build_prompt(self, new_id: str, relation: str, identifier: str) -> str:
         return f"Superset: {new_id}\nRelation: {relation}\nSubset: {identifier}"
 
 
@@ -156,12 +156,12 @@ class DepthQAGeneratorQuestionPrompt(_Prompt):
 given element; the question must not contain the element. Reply with JSON only:
 {"new_query": "..."}"""
 
-    def build_prompt(self, new_id: str, relation: str, identifier: str) -> str:  # type: ignore[override]
+    def build_prompt(self, new_id: str, relation: str, identifier: str) -> str:
         return f"Element (the answer): {identifier}\nSuperset: {new_id}\nRelation: {relation}"
 
 
 class DepthQAGeneratorAnswerPrompt(_Prompt):
-    def build_prompt(self, input: str) -> str:  # type: ignore[override]
+    def build_prompt(self, input: str) -> str:
         return (
             "Answer this question as briefly as possible. Reply with JSON only: "
             f'{{"answer_list": ["..."]}}\n\nQuestion: {input}'
@@ -178,7 +178,7 @@ Keep every element of the original questions (times, names, qualifiers), add no 
 write one grammatical question (not two joined by "and"). Reply with a JSON array only:
 [{"question": "...", "index": [<the indices merged>], "content_identifier": "..."}]"""
 
-    def build_prompt(self, input: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, input: Any) -> str:
         return "Questions:\n" + json.dumps(input, indent=2, ensure_ascii=False)
 
 
@@ -187,7 +187,7 @@ class WidthQAGeneratorOriginCheckPrompt(_Prompt):
 it must contain every element of each, distort nothing and stay unambiguous. Reply with a JSON
 array only: [{"index": <index>, "complex_question": "...", "state": 1 or 0}]"""
 
-    def build_prompt(self, input: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, input: Any) -> str:
         return json.dumps(input, indent=2, ensure_ascii=False)
 
 
@@ -195,7 +195,7 @@ class WidthQAGeneratorQuestionVerifyPrompt(_Prompt):
     system = """Answer the complex question from your own knowledge, briefly. Reply with a JSON
 array only: [{"index": <index>, "complex_question": "...", "llm_answer": "..."}]"""
 
-    def build_prompt(self, input: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, input: Any) -> str:
         return json.dumps(input, indent=2, ensure_ascii=False)
 
 

@@ -26,7 +26,7 @@ class ExtractSmilesFromTextPrompt(PromptTemplate):
     def __init__(self, prompt_template: str | None = None) -> None:
         self.prompt_template = prompt_template or _INSTRUCTIONS
 
-    def build_prompt(self, target_monomers: Any = "") -> str:  # type: ignore[override]
+    def build_prompt(self, target_monomers: Any = "") -> str:
         prompt = self.prompt_template
         if target_monomers:
             names = (

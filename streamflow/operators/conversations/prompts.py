@@ -59,7 +59,7 @@ class ConsistentChatPrompt(PromptTemplate):
         if missing:
             raise ValueError(f"ConsistentChatPrompt: intents without topics: {', '.join(missing)}")
 
-    def build_prompt(  # type: ignore[override]
+    def build_prompt(
         self,
         mode: Literal["query", "response"],
         topic: str | None = None,
@@ -98,7 +98,7 @@ class ConsistentChatPrompt(PromptTemplate):
 
 
 class ExtractScenarioPrompt(PromptTemplate):
-    def build_prompt(self, conversation: str) -> str:  # type: ignore[override]
+    def build_prompt(self, conversation: str) -> str:
         return (
             "Read this conversation between a user and an assistant and name the everyday "
             "scenario it belongs to, in at most 10 words (for example 'booking a flight' or "
@@ -108,7 +108,7 @@ class ExtractScenarioPrompt(PromptTemplate):
 
 
 class ExpandScenarioPrompt(PromptTemplate):
-    def build_prompt(self, scenario: str) -> str:  # type: ignore[override]
+    def build_prompt(self, scenario: str) -> str:
         return (
             "Invent a new everyday scenario that is clearly different from the one below: change "
             "its action or its subject, keep it realistic, keep the same style. Reply with one "
@@ -123,7 +123,7 @@ _ROLE = (
 
 
 class FuncAtomicTaskGeneratePrompt(PromptTemplate):
-    def build_prompt(self, scenario: str) -> str:  # type: ignore[override]
+    def build_prompt(self, scenario: str) -> str:
         return (
             f"{_ROLE} Write one basic task, set in the scenario below, that a single function "
             "call can complete.\n"
@@ -137,7 +137,7 @@ class FuncAtomicTaskGeneratePrompt(PromptTemplate):
 
 
 class SequentialTaskGeneratePrompt(PromptTemplate):
-    def build_prompt(self, task: str) -> str:  # type: ignore[override]
+    def build_prompt(self, task: str) -> str:
         return (
             f"{_ROLE} Make the task below more complex by adding a subsequent task: one that "
             "needs the given task's result as its input and so can only run after it. Then "
@@ -153,7 +153,7 @@ class SequentialTaskGeneratePrompt(PromptTemplate):
 class ParathenSeqTaskGeneratePrompt(PromptTemplate):
     """Parallel, then subsequent task (DataFlow's class name, spelling included)."""
 
-    def build_prompt(self, task: str) -> str:  # type: ignore[override]
+    def build_prompt(self, task: str) -> str:
         return (
             f"{_ROLE} Make the task below more complex in two steps.\n"
             "1. A parallel task: related to the given task but independent of its result, so "
@@ -172,7 +172,7 @@ class ParathenSeqTaskGeneratePrompt(PromptTemplate):
 
 
 class CompositionTaskFilterPrompt(PromptTemplate):
-    def build_prompt(self, task: str, sub_tasks: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, task: str, sub_tasks: Any) -> str:
         return (
             "You are an expert in breaking tasks down. Decide whether the sub-tasks below, done "
             "in order, complete the composition task. Think it through briefly, then answer "
@@ -183,7 +183,7 @@ class CompositionTaskFilterPrompt(PromptTemplate):
 
 
 class FuncGeneratePrompt(PromptTemplate):
-    def build_prompt(self, task: str, sub_tasks: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, task: str, sub_tasks: Any) -> str:
         return (
             f"{_ROLE} Design the functions (APIs) that the sub-tasks below need, so that calling "
             "them in order completes the composition task.\n"
@@ -201,7 +201,7 @@ class FuncGeneratePrompt(PromptTemplate):
 
 
 class ConversationUserPrompt(PromptTemplate):
-    def build_prompt(self, task: str) -> str:  # type: ignore[override]
+    def build_prompt(self, task: str) -> str:
         return (
             "You play a user who asks an AI assistant for help with this task:\n"
             f"{task}\n\n"
@@ -215,7 +215,7 @@ class ConversationUserPrompt(PromptTemplate):
 class ConversationAssistantPrompt(PromptTemplate):
     """The assistant's system prompt: the sub-tasks and the functions it may call."""
 
-    def build_prompt(self, sub_task: Any, sub_task_func: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, sub_task: Any, sub_task_func: Any) -> str:
         functions = (
             sub_task_func
             if isinstance(sub_task_func, str)
@@ -236,7 +236,7 @@ class ConversationAssistantPrompt(PromptTemplate):
 
 
 class ConversationToolPrompt(PromptTemplate):
-    def build_prompt(self, function: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, function: Any) -> str:
         return (
             "You simulate a computer system that runs any function it is given, correctly. "
             "Execute this function call and reply with its result as a JSON object, nothing "
@@ -245,7 +245,7 @@ class ConversationToolPrompt(PromptTemplate):
 
 
 class ConversationEvalPrompt(PromptTemplate):
-    def build_prompt(self, conversation: Any) -> str:  # type: ignore[override]
+    def build_prompt(self, conversation: Any) -> str:
         return (
             "You strictly evaluate function-calling dialogues. Judge only whether the tools are "
             "used correctly and in a logical order, with reasonable arguments, and score from 1 "

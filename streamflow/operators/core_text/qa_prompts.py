@@ -19,7 +19,7 @@ class Text2QAAutoPromptGeneratorPrompt(PromptTemplate):
     """Step 1 of Text2QAGenerator: instructions, written for this text, that each extract one
     short, verifiable QA pair from it."""
 
-    def build_prompt(self, seed_data: str) -> str:  # type: ignore[override]
+    def build_prompt(self, seed_data: str) -> str:
         return f"""Below is a piece of text. Write instructions for another language model that
 will read this same text and extract ONE question-answer pair from it, suitable as a training
 example with an automatically checkable answer.
@@ -41,7 +41,7 @@ Text:
 class Text2QASeedQuestionGeneratorPrompt(PromptTemplate):
     """Step 2 of Text2QAGenerator: the answer format appended to each generated instruction."""
 
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return "\n\nReply in exactly this format:\nQ: <question>\nA: <answer>\n\nText:\n"
 
 
@@ -61,7 +61,7 @@ Reply in exactly this format:
 
 
 class Text2QAQuestionQualityPrompt(PromptTemplate):
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return _rubric(
             "a reviewer of question quality",
             "whether the question below is clear, well defined and worth asking.",
@@ -77,7 +77,7 @@ class Text2QAQuestionQualityPrompt(PromptTemplate):
 
 
 class Text2QAAnswerAlignmentPrompt(PromptTemplate):
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return _rubric(
             "a reviewer of answers",
             "whether the answer below directly answers its question.",
@@ -93,7 +93,7 @@ class Text2QAAnswerAlignmentPrompt(PromptTemplate):
 
 
 class Text2QAAnswerVerifiabilityPrompt(PromptTemplate):
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return _rubric(
             "a reviewer of answers",
             "how easily the correctness of the answer below can be checked: is it factual, "
@@ -110,7 +110,7 @@ class Text2QAAnswerVerifiabilityPrompt(PromptTemplate):
 
 
 class Text2QADownstreamValuePrompt(PromptTemplate):
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return _rubric(
             "a reviewer of training data",
             "how useful the question-answer pair below is for training models on tasks such "
@@ -177,7 +177,7 @@ class Text2MultiHopQAGeneratorPrompt(PromptTemplate):
     def build_system_prompt(self) -> str:
         return _MULTIHOP_SYSTEM_EN if self.lang == "en" else _MULTIHOP_SYSTEM_ZH
 
-    def build_prompt(self, text: str) -> str:  # type: ignore[override]
+    def build_prompt(self, text: str) -> str:
         if self.lang == "en":
             return f"Context:\n{text}\n\nWrite one multi-hop question as the JSON object described."
         return f"上下文：\n{text}\n\n请按上述 JSON 格式编写一个多跳问题。"

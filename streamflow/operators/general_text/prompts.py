@@ -22,7 +22,7 @@ class LanguageFilterPrompt(PromptTemplate):
     """Asks for the ISO 639-1 code of a text's main language, or ``unknown``; few-shot, as
     DataFlow's template of the same name (our wording)."""
 
-    def build_prompt(self, text: str) -> str:  # type: ignore[override]  # fields are named
+    def build_prompt(self, text: str) -> str:  # fields are named
         shots = "\n".join(f"Text: {t}\nLanguage: {code}" for t, code in _EXAMPLES)
         return (
             "Identify the language of the text below. Answer with its two-letter ISO 639-1 "

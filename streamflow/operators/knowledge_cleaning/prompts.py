@@ -67,7 +67,7 @@ class KnowledgeCleanerPrompt(PromptTemplate):
         self.lang = lang
         self.strict_mode = strict_mode
 
-    def build_prompt(self, raw_content: str) -> str:  # type: ignore[override]
+    def build_prompt(self, raw_content: str) -> str:
         if self.lang == "en":
             strict = (
                 "- Close a code block that was cut open, marking the missing part as /* ... */.\n"
@@ -82,7 +82,7 @@ class KnowledgeCleanerPrompt(PromptTemplate):
 class MathbookQuestionExtractPrompt(PromptTemplate):
     """For a vision model shown two consecutive pages of a maths book and the figures on them."""
 
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return """You see images of two consecutive pages of a mathematics textbook, labelled
 page_n and page_n+1, followed by the figures that appear on them, labelled with their file
 names (1.jpg, 2.jpg, ...).

@@ -11,7 +11,7 @@ class QAExtractPrompt(PromptTemplate):
     """For the LLM that reads a converted layout (a JSON list of items, each with an ``id``) and
     answers with ids: which items are chapter titles, questions and solutions."""
 
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return """You read a JSON list of the items of a textbook or exam (paragraphs, titles,
 tables, images), each with an "id". Find the exercises with their answers and solutions, and
 reply with item ids, not with their text.

@@ -179,7 +179,7 @@ class SelectSQLGeneratorPrompt(PromptTemplate):
     SQLByColumnGenerator asks for.
     """
 
-    def build_prompt(  # type: ignore[override]
+    def build_prompt(
         self,
         create_statements: list[str],
         insert_statements: list[str],
@@ -246,7 +246,7 @@ VARIATION_TYPES: dict[str, str] = {
 class SQLVariationGeneratorPrompt(PromptTemplate):
     """Asks for a variant of an existing query, following one variation strategy."""
 
-    def build_prompt(  # type: ignore[override]
+    def build_prompt(
         self,
         original_sql: str,
         create_statements: list[str],
@@ -303,7 +303,7 @@ class Text2SQLQuestionGeneratorPrompt(PromptTemplate):
     ``[EXTERNAL-KNOWLEDGE-START] ... [EXTERNAL-KNOWLEDGE-END]``.
     """
 
-    def build_prompt(  # type: ignore[override]
+    def build_prompt(
         self,
         sql: str,
         db_engine: str,
@@ -351,7 +351,7 @@ class Text2SQLCorrespondenceFilterPrompt(PromptTemplate):
     """Asks a judge whether a query answers a question; the verdict is
     ``<Conclusion> YES </Conclusion>`` or ``NO`` inside a code block."""
 
-    def build_prompt(self, question: str, sql: str, db_details: str) -> str:  # type: ignore[override]
+    def build_prompt(self, question: str, sql: str, db_details: str) -> str:
         return (
             "Does the SQL query answer the question, given the database schema?\n\n"
             f"Question:\n{question.strip()}\n\n"
@@ -372,9 +372,7 @@ class Text2SQLPromptGeneratorPrompt(PromptTemplate):
     """The training prompt: schema (M-Schema), question and evidence, and the engine's notes.
     This is the prompt the generated data teaches a model to answer."""
 
-    def build_prompt(  # type: ignore[override]
-        self, db_details: str, question: str, evidence: str, db_engine: str
-    ) -> str:
+    def build_prompt(self, db_details: str, question: str, evidence: str, db_engine: str) -> str:
         engine = engine_name(db_engine)
         asked = f"{evidence.strip()}\n{question.strip()}" if evidence else question.strip()
         return (
@@ -397,7 +395,7 @@ class Text2SQLCotGeneratorPrompt(PromptTemplate):
     """Asks for a step-by-step solution ending in a query, given a reference query the answer
     must not mention (it only steers the reasoning)."""
 
-    def build_prompt(  # type: ignore[override]
+    def build_prompt(
         self, schema_str: str, question: str, sql: str, evidence: str, db_engine: str = "sqlite"
     ) -> str:
         engine = engine_name(db_engine)

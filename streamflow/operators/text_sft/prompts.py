@@ -37,7 +37,7 @@ class CondorQuestionPrompt(PromptTemplate):
         if not self.tag or any(not domains for domains in self.tag.values()):
             raise ValueError("the knowledge tree needs topics, each with domains and themes")
 
-    def build_prompt(self, theme: str, domain: str, task_type: str | None = None) -> str:  # type: ignore[override]
+    def build_prompt(self, theme: str, domain: str, task_type: str | None = None) -> str:
         scenario = (
             f"Frame all three questions in the scenario \u201c{task_type}\u201d.\n"
             if task_type
@@ -63,7 +63,7 @@ class CondorRefinePrompt(PromptTemplate):
     """Critique a response (``mode="critique"``), then rewrite it from the critique
     (``mode="refine"``)."""
 
-    def build_prompt(  # type: ignore[override]
+    def build_prompt(
         self,
         mode: Literal["critique", "refine"],
         question: str | None = None,
@@ -113,7 +113,7 @@ class SFTGeneratorSeedPrompt(PromptTemplate):
             'Reply in JSON: {"instruction": "...", "output": "..."}'
         )
 
-    def build_prompt(self, content: str = "") -> str:  # type: ignore[override]
+    def build_prompt(self, content: str = "") -> str:
         return content
 
 
@@ -129,7 +129,7 @@ class AlpagasusPrompt(PromptTemplate):
             f"Instruction: {instruction}\nInput: {input_text}\nResponse: {response}"
         )
 
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return (
             f"Rate the {self.dimension} of the response to the instruction and input on a scale "
             f"from 0 to 5, where a higher score means better {self.dimension}. Give the score "
@@ -149,7 +149,7 @@ class TreeinstructPrompt(PromptTemplate):
             f"Instruction: \u201c{instruction}\u201d"
         )
 
-    def build_prompt(self) -> str:  # type: ignore[override]
+    def build_prompt(self) -> str:
         return (
             "Describe the tree briefly, then give the number of nodes; the number is the "
             "instruction's complexity.\n"

@@ -9,10 +9,11 @@ a slow model turns into backpressure instead of a growing queue.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 import anyio
+import anyio.from_thread
 import anyio.lowlevel
+import sniffio
 
 from streamflow.errors import StreamflowError
 
@@ -195,13 +198,38 @@ class LLMServing(ABC):
             )
         return completion
 
-    async def generate_from_input(
+    def generate_from_input(
         self,
         user_inputs: list[str],
         system_prompt: str = "",
         json_schema: dict[str, Any] | None = None,
+    ) -> Any:
+        """DataFlow's entry point: one answer per prompt, in order, all requests concurrent.
+
+        Awaited in async code (``await serving.generate_from_input(...)``: on a thread running
+        an event loop this returns the coroutine). Called plainly, as DataFlow code does, it
+        returns the answers: from a worker thread of a running pipeline (a DataFlow custom
+        operator) the requests run on the pipeline's event loop; from a script, on an event loop
+        of their own, starting and closing the serving around them unless it is started.
+        """
+        run = functools.partial(self._generate, user_inputs, system_prompt, json_schema)
+        if _in_async_code():
+            return run()
+        try:
+            return anyio.from_thread.run(run)
+        except RuntimeError:  # not a worker thread of an event loop
+            pass
+        return anyio.run(self._generate_standalone, run)
+
+    async def _generate_standalone(self, run: Callable[[], Awaitable[list[str]]]) -> list[str]:
+        if self.started:
+            return await run()
+        async with self:
+            return await run()
+
+    async def _generate(
+        self, user_inputs: list[str], system_prompt: str, json_schema: dict[str, Any] | None
     ) -> list[str]:
-        """DataFlow's entry point: one answer per prompt, in order, all requests concurrent."""
         answers: list[str] = [""] * len(user_inputs)
 
         async def one(i: int, prompt: str) -> None:
@@ -280,3 +308,12 @@ async def servings_started(servings: Iterable[LLMServing]) -> AsyncIterator[None
             if not serving.started:
                 await stack.enter_async_context(serving)
         yield
+
+
+def _in_async_code() -> bool:
+    """Whether this thread is running an event loop (async code called us)."""
+    try:
+        sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+    return True

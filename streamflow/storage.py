@@ -21,10 +21,13 @@ from streamflow.plan import Call
 class FileStorage:
     """Input file(s), output file and run directory of a pipeline.
 
-    ``entry_file`` may be a file, a directory, a glob or a list of those. DataFlow's argument
-    names (``first_entry_file_name``, ``cache_path``, ``file_name_prefix``, ``cache_type``) are
-    accepted so DataFlow pipelines move over unchanged: without ``output_file`` the output goes
-    to ``{cache_path}/{file_name_prefix}_output.{cache_type}``.
+    ``entry_file`` may be a file, a directory, a glob or a list of those. The positional order
+    and names are DataFlow's, ``FileStorage(first_entry_file_name, cache_path,
+    file_name_prefix, cache_type)``, so DataFlow pipelines move over unchanged: without
+    ``output_file`` the output goes to ``{cache_path}/{file_name_prefix}_output.{cache_type}``
+    (``cache_type="json"`` is a JSON array, ``"jsonl"`` JSON lines; the folder is created).
+    ``output_file`` and ``run_dir``, streamflow's own, are keywords. Hugging Face and
+    ModelScope names (``hf:...``, ``ms:...``) are not downloaded: give the local files.
 
     A pipeline that makes its data from nothing has no ``entry_file``: its input is
     ``seed_rows`` seed rows (see :mod:`streamflow.io.seeds`). Without ``seed_rows`` the first
@@ -34,18 +37,26 @@ class FileStorage:
     def __init__(
         self,
         entry_file: str | Path | list[str | Path] | None = None,
-        output_file: str | Path | None = None,
-        run_dir: str | Path | None = None,
-        *,
-        on_bad_record: OnBadRecord = "raise",
-        first_entry_file_name: str | None = None,
-        cache_path: str = "./cache",
+        cache_path: str | Path = "./cache",
         file_name_prefix: str = "streamflow",
         cache_type: str = "jsonl",
+        *,
+        output_file: str | Path | None = None,
+        run_dir: str | Path | None = None,
+        on_bad_record: OnBadRecord = "raise",
+        first_entry_file_name: str | None = None,
         seed_rows: int | None = None,
         **source_options: Any,
     ) -> None:
         self.entry_file = entry_file if entry_file is not None else first_entry_file_name
+        for spec in _specs(self.entry_file):
+            if str(spec).startswith(_HUB_PREFIXES):
+                raise StreamflowError(
+                    f"FileStorage: {spec!r} names a dataset hub; streamflow reads local files "
+                    "only (this machine may have no internet): download it first, e.g. "
+                    "`huggingface-cli download --repo-type dataset NAME --local-dir DIR`, "
+                    "and give DIR's JSON lines, CSV or Parquet files"
+                )
         self.output_file = (
             Path(output_file)
             if output_file is not None
@@ -73,7 +84,7 @@ class FileStorage:
                 "FileStorage has no entry_file: give one (or --input on the CLI), or seed_rows=N "
                 "for a pipeline that generates its rows"
             )
-        paths = self.entry_file if isinstance(self.entry_file, list) else [self.entry_file]
+        paths = _specs(self.entry_file)
         return FileSource(paths, on_bad_record=self.on_bad_record, **self.source_options)
 
     def with_overrides(
@@ -109,6 +120,15 @@ class FileStorage:
                 "through a Pipeline: define forward() and call pipeline.run()"
             )
         self._trace.append(Call(op, keys))
+
+
+_HUB_PREFIXES = ("hf:", "ms:")
+
+
+def _specs(entry: str | Path | list[str | Path] | None) -> list[str | Path]:
+    if entry is None:
+        return []
+    return list(entry) if isinstance(entry, list) else [entry]
 
 
 class StorageStep:

@@ -31,7 +31,7 @@ READ_EXTENSIONS: dict[str, str] = {
 WRITE_EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-    ".json": "jsonl",
+    ".json": "json",  # a JSON array, as the .json source reads it
     ".csv": "csv",
     ".parquet": "parquet",
 }

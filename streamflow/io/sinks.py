@@ -1,4 +1,4 @@
-"""File sinks: JSON lines, CSV and Parquet outputs, written batch by batch.
+"""File sinks: JSON lines, JSON arrays, CSV and Parquet outputs, written batch by batch.
 
 The runtime calls :meth:`Sink.write` from a worker thread, so writing is plain blocking I/O. A
 sink holds at most one Parquet row group in memory; JSON lines and CSV go straight to the file.
@@ -52,6 +52,7 @@ def open_sink(path: str | Path, *, format: str | None = None, row_group_size: in
     """Open a sink for ``path``, its format from the extension unless ``format`` is given."""
     path = Path(path)
     fmt = format or format_of(path, "write")
+    _make_parent(path)
     compressed = is_compressed(path)
     if fmt == "parquet":
         if compressed:
@@ -59,9 +60,11 @@ def open_sink(path: str | Path, *, format: str | None = None, row_group_size: in
         return ParquetSink(path, row_group_size)
     if fmt == "jsonl":
         return JsonlSink(path)
+    if fmt == "json":
+        return JsonArraySink(path)
     if fmt == "csv":
         return CsvSink(path)
-    raise SinkError(f"unknown sink format {fmt!r} for {path} (known: csv, jsonl, parquet)")
+    raise SinkError(f"unknown sink format {fmt!r} for {path} (known: csv, json, jsonl, parquet)")
 
 
 class _FileSink(ABC):
@@ -117,6 +120,7 @@ def open_appending(path: Path, offset: int, header: list[str] | None = None) -> 
     This is how a resumed run discards output written after its last checkpoint. A CSV sink
     continued past its header needs that ``header`` back.
     """
+    _make_parent(path)
     try:
         mode = "r+b" if path.exists() else "wb"
         file = cast(io.BufferedIOBase, open(path, mode))  # noqa: SIM115 (the sink closes it)
@@ -149,6 +153,32 @@ class JsonlSink(_FileSink):
 
     def _close(self) -> None:
         self._file.close()
+
+
+class JsonArraySink(JsonlSink):
+    """One JSON array of objects, a row per line (what DataFlow's ``cache_type="json"`` writes,
+    and what the ``.json`` source reads back). The closing bracket comes at ``close``, so the
+    file cannot be continued at a byte offset: a run directory spools it as JSON lines."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._file.write(b"[")
+        self._first = True
+
+    def _write(self, batch: Batch) -> None:
+        if not batch.rows:
+            return
+        try:
+            items = [_ENCODER.encode(row) for row in batch.rows]
+        except (TypeError, msgspec.EncodeError, OverflowError) as err:
+            raise SinkError(f"{self.path}: {_unencodable(batch, err)}") from err
+        lead = b"\n" if self._first else b",\n"
+        self._first = False
+        self._file.write(lead + b",\n".join(items))
+
+    def _close(self) -> None:
+        self._file.write(b"\n]\n")
+        super()._close()
 
 
 class CsvSink(_FileSink):
@@ -261,6 +291,14 @@ class ParquetSink(_FileSink):
                         f"in a Parquet column of type {type}{hint}"
                     ) from err
             raise SinkError(f"{self.path}: field {name!r}: {err}") from err
+
+
+def _make_parent(path: Path) -> None:
+    """Create the output's folder (DataFlow's ``cache_path`` is created when missing)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SinkError(f"{path}: cannot create its folder: {err.strerror or err}") from err
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:

@@ -42,7 +42,7 @@ def test_format_of_unknown_lists_known_extensions() -> None:
     ("name", "fmt"),
     [
         ("out.jsonl", "jsonl"),
-        ("out.json", "jsonl"),  # a streaming sink writes JSON lines, even to .json
+        ("out.json", "json"),  # a JSON array, read back by the .json source
         ("out.ndjson.zst", "jsonl"),
         ("out.CSV.gz", "csv"),
         ("out.parquet", "parquet"),
@@ -61,4 +61,5 @@ def test_writing_knows_fewer_formats_and_says_which(name: str) -> None:
 def test_sources_and_sinks_share_the_one_detection(tmp_path: Path) -> None:
     assert sources.format_of is sinks.format_of is format_of
     assert not sinks.supports_append(tmp_path / "out.jsonl.gz")
-    assert sinks.supports_append(tmp_path / "out.json")
+    assert not sinks.supports_append(tmp_path / "out.json")  # its closing bracket comes last
+    assert sinks.supports_append(tmp_path / "out.csv")

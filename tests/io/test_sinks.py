@@ -58,6 +58,19 @@ def test_jsonl_unencodable_value_names_the_row(tmp_path: Path) -> None:
         sink.write(batch([{"a": 1}, {"a": object()}]))
 
 
+@pytest.mark.parametrize("batches", [[ROWS], [ROWS[:1], [], ROWS[1:]], []])
+def test_json_is_one_array_the_json_source_reads_back(tmp_path: Path, batches) -> None:
+    path = tmp_path / "out.json"
+    with open_sink(path) as sink:
+        start = 0
+        for rows in batches:
+            sink.write(batch(rows, start))
+            start += len(rows)
+    written = [row for rows in batches for row in rows]
+    assert json.loads(path.read_text()) == written
+    assert read_rows(path) == written
+
+
 @pytest.mark.parametrize("name", ["out.csv", "out.csv.gz", "out.csv.zst"])
 def test_csv_round_trip_as_strings(tmp_path: Path, name: str) -> None:
     path = tmp_path / name

@@ -32,9 +32,9 @@ def request_serving(server: FaultServer, **options: object) -> APILLMServing_req
 
 async def test_api_serving_takes_dataflows_url_key_and_configs(monkeypatch):
     monkeypatch.setenv("DF_API_KEY", "secret")
-    async with FaultServer({"b": ["500", "ok"]}, api_key="secret") as server:
-        async with request_serving(server, max_tokens=9, temperature=0.3) as llm:
-            answers = await llm.generate_from_input(["a", "b", "c"], system_prompt="be brief")
+    server = FaultServer({"b": ["500", "ok"]}, api_key="secret")
+    async with server, request_serving(server, max_tokens=9, temperature=0.3) as llm:
+        answers = await llm.generate_from_input(["a", "b", "c"], system_prompt="be brief")
     assert answers == ["answer: a", "answer: b", "answer: c"]
     assert len(server.of("b")) == 2  # retried once
     body = server.bodies[0]

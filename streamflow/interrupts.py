@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio
+import sniffio
 
 T = TypeVar("T")
 
@@ -58,3 +59,13 @@ async def cancel_on_signal(call: Callable[[], Awaitable[T]]) -> T:
     if error:
         raise error[0]
     return outcome[0]
+
+
+def in_async_code() -> bool:
+    """Whether this thread is running an event loop: a blocking entry point called from async
+    code must not start one of its own."""
+    try:
+        sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+    return True

@@ -98,23 +98,39 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _pick_class(module: ModuleType, class_name: str, target: str) -> type[Pipeline]:
+    """The module's Pipeline subclass, or its one plain DataFlow-style pipeline class (a class
+    with ``forward()`` whose ``__init__`` sets ``self.storage``) made into one."""
     if class_name:
         cls = getattr(module, class_name, None)
-        if not (inspect.isclass(cls) and issubclass(cls, Pipeline)):
-            raise StreamflowError(f"{target}: {class_name!r} is not a Pipeline subclass there")
-        return cls
-    found = [
+        if inspect.isclass(cls) and issubclass(cls, Pipeline):
+            return cls
+        if inspect.isclass(cls) and _is_plain_pipeline(cls):
+            return as_pipeline(cls)
+        raise StreamflowError(f"{target}: {class_name!r} is not a pipeline class there")
+    defined = [
         obj
         for obj in vars(module).values()
-        if inspect.isclass(obj)
-        and issubclass(obj, Pipeline)
-        and obj is not Pipeline
-        and obj.__module__ == module.__name__
+        if inspect.isclass(obj) and obj.__module__ == module.__name__
     ]
+    found = [c for c in defined if issubclass(c, Pipeline) and c is not Pipeline]
+    if not found:
+        found = [as_pipeline(c) for c in defined if _is_plain_pipeline(c)]
     if len(found) != 1:
         names = ", ".join(c.__name__ for c in found) or "none"
         raise StreamflowError(
-            f"{target}: expected exactly one Pipeline subclass, found {names}; "
-            "name one as FILE.py:Class"
+            f"{target}: expected exactly one pipeline class (a Pipeline subclass, or a class "
+            f"with forward()), found {names}; name one as FILE.py:Class"
         )
     return found[0]
+
+
+def _is_plain_pipeline(cls: type) -> bool:
+    return callable(getattr(cls, "forward", None)) and not issubclass(cls, Pipeline)
+
+
+def as_pipeline(cls: type) -> type[Pipeline]:
+    """A plain DataFlow pipeline class as a streamflow Pipeline: the same ``__init__`` and
+    ``forward()``, compiled and streamed instead of run step by step."""
+    forward = getattr(cls, "forward")  # noqa: B009 (checked by _is_plain_pipeline)
+    namespace = {"forward": forward, "__module__": cls.__module__, "__doc__": cls.__doc__}
+    return type(cls.__name__, (cls, Pipeline), namespace)

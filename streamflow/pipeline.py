@@ -154,11 +154,41 @@ class Pipeline:
         return storage
 
 
+PipelineABC = Pipeline
+"""DataFlow's name (``from dataflow.pipeline import PipelineABC``): subclass it the same way."""
+
+
 def _trace_or_run(forward: Callable[..., None]) -> Callable[..., Any]:
+    """``forward()`` as compile() traces it, and, called by the user as in DataFlow, the run."""
+
     @functools.wraps(forward)
     def wrapper(self: Pipeline, **kwargs: Any) -> Any:
         if getattr(self, "_tracing", False):
             return forward(self)
-        return self.run(**kwargs)
+        return self.run(**_dataflow_forward_arguments(self, kwargs))
 
     return wrapper
+
+
+def _dataflow_forward_arguments(pipeline: Pipeline, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """DataFlow's ``forward(resume_step=, batch_size=, resume_from_last=)`` as run() options.
+
+    DataFlow restarts at a step number over the step files it kept; streamflow resumes from its
+    run directory, redoing nothing committed, whatever step a kill interrupted.
+    """
+    kwargs = dict(kwargs)
+    name = type(pipeline).__name__
+    if kwargs.pop("resume_step", 0):
+        raise StreamflowError(
+            f"{name}.forward(resume_step=...): streamflow does not restart at a step number; "
+            "give the storage a run directory (FileStorage(..., run_dir=DIR) or --run-dir) and "
+            "run again with resume=True (--resume): every committed row of every step is kept"
+        )
+    if kwargs.pop("resume_from_last", False):
+        if pipeline._storage().run_dir is None and kwargs.get("run_dir") is None:
+            raise StreamflowError(
+                f"{name}.forward(resume_from_last=True) needs a run directory to resume from: "
+                "FileStorage(..., run_dir=DIR) or forward(run_dir=DIR, resume_from_last=True)"
+            )
+        kwargs["resume"] = True
+    return kwargs

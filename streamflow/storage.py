@@ -8,14 +8,19 @@ materialised.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from streamflow.errors import StreamflowError
+from streamflow.executors import Job, LocalExecutor, RunOptions
+from streamflow.interrupts import in_async_code
 from streamflow.io.records import Source
 from streamflow.io.seeds import SeedSource
 from streamflow.io.sources import FileSource, OnBadRecord
-from streamflow.plan import Call
+from streamflow.plan import Call, compile_plan
 
 
 class FileStorage:
@@ -28,6 +33,10 @@ class FileStorage:
     (``cache_type="json"`` is a JSON array, ``"jsonl"`` JSON lines; the folder is created).
     ``output_file`` and ``run_dir``, streamflow's own, are keywords. Hugging Face and
     ModelScope names (``hf:...``, ``ms:...``) are not downloaded: give the local files.
+
+    Operators normally run inside a traced ``Pipeline.forward()``. Code that calls their
+    ``run()`` itself, as a plain DataFlow pipeline class does from its own ``forward()``, gets
+    DataFlow's execution model instead (see :meth:`record`).
 
     A pipeline that makes its data from nothing has no ``entry_file``: its input is
     ``seed_rows`` seed rows (see :mod:`streamflow.io.seeds`). Without ``seed_rows`` the first
@@ -65,6 +74,10 @@ class FileStorage:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.on_bad_record = on_bad_record
         self.source_options = source_options
+        self.cache_path = Path(cache_path)
+        self.file_name_prefix = file_name_prefix
+        self.cache_type = cache_type
+        self._steps_run = 0
         self.seed_rows = seed_rows
         self._seed_rows_of_first_step: int | None = None
         self._trace: list[Call] | None = None
@@ -114,12 +127,44 @@ class FileStorage:
         return calls
 
     def record(self, op: Any, keys: dict[str, Any]) -> None:
+        """Add an operator call to the plan being traced, or, outside a trace, run it now."""
         if self._trace is None:
+            self._run_now(op, keys)
+        else:
+            self._trace.append(Call(op, keys))
+
+    def step_file(self, step: int) -> Path:
+        """Where step ``step`` (1, 2, ...) run outside a pipeline writes: DataFlow's name."""
+        return self.cache_path / f"{self.file_name_prefix}_step{step}.{self.cache_type}"
+
+    def _run_now(self, op: Any, keys: dict[str, Any]) -> None:
+        """DataFlow's model, for an operator whose ``run()`` is called outside a traced forward():
+        the step runs at once over its whole input, the previous step's file (the entry file
+        first), and writes its own (:meth:`step_file`). Nothing streams between steps and no run
+        directory is kept: a ``Pipeline`` subclass (``streamflow migrate`` makes one) streams."""
+        if in_async_code():
             raise StreamflowError(
-                f"{type(op).__name__}.run() was called outside Pipeline.forward(); operators run "
-                "through a Pipeline: define forward() and call pipeline.run()"
+                f"{type(op).__name__}.run() was called outside Pipeline.forward() in async code: "
+                "define the pipeline as a Pipeline subclass and await pipeline.arun()"
             )
-        self._trace.append(Call(op, keys))
+        source: Source = (
+            self.source()
+            if self._steps_run == 0
+            else FileSource([self.step_file(self._steps_run)], on_bad_record=self.on_bad_record)
+        )
+        plan = compile_plan([Call(op, keys)], source.fields())
+        output = self.step_file(self._steps_run + 1)
+        job = Job(source, output)
+        result = anyio.run(LocalExecutor().execute, plan, job, RunOptions())
+        self._steps_run += 1
+        failed = sum(s.failed for s in result.stats.operators)
+        if failed:
+            reasons = sorted({letter.error for letter in result.dead_letters.records()})[:3]
+            warnings.warn(
+                f"{type(op).__name__}: {failed} rows failed and are not in {output} "
+                f"({'; '.join(reasons)})",
+                stacklevel=4,
+            )
 
 
 _HUB_PREFIXES = ("hf:", "ms:")

@@ -27,6 +27,8 @@ these files (it imports streamflow's facade, as an extension does)."""
 LAYERS: list[tuple[str, ...]] = [
     # the facade re-exports the public API of everything below it
     ("streamflow", "streamflow.__main__"),
+    # DataFlow's import paths (dataflow.utils.storage, dataflow.core), re-exporting ours
+    ("streamflow.utils", "streamflow.core"),
     # the command line
     ("streamflow.cli",),
     # what the command line drives besides running: scaffolding, finding pipelines, display

@@ -108,10 +108,10 @@ def test_empty_forward_is_an_error(chain, src):
         chain([], entry_file=src).compile()
 
 
-def test_run_outside_forward_is_explained(src):
+async def test_run_outside_forward_in_async_code_is_explained(src):
     from streamflow import FileStorage
 
-    with pytest.raises(StreamflowError, match=r"outside Pipeline\.forward"):
+    with pytest.raises(StreamflowError, match=r"outside Pipeline\.forward\(\) in async code"):
         NonEmpty().run(FileStorage(src).step(), input_key="a")
 
 

@@ -23,9 +23,9 @@ from typing import Any, Protocol, Self
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-import sniffio
 
 from streamflow.errors import StreamflowError
+from streamflow.interrupts import in_async_code
 
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": "..."}``."""
@@ -213,7 +213,7 @@ class LLMServing(ABC):
         of their own, starting and closing the serving around them unless it is started.
         """
         run = functools.partial(self._generate, user_inputs, system_prompt, json_schema)
-        if _in_async_code():
+        if in_async_code():
             return run()
         try:
             return anyio.from_thread.run(run)
@@ -308,12 +308,3 @@ async def servings_started(servings: Iterable[LLMServing]) -> AsyncIterator[None
             if not serving.started:
                 await stack.enter_async_context(serving)
         yield
-
-
-def _in_async_code() -> bool:
-    """Whether this thread is running an event loop (async code called us)."""
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-    return True

@@ -1,0 +1,5 @@
+"""DataFlow's ``dataflow.utils.storage``: :class:`~streamflow.storage.FileStorage`."""
+
+from streamflow.storage import FileStorage
+
+__all__ = ["FileStorage"]

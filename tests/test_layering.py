@@ -32,7 +32,13 @@ LAYERS: list[tuple[str, ...]] = [
     # the command line
     ("streamflow.cli",),
     # what the command line drives besides running: scaffolding, finding pipelines, display
-    ("streamflow.scaffold", "streamflow.loader", "streamflow.display", "streamflow.environment"),
+    (
+        "streamflow.scaffold",
+        "streamflow.loader",
+        "streamflow.display",
+        "streamflow.environment",
+        "streamflow.migrate",
+    ),
     # the shipped pipelines (the zoo), the agent, test helpers, the old runtime module (an alias)
     ("streamflow.pipelines", "streamflow.agent", "streamflow.testing", "streamflow.runtime"),
     # the user's entry: compile, then hand the plan to an executor

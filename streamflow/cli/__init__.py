@@ -22,6 +22,7 @@ from streamflow.cli.init import (
     init_pipeline,
     init_prompt,
 )
+from streamflow.cli.migrate import migrate
 from streamflow.cli.models import CacheDirOption, models_list, models_prepare
 from streamflow.cli.ops import ops_list, ops_show
 from streamflow.cli.pipelines import pipelines_copy, pipelines_list
@@ -46,6 +47,7 @@ app.command()(run)
 app.command()(status)
 app.command()(deadletters)
 app.command()(env)
+app.command()(migrate)
 app.add_typer(init.app, name="init")
 
 # Compatibility: the names of the single-module CLI this package replaced.
@@ -73,6 +75,7 @@ __all__ = [
     "init_pipeline",
     "init_prompt",
     "main",
+    "migrate",
     "models_app",
     "models_list",
     "models_prepare",

@@ -44,6 +44,13 @@ def test_filter_keeps_allowed_languages_and_says_why_it_drops():
     assert reasons[1] == "no language: the text has no letters"
 
 
+def test_dataflows_default_model_labels_and_arguments_are_accepted():
+    rows = [{"text": PROSE[lang]} for lang in ("en", "zh", "fr")]
+    op = LanguageFilter(["__label__eng_Latn", "__label__zho_Hans"], model_cache_dir="./cache")
+    outcome = apply(op, rows, input_key="text")
+    assert [row["text"] for row in outcome.batch.rows] == [PROSE["en"], PROSE["zh"]]
+
+
 def test_filter_drops_low_confidence_and_writes_label_and_score():
     fragment = "Hello."  # too short to be sure of
     label, score = identify(fragment)

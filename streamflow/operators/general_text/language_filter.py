@@ -15,10 +15,15 @@ __all__ = ["LanguageFilter"]
 class LanguageFilter(Filter):
     """Keeps rows whose text is in one of ``allowed_languages`` with confidence >= ``min_score``.
 
-    DataFlow's ``LanguageFilter`` (fastText lid.176, labels like ``__label__en``); those labels
-    are accepted and mean the same code here. ``output_key`` and ``output_score_key``, when
-    bound, receive the language and its confidence on the rows it keeps; a dropped row's reason
-    holds both. Text with no letters is dropped as ``no language``.
+    DataFlow's ``LanguageFilter``. Its labels are accepted and mean the same language here:
+    fastText lid.176's ``__label__en`` and the NLLB model's ``__label__eng_Latn`` (DataFlow's
+    default). Differences kept on purpose: the model is py3langid's, shipped in its package
+    (DataFlow downloads fastText's, into ``model_cache_dir``, accepted and unused here), and a
+    row is kept when its most likely language is allowed with ``min_score`` confidence, where
+    DataFlow keeps it when an allowed language is among the five most likely, however unlikely.
+    ``output_key`` and ``output_score_key``, when bound, receive the language and its
+    confidence on the rows it keeps; a dropped row's reason holds both. Text with no letters is
+    dropped as ``no language``.
     """
 
     def __init__(
@@ -26,6 +31,7 @@ class LanguageFilter(Filter):
         allowed_languages: Sequence[str] = ("en",),
         min_score: float = 0.65,
         max_chars: int = DEFAULT_MAX_CHARS,
+        model_cache_dir: str | None = None,
     ) -> None:
         if isinstance(allowed_languages, str):
             allowed_languages = [allowed_languages]

@@ -51,7 +51,7 @@ from streamflow.operators.fields import compared_text, one_or_more_keys
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
-__all__ = ["MinHashDeduplicateFilter", "MinHasher", "shingles", "words"]
+__all__ = ["MinHashDeduplicateFilter", "MinHasher", "optimal_bands", "shingles", "words"]
 
 U64 = npt.NDArray[np.uint64]
 
@@ -143,12 +143,22 @@ class MinHasher:
     """Word-shingle MinHash signatures of many texts at once, and their LSH band keys."""
 
     def __init__(
-        self, num_perm: int = 112, shingle_size: int = 5, seed: int = 1, rows_per_band: int = 8
+        self,
+        num_perm: int = 112,
+        shingle_size: int = 5,
+        seed: int = 1,
+        rows_per_band: int = 8,
+        *,
+        bands: int | None = None,
+        characters: bool = False,
     ) -> None:
         self.num_perm = num_perm
         self.shingle_size = shingle_size
         self.rows_per_band = rows_per_band
-        self.bands = num_perm // rows_per_band
+        self.bands = num_perm // rows_per_band if bands is None else bands
+        self.characters = characters
+        """Shingles of ``shingle_size`` characters of the raw text (DataFlow's ``use_n_gram``),
+        not of normalised words."""
         seed &= (1 << 64) - 1
         self.a = [np.uint64(xxhash.xxh64_intdigest(b"a%d" % i, seed) | 1) for i in range(num_perm)]
         self.b = [np.uint64(xxhash.xxh64_intdigest(b"b%d" % i, seed)) for i in range(num_perm)]
@@ -157,6 +167,8 @@ class MinHasher:
     def shingle_hashes(self, texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.intp]]:
         """Every text's shingle hashes, concatenated, and where each text's start (texts without
         words have none: their start equals the next one's)."""
+        if self.characters:
+            return self._character_shingle_hashes(texts)
         k = self.shingle_size
         per_text = [words(t) for t in texts]
         counts = np.fromiter(map(len, per_text), dtype=np.intp, count=len(per_text))
@@ -187,6 +199,20 @@ class MinHasher:
                 out[starts[short]] = _mix(cols, short.size)
         return out, starts
 
+    def _character_shingle_hashes(self, texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.intp]]:
+        """The distinct ``shingle_size``-character substrings of each text, hashed; a text
+        shorter than that has none, as in DataFlow."""
+        k = self.shingle_size
+        per_text = [
+            {xxhash.xxh64_intdigest(t[i : i + k].encode()) for i in range(len(t) - k + 1)}
+            for t in texts
+        ]
+        counts = np.fromiter(map(len, per_text), dtype=np.intp, count=len(per_text))
+        starts = np.zeros(len(texts) + 1, dtype=np.intp)
+        np.cumsum(counts, out=starts[1:])
+        hashes = np.fromiter(chain.from_iterable(per_text), dtype=np.uint64, count=int(starts[-1]))
+        return hashes, starts
+
     def signatures(self, texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.bool_]]:
         """A ``(len(texts), num_perm)`` signature matrix, and which texts have words (the rows
         of the others are meaningless)."""
@@ -209,7 +235,7 @@ class MinHasher:
         """The ``bands`` keys of each signature, row after row: 2-byte band index + 8-byte hash."""
         n = sigs.shape[0]
         r = self.rows_per_band
-        bands = sigs.reshape(n * self.bands, r)
+        bands = np.ascontiguousarray(sigs[:, : self.bands * r]).reshape(n * self.bands, r)
         keys = np.empty((n, self.bands), dtype=_KEY)
         keys["band"] = self._band_index
         keys["hash"] = _mix([bands[:, j] for j in range(r)], n * self.bands).reshape(n, -1)
@@ -247,6 +273,14 @@ class MinHashDeduplicateFilter(Filter):
     ``num_perm=256, bands=32, rows_per_band=8`` gives 0.96 and 0.95 for 2.3 times the
     permutations.
 
+    DataFlow's own parameters, ``MinHashDeduplicateFilter(num_perm=128, threshold=0.9,
+    use_n_gram=True, ngram=5)``, select DataFlow's method (datasketch's): shingles are the
+    ``ngram``-character substrings of the raw text (single characters with
+    ``use_n_gram=False``), ``bands`` and ``rows_per_band`` are those datasketch's
+    ``MinHashLSH(threshold, num_perm)`` picks (:func:`optimal_bands`), and any shared band
+    drops the row; ``threshold`` only picks the bands. Texts shorter than ``ngram`` characters
+    are kept (in DataFlow they have empty signatures, which all match each other).
+
     A dropped row's reason names the kept row and the estimate, ``near-duplicate of <id>
     (estimated Jaccard 0.87)``; with ``input_name_key="url"`` it names the kept row's URL,
     ``near-duplicate of https://... (row <id>, estimated Jaccard 0.87)``. A dropped row claims
@@ -268,7 +302,16 @@ class MinHashDeduplicateFilter(Filter):
         rows_per_band: int = 8,
         threshold: float | None = 0.8,
         seed: int = 1,
+        *,
+        use_n_gram: bool | None = None,
+        ngram: int | None = None,
     ) -> None:
+        dataflow_mode = use_n_gram is not None or ngram is not None
+        if dataflow_mode:
+            if threshold is None:
+                raise ValueError(f"{self.name}: DataFlow's mode (use_n_gram) needs a threshold")
+            shingle_size = (ngram or 5) if use_n_gram is not False else 1
+            bands, rows_per_band = optimal_bands(threshold, num_perm)
         for label, value in (
             ("shingle_size", shingle_size),
             ("num_perm", num_perm),
@@ -277,7 +320,7 @@ class MinHashDeduplicateFilter(Filter):
         ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{self.name}: {label} must be a positive integer, got {value!r}")
-        if bands * rows_per_band != num_perm:
+        if not dataflow_mode and bands * rows_per_band != num_perm:
             raise ValueError(
                 f"{self.name}: bands * rows_per_band must equal num_perm, got {bands} * "
                 f"{rows_per_band} = {bands * rows_per_band} for num_perm={num_perm}"
@@ -291,9 +334,11 @@ class MinHashDeduplicateFilter(Filter):
         self.num_perm = num_perm
         self.bands = bands
         self.rows_per_band = rows_per_band
-        self.threshold = threshold
+        self.threshold = None if dataflow_mode else threshold
         self.seed = seed
-        self.hasher = MinHasher(num_perm, shingle_size, seed, rows_per_band)
+        self.hasher = MinHasher(
+            num_perm, shingle_size, seed, rows_per_band, bands=bands, characters=dataflow_mode
+        )
         self.state: OperatorState = MemoryState()
 
     def open_state(self, state: OperatorState) -> None:
@@ -361,6 +406,35 @@ class MinHashDeduplicateFilter(Filter):
                 detail = f" ({', '.join(about)})" if about else ""
                 verdicts.append((False, f"near-duplicate of {owner}{detail}"))
         return verdicts
+
+
+@functools.cache
+def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows_per_band)`` with ``bands * rows_per_band <= num_perm`` minimising the sum
+    of the false-positive probability mass below ``threshold`` and the false-negative mass
+    above it, weighted equally (the choice datasketch's MinHashLSH makes).
+
+    A pair of Jaccard similarity ``s`` shares a band with probability ``1 - (1 - s**r)**b``, a
+    polynomial of degree ``b*r <= num_perm`` in ``s``: Gauss-Legendre quadrature with enough
+    nodes integrates it exactly.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be in (0, 1) to choose bands, got {threshold}")
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+
+    def integral(lo: float, hi: float, b: int, r: int, collide: bool) -> float:
+        s = (hi - lo) / 2 * nodes + (hi + lo) / 2
+        shared = 1.0 - (1.0 - s**r) ** b
+        values = shared if collide else 1.0 - shared
+        return float((hi - lo) / 2 * np.dot(weights, values))
+
+    best, best_error = (1, 1), float("inf")
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            error = integral(0.0, threshold, b, r, True) + integral(threshold, 1.0, b, r, False)
+            if error < best_error:
+                best, best_error = (b, r), error
+    return best
 
 
 def _suggestion(num_perm: int, rows_per_band: int) -> str:

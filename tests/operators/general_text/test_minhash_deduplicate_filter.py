@@ -15,7 +15,11 @@ import pytest
 from helpers import SHARED, read_jsonl, write_jsonl
 
 from streamflow.operators.general_text import MinHashDeduplicateFilter
-from streamflow.operators.general_text.minhash_deduplicate_filter import MinHasher, shingles
+from streamflow.operators.general_text.minhash_deduplicate_filter import (
+    MinHasher,
+    optimal_bands,
+    shingles,
+)
 from streamflow.operators.registry import OPERATORS
 from streamflow.rows import current_row_ids
 from streamflow.store.runstore import RunStore
@@ -404,3 +408,68 @@ def test_pipeline_run_twice_over_two_files(chain: Any, tmp_path: Path) -> None:
     offsets = np.cumsum([0] + [len(line) for line in first.read_bytes().splitlines(True)])
     owners = [r.split()[2].rsplit(":", 1)[1] for r in reasons]
     assert sorted(owners) == sorted(str(offsets[i]) for i in (3, 7, 7))
+
+
+# -- DataFlow's parameters: character n-grams, datasketch's bands, any shared band drops ----------
+
+
+def test_dataflows_bands_are_datasketchs() -> None:
+    lsh = pytest.importorskip("datasketch.lsh")
+    for threshold, num_perm in [(0.9, 128), (0.8, 128), (0.5, 64), (0.7, 200)]:
+        assert optimal_bands(threshold, num_perm) == lsh._optimal_param(
+            threshold, num_perm, 0.5, 0.5
+        )
+
+
+def test_dataflow_mode_decides_as_datasketch_does_within_the_estimates_noise() -> None:
+    datasketch = pytest.importorskip("datasketch")
+    rng = random.Random(7)
+    vocabulary = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+        for _ in range(3000)
+    ]
+    bases = [" ".join(rng.choice(vocabulary) for _ in range(80)) for _ in range(150)]
+
+    def edited(text: str, edits: int) -> str:
+        chars = list(text)
+        for _ in range(edits):
+            chars[rng.randrange(len(chars))] = rng.choice("abcdefghijklmnopqrstuvwxyz ")
+        return "".join(chars)
+
+    variants = [edited(base, rng.choice([0, 1, 2, 4, 8, 16, 32, 64])) for base in bases]
+    texts = bases + variants
+
+    def exact(a: str, b: str) -> float:
+        sa = {a[i : i + 5] for i in range(len(a) - 4)}
+        sb = {b[i : i + 5] for i in range(len(b) - 4)}
+        return len(sa & sb) / len(sa | sb)
+
+    # DataFlow's loop, on datasketch
+    lsh = datasketch.MinHashLSH(threshold=0.9, num_perm=128)
+    theirs = []
+    for i, text in enumerate(texts):
+        m = datasketch.MinHash(num_perm=128)
+        for j in range(len(text) - 4):
+            m.update(text[j : j + 5].encode("utf8"))
+        if lsh.query(m):
+            theirs.append(False)
+        else:
+            theirs.append(True)
+            lsh.insert(i, m)
+
+    op = MinHashDeduplicateFilter(num_perm=128, threshold=0.9, use_n_gram=True, ngram=5)
+    rows = [{"i": i, "text": t} for i, t in enumerate(texts)]
+    kept = {row["i"] for row in apply(op, rows, input_key="text").batch.rows}
+    ours = [i in kept for i in range(len(texts))]
+
+    assert ours[: len(bases)] == theirs[: len(bases)] == [True] * len(bases)
+    b, r = optimal_bands(0.9, 128)
+    certain = []
+    for i in range(len(bases), len(texts)):
+        similarity = exact(texts[i], bases[i - len(bases)])
+        collide = 1 - (1 - similarity**r) ** b  # both sides' chance of dropping the variant
+        if 0.001 < collide < 0.999:
+            continue  # a coin toss for either implementation: the estimate's noise
+        certain.append(ours[i])
+        assert ours[i] == theirs[i] == (collide <= 0.001), (similarity, ours[i], theirs[i])
+    assert certain.count(True) >= 10 and certain.count(False) >= 10  # both sides of the noise

@@ -9,16 +9,28 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anyio
 import psutil
 import pytest
 
-from streamflow.sandbox import Limits, Sandbox, SandboxResult
+from streamflow.sandbox import Limits, Sandbox, SandboxResult, SandboxUnavailable
 
-BWRAP_MISSING = shutil.which("bwrap") is None or shutil.which("tini") is None
-needs_bwrap = pytest.mark.skipif(
-    BWRAP_MISSING,
-    reason="bubblewrap (bwrap) or tini is not installed: run bin/system-deps as root",
-)
+
+def _bwrap_refusal() -> str | None:
+    """Why bubblewrap cannot run here (not installed, or the kernel refuses its namespaces), or
+    None when it can: the sandbox's own probe, run once."""
+    if shutil.which("bwrap") is None or shutil.which("tini") is None:
+        return "bubblewrap (bwrap) or tini is not installed: run bin/system-deps as root"
+    try:
+        anyio.run(Sandbox().check)
+    except SandboxUnavailable as exc:
+        return f"this machine refuses the sandbox's namespaces: {exc}"
+    return None
+
+
+BWRAP_REFUSAL = _bwrap_refusal()
+BWRAP_MISSING = BWRAP_REFUSAL is not None
+needs_bwrap = pytest.mark.skipif(BWRAP_MISSING, reason=BWRAP_REFUSAL or "")
 
 SMALL = Limits(
     wall_seconds=20,

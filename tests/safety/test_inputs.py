@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import zstandard
-from helpers import read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, write_jsonl
 
-PIPELINE = '''
+PIPELINE = """
 from streamflow import FileStorage, Generator, Pipeline
 
 
@@ -34,7 +34,7 @@ class Demo(Pipeline):
 
     def forward(self):
         self.shout.run(self.storage.step(), input_key="text", output_key="loud")
-'''
+"""
 
 
 def rows(n: int, start: int = 0) -> list[dict]:
@@ -48,13 +48,15 @@ def project(tmp_path: Path, n: int = 50) -> Path:
 
 
 def streamflow(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the CLI of this checkout (not whatever ``streamflow`` the environment installed)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run(
         [sys.executable, "-m", "streamflow", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ},
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 
@@ -133,6 +135,7 @@ def test_an_unterminated_last_line_of_a_growing_jsonl_is_left_for_the_next_run(t
     first = streamflow(cwd, "run", "demo.py", "--run-dir", "rd", "--no-progress")
     assert first.returncode == 0, first.stderr
     assert texts(cwd / "out.jsonl") == [r["text"] for r in rows(10)]
+    assert "in.jsonl: line 11, the last line, has no newline" in " ".join(first.stderr.split())
     assert json.loads(streamflow(cwd, "status", "rd", "--json").stdout)["dead_letters"] == 0
     with (cwd / "in.jsonl").open("ab") as f:
         f.write(b'0"}\n{"text": "row 11"}\n')

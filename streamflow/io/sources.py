@@ -387,16 +387,21 @@ def _invalid_json(line: bytes, err: msgspec.DecodeError) -> str:
     """Why ``line`` is not JSON; msgspec calls a lone surrogate escape 'truncated' input."""
     lone = _lone_surrogate(line)
     if lone is not None:
-        return (
-            f"invalid JSON: {lone} is a lone surrogate escape (half of a UTF-16 pair), "
-            "which no text can hold"
-        )
+        return _lone_surrogate_reason(lone[1])
     return f"invalid JSON: {err}"
 
 
-def _lone_surrogate(line: bytes) -> str | None:
-    r"""The first ``\uD800``-``\uDFFF`` escape in ``line`` that is not half of a pair."""
-    for match in _SURROGATE_ESCAPE.finditer(line):
+def _lone_surrogate_reason(escape: str) -> str:
+    return (
+        f"invalid JSON: {escape} is a lone surrogate escape (half of a UTF-16 pair), "
+        "which no text can hold"
+    )
+
+
+def _lone_surrogate(line: bytes, start: int = 0) -> tuple[int, str] | None:
+    r"""The offset and text of the first ``\uD800``-``\uDFFF`` escape in ``line`` (from
+    ``start``; what comes before is context) that is not half of a pair."""
+    for match in _SURROGATE_ESCAPE.finditer(line, start):
         at = match.start()
         backslashes = len(line[:at]) - len(line[:at].rstrip(b"\\"))
         if backslashes % 2:  # an escaped backslash followed by the letters "u d 8 0 0"
@@ -407,8 +412,58 @@ def _lone_surrogate(line: bytes) -> str | None:
                 continue
         elif _HIGH_SURROGATE.fullmatch(line[max(at - 6, 0) : at]):
             continue
-        return escape.decode()
+        return at, escape.decode()
     return None
+
+
+class _LoneSurrogate(Exception):
+    def __init__(self, escape: str) -> None:
+        super().__init__(escape)
+        self.escape = escape
+
+
+class _SurrogateGuard:
+    r"""A binary file for ijson that ends at the first lone surrogate escape (``\ud800``).
+
+    ijson's C backend turns a lone high surrogate into ``?`` without a word, and fails on a
+    lone low one with a bare ``UnicodeDecodeError``. This hands it the data up to the escape
+    (so the records before it are read), then raises :class:`_LoneSurrogate`.
+    """
+
+    _PAIR = 12  # an escaped surrogate pair's length: how far ahead a check must see
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self._held = b""  # the last bytes read, kept back as the look-ahead of the check
+        self._context = b""  # the end of what was handed out, for the look-behind
+        self._error: _LoneSurrogate | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        if self._error is not None:
+            raise self._error
+        buffer = self._held
+        while True:
+            chunk = self._f.read(size)
+            buffer += chunk
+            if not chunk:
+                data, self._held = buffer, b""
+                break
+            if len(buffer) > self._PAIR:
+                data, self._held = buffer[: -self._PAIR], buffer[-self._PAIR :]
+                break
+        if b"\\" in buffer and _SURROGATE_ESCAPE.search(buffer):  # memchr first: cheap
+            context = self._context[-16:]
+            lone = _lone_surrogate(context + buffer, len(context))
+            at = -1 if lone is None else lone[0] - len(context)
+            if lone is not None and at < len(data):  # one in the look-ahead waits its turn
+                self._error = _LoneSurrogate(lone[1])
+                data = data[:at]
+                if not data:
+                    raise self._error
+        self._context = data
+        return data
 
 
 def _json(path: Path, fp: str, *, warn_unfinished: bool = True) -> Generator[Record]:
@@ -430,14 +485,17 @@ def _json(path: Path, fp: str, *, warn_unfinished: bool = True) -> Generator[Rec
         return
     index = 0
     with _open(path) as f:
-        items = ijson.items(f, "item", use_float=True)
+        items = ijson.items(_SurrogateGuard(cast(IO[bytes], f)), "item", use_float=True)
         while True:
             try:
                 item = next(items)
             except StopIteration:
                 return
-            except ijson.JSONError as err:
-                reason = f"invalid JSON, rest of file unreadable: {err}"
+            except (ijson.JSONError, UnicodeDecodeError, _LoneSurrogate) as err:
+                if isinstance(err, _LoneSurrogate):
+                    reason = f"{_lone_surrogate_reason(err.escape)}; rest of file unreadable"
+                else:
+                    reason = f"invalid JSON, rest of file unreadable: {err}"
                 yield BadRecord(f"{fp}:{index}", str(path), f"record {index + 1}", reason, "")
                 return
             if isinstance(item, dict):

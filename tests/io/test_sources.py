@@ -243,6 +243,25 @@ def test_json_array_syntax_error_stops_the_file(tmp_path: Path) -> None:
     assert len(bad) == 1
 
 
+@pytest.mark.parametrize("lone", ["\\ud800", "\\uDC00"])
+def test_json_array_lone_surrogate_is_named_not_turned_into_a_question_mark(
+    tmp_path: Path, lone: str
+) -> None:
+    pairs = [
+        {"t": "x" * (i % 37) + "\U0001f600" * (i % 3), "b": "\\" * (i % 4)} for i in range(9000)
+    ]
+    body = json.dumps(pairs, ensure_ascii=True)  # pairs cut at every chunk offset on the way
+    body = body[:-1] + ', {"t": "a' + lone + '"}, {"t": "after"}]'
+    path = write_bytes(tmp_path / "s.json", body.encode())
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == pairs
+    [letter] = bad
+    assert letter.where == "record 9001"
+    assert letter.reason.startswith(f"invalid JSON: {lone} is a lone surrogate escape")
+    with pytest.raises(BadRecordError, match=r"s\.json: record 9001: .*lone surrogate"):
+        read_all(FileSource(path))
+
+
 @pytest.mark.parametrize("suffix", ["", ".gz"])
 def test_pretty_printed_json_object_is_one_error_not_a_json_array(
     tmp_path: Path, suffix: str

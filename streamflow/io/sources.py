@@ -17,9 +17,10 @@ read when it parses as a complete JSON object (a finished file whose writer left
 newline); otherwise it is left unread -- not a bad record, and no checkpoint moves past it -- with
 a warning naming the file, so a later run reads it once its writer has finished it.
 
-**Fields.** :meth:`FileSource.fields` is the union of the fields of the first
-:data:`FIELD_SAMPLE` rows (of all input files, in order), which is what ``compile()`` checks the
-first step's input keys against; :meth:`FileSource.sample_fields` also says which rows that was.
+**Fields.** :meth:`FileSource.fields` is the union of the fields of a sample of rows: the first
+:data:`FIELD_SAMPLE` JSON rows (of all input files, in order), one row per CSV or Parquet file
+(one schema each), one row per fixed-field format (text, HTML, WARC, PDF). ``compile()`` checks
+the first step's input keys against it; :meth:`FileSource.sample_fields` also says which rows.
 """
 
 from __future__ import annotations
@@ -354,22 +355,19 @@ def _jsonl(
                 line = line[len(codecs.BOM_UTF8) :]
             if not line.strip():
                 continue
-            where = f"line {number}" if number is not None else f"byte offset {start}"
             try:
                 row = _DECODER.decode(line)
             except msgspec.DecodeError as err:
-                if not line.endswith(b"\n"):
-                    _unfinished(path, where, warn_unfinished)
-                    return
                 reason = _invalid_json(line, err)
             else:
                 if isinstance(row, dict):
                     yield f"{fp}:{start}", row
                     continue
-                if not line.endswith(b"\n"):
-                    _unfinished(path, where, warn_unfinished)
-                    return
                 reason = f"expected a JSON object, got {_json_type(row)}"
+            where = f"line {number}" if number is not None else f"byte offset {start}"
+            if not line.endswith(b"\n"):  # the last line, and not a whole object: unfinished
+                _unfinished(path, where, warn_unfinished)
+                return
             yield BadRecord(f"{fp}:{start}", str(path), where, reason, _raw(line))
 
 
@@ -523,7 +521,7 @@ def _one_object_over_lines(path: Path) -> bool:
         try:
             for _ in ijson.parse(f):  # raises at anything after the first value
                 pass
-        except ijson.JSONError:
+        except (ijson.JSONError, UnicodeDecodeError):
             return False
     return True
 

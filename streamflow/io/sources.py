@@ -538,10 +538,9 @@ def _csv(path: Path, fp: str) -> Generator[Record]:
     csv.field_size_limit(2**31 - 1)  # long documents are the norm in LLM data
     with (
         _open(path) as binary,
-        io.TextIOWrapper(
-            cast(IO[bytes], binary), "utf-8-sig", errors="surrogateescape", newline=""
-        ) as f,
+        io.TextIOWrapper(cast(IO[bytes], binary), "utf-8-sig", errors=_CSV_ERRORS, newline="") as f,
     ):
+        clean = _undecodable[0]  # records are checked for bad bytes only once some were met
         reader = csv.reader(f, strict=True)
         try:
             header = next(reader, None)
@@ -550,7 +549,7 @@ def _csv(path: Path, fp: str) -> Generator[Record]:
             return
         if header is None:
             return
-        if any(_NOT_UTF8.search(name) for name in header):
+        if _undecodable[0] != clean and any(_NOT_UTF8.search(name) for name in header):
             yield _csv_file_error(path, fp, 1, 1, "the header is not valid UTF-8")
             return
         duplicates = sorted({name for name in header if header.count(name) > 1})
@@ -581,16 +580,32 @@ def _csv(path: Path, fp: str) -> Generator[Record]:
                 continue
             if not values:
                 continue
-            where = _csv_lines(first, reader.line_num)
-            if any(_NOT_UTF8.search(v) for v in values):
+            if _undecodable[0] != clean and any(_NOT_UTF8.search(v) for v in values):
                 reason = f"not valid UTF-8 (byte {_first_bad_byte(values)})"
-                yield BadRecord(f"{fp}:{index}", str(path), where, reason, _csv_line(values))
             elif len(values) == len(header):
                 yield f"{fp}:{index}", dict(zip(header, values, strict=True))
+                index += 1
+                continue
             else:
                 reason = f"expected {len(header)} fields (header), got {len(values)}"
-                yield BadRecord(f"{fp}:{index}", str(path), where, reason, _csv_line(values))
+            where = _csv_lines(first, reader.line_num)
+            yield BadRecord(f"{fp}:{index}", str(path), where, reason, _csv_line(values))
             index += 1
+
+
+_undecodable = [0]
+"""How many runs of bytes that are not UTF-8 the CSV decoder has met (in any thread): a reader
+whose count has not moved since it opened its file skips checking each record for them."""
+_CSV_ERRORS = "streamflow.csv-surrogateescape"
+_surrogateescape = codecs.lookup_error("surrogateescape")
+
+
+def _count_undecodable(err: UnicodeError) -> tuple[str | bytes, int]:
+    _undecodable[0] += 1
+    return _surrogateescape(err)
+
+
+codecs.register_error(_CSV_ERRORS, _count_undecodable)
 
 
 def _csv_file_error(path: Path, fp: str, first: int, last: int, reason: str) -> BadRecord:

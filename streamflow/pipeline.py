@@ -51,11 +51,17 @@ class Pipeline:
         """Trace ``forward()`` and check the plan; every problem is reported in one error.
 
         The source's field names come from ``source_fields`` or, when the storage names an input,
-        from its first record.
+        from a sample of its records: the union of the fields of the first 1,000 rows (see
+        :meth:`~streamflow.io.sources.FileSource.sample_fields`), so an optional field missing
+        from the first row is still known. An input key in none of them is an error that says
+        which rows were read.
         """
         storage = self._storage()
+        sampled = None
         if source_fields is None and storage.entry_file is not None:
-            source_fields = storage.source().fields()
+            sample = storage.source().sample_fields()
+            if sample is not None:
+                source_fields, sampled = sample.names, sample.where
         storage.start_trace()
         self._tracing = True
         try:
@@ -63,7 +69,7 @@ class Pipeline:
         finally:
             self._tracing = False
             calls = storage.end_trace()
-        plan = compile_plan(calls, source_fields)
+        plan = compile_plan(calls, source_fields, sampled=sampled)
         for warning in plan.warnings:
             warnings.warn(warning, CompileWarning, stacklevel=2)
         return plan

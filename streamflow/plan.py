@@ -125,8 +125,14 @@ def stable_repr(value: Any, depth: int = 0) -> str:
 # -- compiling -------------------------------------------------------------------------------
 
 
-def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> Plan:
-    """Check the traced calls and build the plan; raise one CompileError listing every problem."""
+def compile_plan(
+    calls: Sequence[Call], source_fields: Iterable[str] | None, *, sampled: str | None = None
+) -> Plan:
+    """Check the traced calls and build the plan; raise one CompileError listing every problem.
+
+    ``sampled`` says which rows ``source_fields`` were read from, for the error naming a field
+    the source does not have (``"the first 1000 rows of in.jsonl"``).
+    """
     problems: list[str] = []
     warnings: list[str] = []
     known = None if source_fields is None else tuple(source_fields)
@@ -157,9 +163,10 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
                 deps.add(producer[field])
             elif known is not None:
                 available = ", ".join(sorted(producer)) or "none"
+                read_from = f" (the source's fields are those of {sampled})" if sampled else ""
                 problems.append(
                     f"{where}: input key {field!r} is not produced by the source or an earlier "
-                    f"step; available: {available}"
+                    f"step; available: {available}{read_from}"
                 )
         for field in writes:
             if field not in producer:

@@ -98,6 +98,22 @@ def test_later_step_sees_earlier_outputs(chain, src):
     assert plan.steps[1].depends_on == (0,)
 
 
+def test_source_fields_come_from_a_sample_of_rows(chain, tmp_path):
+    rows = [{"a": "x"}] + [{"a": "x", "b": f"y{i}"} for i in range(20)]
+    src = write_jsonl(tmp_path / "opt.jsonl", rows)
+    plan = chain([(Concat(), {"input_a": "a", "input_b": "b"})], entry_file=src).compile()
+    assert plan.source_fields == ("a", "b")
+
+
+def test_a_field_in_no_sampled_row_names_the_rows_read(chain, tmp_path):
+    src = write_jsonl(tmp_path / "few.jsonl", [{"a": "x"}, {"a": "y", "c": 1}, {"a": "z"}])
+    with pytest.raises(CompileError) as caught:
+        chain([(NonEmpty(), {"input_key": "b"})], entry_file=src).compile()
+    message = str(caught.value)
+    assert "input key 'b' is not produced by the source" in message
+    assert f"available: a, c (the source's fields are those of all 3 rows of {src})" in message
+
+
 def test_unknown_source_fields_skip_the_source_check(chain):
     plan = chain([(NonEmpty(), {"input_key": "anything"})]).compile()
     assert plan.source_fields is None

@@ -10,6 +10,11 @@ from typing import Protocol
 
 from streamflow.rows import Batch, Row
 
+__all__ = ["FIELD_SAMPLE", "BadRecord", "FieldSample", "Record", "Source"]
+
+FIELD_SAMPLE = 1000
+"""How many rows a source reads to learn its fields (the union of theirs), by default."""
+
 
 @dataclass(slots=True)
 class BadRecord:
@@ -25,6 +30,17 @@ class BadRecord:
 Record = tuple[str, Row] | BadRecord
 
 
+@dataclass(frozen=True, slots=True)
+class FieldSample:
+    """The fields found in a sample of a source's rows (their union), and which rows they were:
+    what ``compile()`` checks input keys against, and what its error names."""
+
+    names: tuple[str, ...]
+    rows: int
+    where: str
+    """Which rows were read, for messages: ``"the first 1000 rows of /data/in.jsonl"``."""
+
+
 class Source(Protocol):
     """A run's input, read in batches from a worker thread (blocking I/O is fine)."""
 
@@ -36,7 +52,11 @@ class Source(Protocol):
         ...
 
     def fields(self) -> list[str] | None:
-        """Field names of the first row, or None when there are no rows."""
+        """Field names of a sample of rows (their union), or None when there are no rows."""
+        ...
+
+    def sample_fields(self) -> FieldSample | None:
+        """The same, with which rows were read; None when there are no rows."""
         ...
 
     def describe(self) -> str:

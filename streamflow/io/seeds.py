@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 
 from streamflow.errors import SourceError
-from streamflow.io.records import BadRecord
+from streamflow.io.records import BadRecord, FieldSample
 from streamflow.rows import Batch, Row
 
 __all__ = ["SEED_FIELD", "SEED_ID_PREFIX", "SeedSource"]
@@ -34,6 +34,12 @@ class SeedSource:
 
     def fields(self) -> list[str] | None:
         return [SEED_FIELD] if self.count else None
+
+    def sample_fields(self) -> FieldSample | None:
+        """Every seed row has the one field ``seed``."""
+        if not self.count:
+            return None
+        return FieldSample((SEED_FIELD,), self.count, f"the {self.count} seed rows")
 
     def iter_batches(
         self, batch_size: int, after: Mapping[str, int] | None = None

@@ -6,6 +6,21 @@ time, whatever the input size. Row ids come from the file's resolved path and th
 position (byte offset for JSON lines and WARC records), so the same input gives the same ids on
 every run and a JSONL file that grows keeps the ids of its old lines. WARC/ARC files (a row per
 HTML page a crawl fetched) are read by :mod:`streamflow.io.warc`.
+
+**Damaged input is named, never read short.** A compressed file cut short (``.gz`` or ``.zst``)
+ends in a bad record saying it is truncated, after the records before the cut. A CSV record
+with bytes that are not UTF-8 is a bad record naming its line, and only that record is lost; a
+header that repeats a column name, and a quote that is never closed, are errors naming the line.
+
+**A JSON-lines file still being written.** Its last line may have no newline yet. Such a line is
+read when it parses as a complete JSON object (a finished file whose writer left out the final
+newline); otherwise it is left unread -- not a bad record, and no checkpoint moves past it -- with
+a warning naming the file, so a later run reads it once its writer has finished it.
+
+**Fields.** :meth:`FileSource.fields` is the union of the fields of a sample of rows: the first
+:data:`FIELD_SAMPLE` JSON rows (of all input files, in order), one row per CSV or Parquet file
+(one schema each), one row per fixed-field format (text, HTML, WARC, PDF). ``compile()`` checks
+the first step's input keys against it; :meth:`FileSource.sample_fields` also says which rows.
 """
 
 from __future__ import annotations
@@ -15,6 +30,8 @@ import contextlib
 import csv
 import glob
 import io
+import re
+import warnings
 from collections import Counter
 from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
@@ -29,8 +46,10 @@ from streamflow.errors import BadRecordError, SourceError
 from streamflow.io.compression import is_compressed, open_binary
 from streamflow.io.formats import READ_EXTENSIONS, READ_FORMATS, format_of
 from streamflow.io.html import decode_html
-from streamflow.io.records import BadRecord, Record
+from streamflow.io.records import FIELD_SAMPLE, BadRecord, FieldSample, Record
 from streamflow.rows import Batch, Row, fingerprint
+
+__all__ = ["EXTENSIONS", "FIELD_SAMPLE", "FORMATS", "FileSource", "UnfinishedLineWarning"]
 
 OnBadRecord = Literal["raise", "skip"]
 
@@ -40,6 +59,20 @@ FORMATS = READ_FORMATS
 _DECODER = msgspec.json.Decoder()
 _RAW_LIMIT = 1000
 _STREAM_ERRORS = (OSError, EOFError, zstandard.ZstdError)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_LOW_SURROGATE = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # undecodable bytes, as surrogateescape keeps them
+
+
+_OWN_FIELDS = frozenset({"jsonl", "json"})
+"""Formats whose rows each have their own fields."""
+_FIXED_FIELDS = frozenset({"text", "html", "warc", "pdf"})
+"""Formats whose rows' fields are fixed by the source's options."""
+
+
+class UnfinishedLineWarning(UserWarning):
+    """The last line of a JSON-lines file has no newline and is not complete: left unread."""
 
 
 class FileSource:
@@ -85,14 +118,55 @@ class FileSource:
                 self._format(path)
         return self._files
 
-    def fields(self) -> list[str] | None:
-        """Field names of the first record, or None when the input holds no rows."""
+    def fields(self, sample: int = FIELD_SAMPLE) -> list[str] | None:
+        """Field names of the first ``sample`` rows (their union, in order of first appearance),
+        or None when the input holds no rows."""
+        found = self.sample_fields(sample)
+        return None if found is None else list(found.names)
+
+    def sample_fields(self, sample: int = FIELD_SAMPLE) -> FieldSample | None:
+        """The union of the fields of a sample of rows, and which rows those were; None when the
+        input holds no rows. Bad records are passed over.
+
+        JSON rows each have their own fields: the first ``sample`` of them are read. A CSV or
+        Parquet file has one schema, so its first row stands for the file; a text, HTML, WARC or
+        PDF row's fields are fixed by the source's options, so one row stands for the format.
+        """
+        names: dict[str, None] = {}
+        count = 0
+        files: list[Path] = []
+        formats_seen: set[str] = set()
         for path in self.files:
-            with contextlib.closing(self._records(path, 1, {})) as records:
+            fmt = self._format(path)
+            if fmt in _FIXED_FIELDS and fmt in formats_seen:
+                continue
+            wanted = sample - count if fmt in _OWN_FIELDS else 1
+            with contextlib.closing(self._records(path, wanted, {}, sampling=True)) as records:
+                read = 0
                 for record in records:
-                    if not isinstance(record, BadRecord):
-                        return list(record[1])
-        return None
+                    if isinstance(record, BadRecord):
+                        continue
+                    names.update(dict.fromkeys(record[1]))
+                    read += 1
+                    if read >= wanted:
+                        break
+            if read:
+                count += read
+                files.append(path)
+                formats_seen.add(fmt)
+            if count >= sample:
+                break
+        if not files:
+            return None
+        if len(self.files) == 1:
+            if count >= sample or self._format(files[0]) not in _OWN_FIELDS:
+                rows = "the first row" if count == 1 else f"the first {count} rows"
+            else:
+                rows = "the only row" if count == 1 else f"all {count} rows"
+            where = f"{rows} of {files[0]}"
+        else:
+            where = f"{count} rows from {len(files)} of {len(self.files)} input files"
+        return FieldSample(tuple(names), count, where)
 
     def iter_batches(
         self, batch_size: int, after: Mapping[str, int] | None = None
@@ -145,16 +219,20 @@ class FileSource:
             raise SourceError(f"{path}: WARC/ARC files are read plain or gzipped, not .zst")
         return fmt
 
-    def _records(self, path: Path, batch_size: int, after: Mapping[str, int]) -> Generator[Record]:
-        """One file's records; a stream that breaks off (truncated .gz) ends in a bad record."""
+    def _records(
+        self, path: Path, batch_size: int, after: Mapping[str, int], *, sampling: bool = False
+    ) -> Generator[Record]:
+        """One file's records; a stream that breaks off (a truncated .gz or .zst) ends in a bad
+        record. ``sampling`` (reading for :meth:`fields`) keeps the notices for the real read."""
         fp = fingerprint(str(path))
         fmt = self._format(path)
         count = 0
         try:
             if fmt == "jsonl":
-                records = _jsonl(path, fp, None if is_compressed(path) else after.get(fp))
+                start = None if is_compressed(path) else after.get(fp)
+                records = _jsonl(path, fp, start, warn_unfinished=not sampling)
             elif fmt == "json":
-                records = _json(path, fp)
+                records = _json(path, fp, warn_unfinished=not sampling)
             elif fmt == "csv":
                 records = _csv(path, fp)
             elif fmt == "parquet":
@@ -187,7 +265,10 @@ class FileSource:
                     yield record
                     count += 1
         except _STREAM_ERRORS as err:
-            reason = f"unreadable after {count} records: {err}"
+            if isinstance(err, EOFError):
+                reason = f"unreadable after {count} records: the file is truncated ({err})"
+            else:
+                reason = f"unreadable after {count} records: {err}"
             yield BadRecord(f"{fp}:file", str(path), "file", reason, "")
 
     def _whole_file(self, path: Path, fp: str, fmt: str) -> Generator[Record]:
@@ -251,9 +332,15 @@ def _raw(data: bytes | str) -> str:
     return data[:_RAW_LIMIT]
 
 
-def _jsonl(path: Path, fp: str, after: int | None = None) -> Generator[Record]:
+def _jsonl(
+    path: Path, fp: str, after: int | None = None, *, warn_unfinished: bool = True
+) -> Generator[Record]:
     """Records with their byte offsets; ``after`` seeks past the record at that offset (line
-    numbers are then unknown, and errors name the byte offset instead)."""
+    numbers are then unknown, and errors name the byte offset instead).
+
+    A last line without a newline is read only when it is a complete JSON object; otherwise it
+    is a line still being written, left unread (with an :class:`UnfinishedLineWarning`).
+    """
     offset = 0
     number: int | None = 0
     with _open(path) as f:
@@ -271,35 +358,142 @@ def _jsonl(path: Path, fp: str, after: int | None = None) -> Generator[Record]:
             try:
                 row = _DECODER.decode(line)
             except msgspec.DecodeError as err:
-                reason = f"invalid JSON: {err}"
+                reason = _invalid_json(line, err)
             else:
                 if isinstance(row, dict):
                     yield f"{fp}:{start}", row
                     continue
                 reason = f"expected a JSON object, got {_json_type(row)}"
             where = f"line {number}" if number is not None else f"byte offset {start}"
+            if not line.endswith(b"\n"):  # the last line, and not a whole object: unfinished
+                _unfinished(path, where, warn_unfinished)
+                return
             yield BadRecord(f"{fp}:{start}", str(path), where, reason, _raw(line))
 
 
-def _json(path: Path, fp: str) -> Generator[Record]:
-    """A JSON array of objects, streamed; a file starting with ``{`` is read as JSON lines."""
+def _unfinished(path: Path, where: str, warn: bool) -> None:
+    if warn:
+        warnings.warn(
+            f"{path}: {where}, the last line, has no newline and is not a complete JSON object: "
+            "left unread as a line still being written (a later run reads it once it is whole)",
+            UnfinishedLineWarning,
+            stacklevel=2,
+        )
+
+
+def _invalid_json(line: bytes, err: msgspec.DecodeError) -> str:
+    """Why ``line`` is not JSON; msgspec calls a lone surrogate escape 'truncated' input."""
+    lone = _lone_surrogate(line)
+    if lone is not None:
+        return _lone_surrogate_reason(lone[1])
+    return f"invalid JSON: {err}"
+
+
+def _lone_surrogate_reason(escape: str) -> str:
+    return (
+        f"invalid JSON: {escape} is a lone surrogate escape (half of a UTF-16 pair), "
+        "which no text can hold"
+    )
+
+
+def _lone_surrogate(line: bytes, start: int = 0) -> tuple[int, str] | None:
+    r"""The offset and text of the first ``\uD800``-``\uDFFF`` escape in ``line`` (from
+    ``start``; what comes before is context) that is not half of a pair."""
+    for match in _SURROGATE_ESCAPE.finditer(line, start):
+        at = match.start()
+        backslashes = len(line[:at]) - len(line[:at].rstrip(b"\\"))
+        if backslashes % 2:  # an escaped backslash followed by the letters "u d 8 0 0"
+            continue
+        escape = match.group()
+        if _HIGH_SURROGATE.fullmatch(escape):
+            if _LOW_SURROGATE.match(line, match.end()):
+                continue
+        elif _HIGH_SURROGATE.fullmatch(line[max(at - 6, 0) : at]):
+            continue
+        return at, escape.decode()
+    return None
+
+
+class _LoneSurrogate(Exception):
+    def __init__(self, escape: str) -> None:
+        super().__init__(escape)
+        self.escape = escape
+
+
+class _SurrogateGuard:
+    r"""A binary file for ijson that ends at the first lone surrogate escape (``\ud800``).
+
+    ijson's C backend turns a lone high surrogate into ``?`` without a word, and fails on a
+    lone low one with a bare ``UnicodeDecodeError``. This hands it the data up to the escape
+    (so the records before it are read), then raises :class:`_LoneSurrogate`.
+    """
+
+    _PAIR = 12  # an escaped surrogate pair's length: how far ahead a check must see
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self._held = b""  # the last bytes read, kept back as the look-ahead of the check
+        self._context = b""  # the end of what was handed out, for the look-behind
+        self._error: _LoneSurrogate | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        if self._error is not None:
+            raise self._error
+        buffer = self._held
+        while True:
+            chunk = self._f.read(size)
+            buffer += chunk
+            if not chunk:
+                data, self._held = buffer, b""
+                break
+            if len(buffer) > self._PAIR:
+                data, self._held = buffer[: -self._PAIR], buffer[-self._PAIR :]
+                break
+        if b"\\" in buffer and _SURROGATE_ESCAPE.search(buffer):  # memchr first: cheap
+            context = self._context[-16:]
+            lone = _lone_surrogate(context + buffer, len(context))
+            at = -1 if lone is None else lone[0] - len(context)
+            if lone is not None and at < len(data):  # one in the look-ahead waits its turn
+                self._error = _LoneSurrogate(lone[1])
+                data = data[:at]
+                if not data:
+                    raise self._error
+        self._context = data
+        return data
+
+
+def _json(path: Path, fp: str, *, warn_unfinished: bool = True) -> Generator[Record]:
+    """A JSON array of objects, streamed; a file starting with ``{`` is read as JSON lines,
+    unless it is one JSON object over several lines (pretty-printed), which is an error."""
     with _open(path) as f:
         chunk = f.read(4096)
         while chunk.isspace():
             chunk = f.read(4096)
     if not chunk.lstrip().startswith(b"["):
-        yield from _jsonl(path, fp)
+        if chunk.lstrip().startswith(b"{") and _one_object_over_lines(path):
+            reason = (
+                "not a JSON array: the file is one JSON object spread over several lines; give "
+                "the rows as a JSON array ([{...}, {...}]) or as JSON lines (one object a line)"
+            )
+            yield BadRecord(f"{fp}:file", str(path), "file", reason, _raw(chunk))
+            return
+        yield from _jsonl(path, fp, warn_unfinished=warn_unfinished)
         return
     index = 0
     with _open(path) as f:
-        items = ijson.items(f, "item", use_float=True)
+        items = ijson.items(_SurrogateGuard(cast(IO[bytes], f)), "item", use_float=True)
         while True:
             try:
                 item = next(items)
             except StopIteration:
                 return
-            except ijson.JSONError as err:
-                reason = f"invalid JSON, rest of file unreadable: {err}"
+            except (ijson.JSONError, UnicodeDecodeError, _LoneSurrogate) as err:
+                if isinstance(err, _LoneSurrogate):
+                    reason = f"{_lone_surrogate_reason(err.escape)}; rest of file unreadable"
+                else:
+                    reason = f"invalid JSON, rest of file unreadable: {err}"
                 yield BadRecord(f"{fp}:{index}", str(path), f"record {index + 1}", reason, "")
                 return
             if isinstance(item, dict):
@@ -311,31 +505,122 @@ def _json(path: Path, fp: str) -> Generator[Record]:
             index += 1
 
 
+def _one_object_over_lines(path: Path) -> bool:
+    """Whether the file is a single JSON value that spans lines (its first line is not JSON),
+    checked by streaming it, so a large pretty-printed file costs no memory."""
+    with _open(path) as f:
+        first = f.readline()
+        if first.startswith(codecs.BOM_UTF8):
+            first = first[len(codecs.BOM_UTF8) :]
+        try:
+            _DECODER.decode(first)
+            return False  # a whole JSON value on the first line: JSON lines
+        except msgspec.DecodeError:
+            pass
+    with _open(path) as f:
+        try:
+            for _ in ijson.parse(f):  # raises at anything after the first value
+                pass
+        except (ijson.JSONError, UnicodeDecodeError):
+            return False
+    return True
+
+
 def _csv(path: Path, fp: str) -> Generator[Record]:
+    """A CSV file's records under its header line, each named by the line it starts on.
+
+    Bytes that are not UTF-8 make their record bad and no other (the text is decoded with
+    ``surrogateescape`` and each record checked); a malformed record (text after a closing
+    quote) is bad and reading goes on at the next line. A header that repeats a name, and a
+    quote never closed (which would swallow the rest of the file into one field), are bad
+    records that end the file, naming the line.
+    """
     csv.field_size_limit(2**31 - 1)  # long documents are the norm in LLM data
     with (
         _open(path) as binary,
-        io.TextIOWrapper(cast(IO[bytes], binary), "utf-8-sig", newline="") as f,
+        io.TextIOWrapper(cast(IO[bytes], binary), "utf-8-sig", errors=_CSV_ERRORS, newline="") as f,
     ):
-        reader = csv.reader(f)
+        clean = _undecodable[0]  # records are checked for bad bytes only once some were met
+        reader = csv.reader(f, strict=True)
         try:
             header = next(reader, None)
-            if header is None:
+        except csv.Error as err:
+            yield _csv_file_error(path, fp, 1, reader.line_num, f"unreadable header: {err}")
+            return
+        if header is None:
+            return
+        if _undecodable[0] != clean and any(_NOT_UTF8.search(name) for name in header):
+            yield _csv_file_error(path, fp, 1, 1, "the header is not valid UTF-8")
+            return
+        duplicates = sorted({name for name in header if header.count(name) > 1})
+        if duplicates:
+            names = ", ".join(map(repr, duplicates))
+            reason = f"duplicate column names in the header: {names}"
+            yield _csv_file_error(path, fp, 1, reader.line_num, reason)
+            return
+        index = 0
+        while True:
+            first = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
                 return
-            index = 0
-            for values in reader:
-                if not values:
-                    continue
-                if len(values) == len(header):
-                    yield f"{fp}:{index}", dict(zip(header, values, strict=True))
-                else:
-                    reason = f"expected {len(header)} fields (header), got {len(values)}"
-                    where = f"line {reader.line_num}"
-                    yield BadRecord(f"{fp}:{index}", str(path), where, reason, _csv_line(values))
+            except csv.Error as err:
+                if "unexpected end of data" in str(err):  # EOF inside a quoted field
+                    reason = (
+                        "unterminated quote: a quoted field opened in the record starting here "
+                        f"is never closed, so lines {first}-{reader.line_num} (the rest of the "
+                        "file) are unreadable"
+                    )
+                    yield _csv_file_error(path, fp, first, first, reason)
+                    return
+                where = _csv_lines(first, reader.line_num)
+                yield BadRecord(f"{fp}:{index}", str(path), where, f"malformed CSV: {err}", "")
                 index += 1
-        except (csv.Error, UnicodeDecodeError) as err:
-            reason = f"unreadable, rest of file skipped: {err}"
-            yield BadRecord(f"{fp}:file", str(path), f"line {reader.line_num + 1}", reason, "")
+                continue
+            if not values:
+                continue
+            if _undecodable[0] != clean and any(_NOT_UTF8.search(v) for v in values):
+                reason = f"not valid UTF-8 (byte {_first_bad_byte(values)})"
+            elif len(values) == len(header):
+                yield f"{fp}:{index}", dict(zip(header, values, strict=True))
+                index += 1
+                continue
+            else:
+                reason = f"expected {len(header)} fields (header), got {len(values)}"
+            where = _csv_lines(first, reader.line_num)
+            yield BadRecord(f"{fp}:{index}", str(path), where, reason, _csv_line(values))
+            index += 1
+
+
+_undecodable = [0]
+"""How many runs of bytes that are not UTF-8 the CSV decoder has met (in any thread): a reader
+whose count has not moved since it opened its file skips checking each record for them."""
+_CSV_ERRORS = "streamflow.csv-surrogateescape"
+_surrogateescape = codecs.lookup_error("surrogateescape")
+
+
+def _count_undecodable(err: UnicodeError) -> tuple[str | bytes, int]:
+    _undecodable[0] += 1
+    return _surrogateescape(err)
+
+
+codecs.register_error(_CSV_ERRORS, _count_undecodable)
+
+
+def _csv_file_error(path: Path, fp: str, first: int, last: int, reason: str) -> BadRecord:
+    return BadRecord(f"{fp}:file", str(path), _csv_lines(first, last), reason, "")
+
+
+def _csv_lines(first: int, last: int) -> str:
+    return f"line {first}" if last <= first else f"lines {first}-{last}"
+
+
+def _first_bad_byte(values: list[str]) -> str:
+    for value in values:
+        if match := _NOT_UTF8.search(value):
+            return f"0x{ord(match.group()) - 0xDC00:02x}"
+    return "?"
 
 
 def _parquet(path: Path, fp: str, batch_size: int) -> Generator[Record]:
@@ -355,7 +640,8 @@ def _parquet(path: Path, fp: str, batch_size: int) -> Generator[Record]:
 def _csv_line(values: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out).writerow(values)
-    return _raw(out.getvalue().rstrip("\r\n"))
+    text = out.getvalue().rstrip("\r\n")  # undecodable bytes shown as U+FFFD
+    return _raw(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
 def _json_type(value: Any) -> str:

@@ -68,6 +68,7 @@ _ARC_LINE = (
 )
 _ARC_START = re.compile(_ARC_LINE)
 _RECORD_START = re.compile(rb"(?m)^(?:" + _WARC_LINE + rb"|" + _ARC_LINE + rb")")
+_TRUNCATED_HEADERS = "truncated: the file ends inside the record's headers"
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.I)
 
@@ -158,7 +159,7 @@ class _Reader:
                 try:
                     row, line = self._record_at(lines, line)
                 except _PARSE_ERRORS as err:
-                    problem = _describe(err)
+                    problem = _describe(err, compressed=not resync)
                     if not resync or isinstance(err, _Truncated):
                         yield self._rest_unreadable(start, problem, "", compressed=not resync)
                         return
@@ -297,7 +298,19 @@ class _Reader:
         arc = not line.startswith(b"WARC/")
         if arc and not _ARC_START.match(line):  # warcio takes any line of 5 words for ARC
             raise _Unreadable(f"not a WARC or ARC record: {_text(line.strip())[:100]!r}")
-        record = self.loader.parse_record_stream(lines, line)
+        lines.ended = False
+        try:
+            record = self.loader.parse_record_stream(lines, line)
+        except (AttributeError, TypeError, KeyError, IndexError) as err:  # warcio's, on odd headers
+            if lines.ended:
+                raise _Truncated(_TRUNCATED_HEADERS) from err
+            raise _Unreadable(f"malformed record headers ({type(err).__name__}: {err})") from err
+        except _PARSE_ERRORS:
+            if lines.ended:
+                raise _Truncated(_TRUNCATED_HEADERS) from None
+            raise
+        if lines.ended:
+            raise _Truncated(_TRUNCATED_HEADERS)
         length = record.rec_headers.get_header("Content-Length")
         valid = length is not None and length.strip().isdigit()
         if not valid or not isinstance(record.raw_stream, LimitReader):
@@ -364,16 +377,25 @@ class _Reader:
 
 
 class _Lines:
-    """A byte stream for warcio's parser: reads, and line reads capped at ``_MAX_LINE``."""
+    """A byte stream for warcio's parser: reads, and line reads capped at ``_MAX_LINE``.
+
+    ``ended`` turns true when a line read meets the end of the file (warcio takes the end of
+    the file for the end of a record's headers, which is how a truncated header block is told).
+    """
 
     def __init__(self, f: _Binary | io.BufferedReader) -> None:
         self.f = f
+        self.ended = False
 
     def read(self, size: int | None = -1) -> bytes:
         return self.f.read(-1 if size is None else size)
 
     def readline(self, size: int | None = None) -> bytes:
-        return self.f.readline(_MAX_LINE if size is None or size < 0 else min(size, _MAX_LINE))
+        limit = _MAX_LINE if size is None or size < 0 else min(size, _MAX_LINE)
+        line = self.f.readline(limit)
+        if len(line) < limit and not line.endswith(b"\n"):
+            self.ended = True
+        return line
 
     def tell(self) -> int:
         return self.f.tell()
@@ -455,12 +477,14 @@ def _has_data(raw: IO[bytes], start: int) -> bool:
     return False
 
 
-def _describe(err: Exception) -> str:
+def _describe(err: Exception, *, compressed: bool = True) -> str:
     if isinstance(err, _Unreadable):
         return str(err)
     if isinstance(err, zlib.error | gzip.BadGzipFile):
         return f"corrupt gzip data ({err})"
     if isinstance(err, EOFError):
+        if not compressed:
+            return f"truncated: the file ends inside a record{f' ({err})' if str(err) else ''}"
         return f"truncated gzip data ({err or 'the file ends inside a gzip member'})"
     text = " ".join(str(err).split())
     return f"not a WARC/ARC record ({text[:200]})"

@@ -49,6 +49,9 @@ def test_seed_source_batches_ids_and_position():
     after = [b.ids for b, _ in source.iter_batches(3, after={"gen": 4})]
     assert after == [["gen:5", "gen:6"]]
     assert source.fields() == ["seed"] and SeedSource(0).fields() is None
+    sample = source.sample_fields()
+    assert sample is not None and sample.names == ("seed",) and sample.rows == 7
+    assert SeedSource(0).sample_fields() is None
     assert "7 seed rows" in source.describe()
 
 

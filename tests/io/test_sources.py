@@ -6,6 +6,7 @@ import csv
 import gzip
 import json
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import psutil
@@ -15,7 +16,7 @@ import pytest
 import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
-from streamflow.io.sources import BadRecord, FileSource
+from streamflow.io.sources import BadRecord, FileSource, UnfinishedLineWarning
 from streamflow.rows import fingerprint
 
 WEB_PAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "web-pages"
@@ -122,6 +123,82 @@ def test_truncated_gzip_becomes_a_bad_record(tmp_path: Path) -> None:
         read_all(FileSource(path))
 
 
+@pytest.mark.parametrize("rows", [2, 5000])
+def test_truncated_zstd_becomes_a_bad_record_naming_truncation(tmp_path: Path, rows: int) -> None:
+    whole = zstandard.ZstdCompressor().compress(jsonl(*({"n": i} for i in range(rows))))
+    path = tmp_path / "cut.jsonl.zst"
+    path.write_bytes(whole[: len(whole) // 2] if rows > 2 else whole[:-4])
+    _, read, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert [r["n"] for r in read] == list(range(len(read)))  # what came before the cut
+    [letter] = bad
+    assert letter.where == "file" and "truncated" in letter.reason
+    assert f"after {len(read)} records" in letter.reason
+    with pytest.raises(BadRecordError, match=r"cut\.jsonl\.zst: file: .*truncated"):
+        read_all(FileSource(path))
+
+
+def read_warning(source: FileSource, **kw: object) -> tuple[list[dict], list[BadRecord], list]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, rows, bad = read_all(source, **kw)  # type: ignore[arg-type]
+    return rows, bad, [w for w in caught if w.category is UnfinishedLineWarning]
+
+
+def test_jsonl_unfinished_last_line_is_left_unread_with_a_warning(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "grow.jsonl", b'{"n": 0}\n{"n": 1}\n{"n": 2, "t": "hal')
+    rows, bad, caught = read_warning(FileSource(path))  # raise mode: not an error either
+    assert rows == [{"n": 0}, {"n": 1}] and bad == []
+    [warning] = caught
+    assert "grow.jsonl: line 3, the last line, has no newline" in str(warning.message)
+    assert FileSource(path).fields() == ["n"]  # sampling reads it the same way
+
+
+def test_jsonl_unfinished_line_is_read_once_finished_and_after_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    path = write_bytes(tmp_path / "grow.jsonl", b'{"n": 0}\n{"n": 1}\n{"n": 2, "t": "hal')
+    with warnings.catch_warnings(record=True):
+        ids, _, _ = read_all(FileSource(path))
+    fp, offset = ids[-1].rsplit(":", 1)
+    write_bytes(path, b'f"}\n{"n": 3}')  # finished, and a complete line without newline
+    source = FileSource(path)
+    (batch, bad), *rest = list(source.iter_batches(100, after={fp: int(offset)}))
+    assert not rest and bad == []
+    assert batch.rows == [{"n": 2, "t": "half"}, {"n": 3}]
+    assert read_all(source)[0][:2] == ids  # old lines keep their ids
+
+
+@pytest.mark.parametrize(
+    ("tail", "kept"),
+    [(b'{"n": 9}', True), (b"[1, 2]", False), (b"12", False), (b"   ", False), (b'"x', False)],
+)
+def test_jsonl_last_line_without_newline_is_read_only_when_a_whole_object(
+    tmp_path: Path, tail: bytes, kept: bool
+) -> None:
+    path = write_bytes(tmp_path / "t.jsonl", b'{"n": 0}\n' + tail)
+    rows, bad, caught = read_warning(FileSource(path, on_bad_record="skip"))
+    assert rows == ([{"n": 0}, {"n": 9}] if kept else [{"n": 0}]) and bad == []
+    assert len(caught) == (0 if kept or not tail.strip() else 1)
+
+
+def test_jsonl_lone_surrogate_escape_is_named(tmp_path: Path) -> None:
+    path = write_bytes(
+        tmp_path / "s.jsonl",
+        b'{"t": "\\ud83d\\ude00"}\n{"t": "a\\ud800b"}\n{"t": "\\\\ud800"}\n'
+        b'{"t": "x\\uDC01"}\n{"t": "\\ud800\\ud800"}\n',
+    )
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [{"t": "\U0001f600"}, {"t": "\\ud800"}]  # a pair; an escaped backslash
+    assert [(b.where, b.reason.split(" is ")[0]) for b in bad] == [
+        ("line 2", "invalid JSON: \\ud800"),
+        ("line 4", "invalid JSON: \\uDC01"),
+        ("line 5", "invalid JSON: \\ud800"),
+    ]
+    assert all("lone surrogate" in b.reason for b in bad)
+    with pytest.raises(BadRecordError, match=r"s\.jsonl: line 2: .*lone surrogate"):
+        read_all(FileSource(path))
+
+
 # --- JSON -----------------------------------------------------------------------------------
 
 
@@ -166,6 +243,46 @@ def test_json_array_syntax_error_stops_the_file(tmp_path: Path) -> None:
     assert len(bad) == 1
 
 
+@pytest.mark.parametrize("lone", ["\\ud800", "\\uDC00"])
+def test_json_array_lone_surrogate_is_named_not_turned_into_a_question_mark(
+    tmp_path: Path, lone: str
+) -> None:
+    pairs = [
+        {"t": "x" * (i % 37) + "\U0001f600" * (i % 3), "b": "\\" * (i % 4)} for i in range(9000)
+    ]
+    body = json.dumps(pairs, ensure_ascii=True)  # pairs cut at every chunk offset on the way
+    body = body[:-1] + ', {"t": "a' + lone + '"}, {"t": "after"}]'
+    path = write_bytes(tmp_path / "s.json", body.encode())
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == pairs
+    [letter] = bad
+    assert letter.where == "record 9001"
+    assert letter.reason.startswith(f"invalid JSON: {lone} is a lone surrogate escape")
+    with pytest.raises(BadRecordError, match=r"s\.json: record 9001: .*lone surrogate"):
+        read_all(FileSource(path))
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_pretty_printed_json_object_is_one_error_not_a_json_array(
+    tmp_path: Path, suffix: str
+) -> None:
+    body = json.dumps({"text": "a", "more": {"x": [1, 2]}}, indent=2).encode()
+    path = write_bytes(tmp_path / f"obj.json{suffix}", body)
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [] and [b.where for b in bad] == ["file"]
+    assert "not a JSON array" in bad[0].reason
+    with pytest.raises(BadRecordError, match=r"obj\.json(\.gz)?: file: not a JSON array"):
+        read_all(FileSource(path))
+
+
+def test_json_lines_in_a_json_file_with_a_broken_first_line_stay_json_lines(
+    tmp_path: Path,
+) -> None:
+    path = write_bytes(tmp_path / "l.json", b'{"a": \n{"a": 2}\n')
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [{"a": 2}] and [b.where for b in bad] == ["line 1"]
+
+
 # --- CSV ------------------------------------------------------------------------------------
 
 
@@ -192,19 +309,58 @@ def test_csv_written_by_the_csv_module_with_long_fields(tmp_path: Path) -> None:
 def test_csv_wrong_field_count_raises_naming_line(tmp_path: Path) -> None:
     path = write_bytes(tmp_path / "bad.csv", b'a,b\n1,2\n"x\ny",2,3\n4\n5,6\n')
     with pytest.raises(
-        BadRecordError, match=r"bad\.csv: line 4: expected 2 fields \(header\), got 3"
+        BadRecordError, match=r"bad\.csv: lines 3-4: expected 2 fields \(header\), got 3"
     ):
         read_all(FileSource(path))
     ids, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
     assert rows == [{"a": "1", "b": "2"}, {"a": "5", "b": "6"}]
-    assert [(b.where, b.raw) for b in bad] == [("line 4", '"x\ny",2,3'), ("line 5", "4")]
+    assert [(b.where, b.raw) for b in bad] == [("lines 3-4", '"x\ny",2,3'), ("line 5", "4")]
     assert ids[1].endswith(":3") and bad[1].id.endswith(":2")
 
 
-def test_csv_undecodable_bytes_are_a_bad_record(tmp_path: Path) -> None:
-    path = write_bytes(tmp_path / "latin.csv", b"a\nok\n\xff\xfe\xfa\n")
-    with pytest.raises(BadRecordError, match=r"latin\.csv: line \d+: unreadable"):
+def test_csv_undecodable_bytes_lose_only_their_record(tmp_path: Path) -> None:
+    path = write_bytes(
+        tmp_path / "latin.csv", b'a,b\nok,1\n\xff\xfe\xfa,2\n"multi\nline \xe9",3\nlast,4\n'
+    )
+    with pytest.raises(BadRecordError, match=r"latin\.csv: line 3: not valid UTF-8 \(byte 0xff\)"):
         read_all(FileSource(path))
+    ids, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [{"a": "ok", "b": "1"}, {"a": "last", "b": "4"}]
+    assert [(b.where, b.raw) for b in bad] == [
+        ("line 3", "\ufffd\ufffd\ufffd,2"),
+        ("lines 4-5", '"multi\nline \ufffd",3'),
+    ]
+    assert [i.rsplit(":", 1)[1] for i in ids] == ["0", "3"]
+
+
+def test_csv_header_that_is_not_utf8_is_a_bad_record_for_the_file(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "h.csv", b"caf\xe9,n\nx,1\n")
+    with pytest.raises(BadRecordError, match=r"h\.csv: line 1: the header is not valid UTF-8"):
+        read_all(FileSource(path))
+
+
+def test_csv_duplicate_header_names_are_an_error_naming_line_1(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "dup.csv", b"a,b,a,b,c\n1,2,3,4,5\n")
+    with pytest.raises(BadRecordError, match=r"dup\.csv: line 1: duplicate .*'a', 'b'$"):
+        read_all(FileSource(path))
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [] and [b.id.endswith(":file") for b in bad] == [True]
+
+
+def test_csv_unterminated_quote_names_where_it_opens(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "q.csv", b'a,b\n1,2\n3,"open\n5,6\n7,8\n')
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [{"a": "1", "b": "2"}]
+    [letter] = bad
+    assert letter.where == "line 3" and "unterminated quote" in letter.reason
+    assert "lines 3-5" in letter.reason
+
+
+def test_csv_text_after_a_closing_quote_loses_only_its_record(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "s.csv", b'a,b\n"x"y,1\nz,2\n')
+    _, rows, bad = read_all(FileSource(path, on_bad_record="skip"))
+    assert rows == [{"a": "z", "b": "2"}]
+    assert [b.where for b in bad] == ["line 2"] and "malformed CSV" in bad[0].reason
 
 
 # --- Parquet --------------------------------------------------------------------------------
@@ -380,6 +536,31 @@ def test_format_override(tmp_path: Path) -> None:
     assert FileSource(path, format="jsonl").describe().endswith("(jsonl)")
     with pytest.raises(SourceError, match="unknown format 'xml'"):
         FileSource(path, format="xml")
+
+
+def test_fields_are_the_union_of_a_sample_of_rows(tmp_path: Path) -> None:
+    path = write_bytes(
+        tmp_path / "opt.jsonl",
+        jsonl({"id": 0}, {"id": 1, "text": "x"}, *({"id": i} for i in range(2, 9)), {"late": 1}),
+    )
+    assert FileSource(path).fields() == ["id", "text", "late"]
+    sample = FileSource(path).sample_fields()
+    assert sample is not None and sample.rows == 10
+    assert sample.where == f"all 10 rows of {path.resolve()}"
+    small = FileSource(path).sample_fields(5)
+    assert small is not None and small.names == ("id", "text") and small.rows == 5
+    assert small.where.startswith("the first 5 rows of ")
+
+
+def test_fields_sample_spans_files_one_row_per_fixed_schema_file(tmp_path: Path) -> None:
+    write_bytes(tmp_path / "a.jsonl", jsonl({"q": 1}, {"q": 2, "extra": 0}))
+    write_bytes(tmp_path / "b.csv", b"q,c\n1,2\n3,4\n")
+    write_bytes(tmp_path / "c.txt", b"hello")
+    write_bytes(tmp_path / "d.txt", b"again")
+    sample = FileSource(tmp_path).sample_fields()
+    assert sample is not None
+    assert sample.names == ("q", "extra", "c", "path", "text")
+    assert sample.rows == 4 and sample.where == "4 rows from 3 of 4 input files"
 
 
 def test_fields_peeks_the_first_good_record(tmp_path: Path) -> None:

@@ -353,6 +353,30 @@ def test_a_crawl_without_pages(tmp_path: Path) -> None:
     assert FileSource(path).fields() is None
 
 
+@pytest.mark.parametrize(
+    "cut", [b"WARC/1.0\r\nWARC-Type: response\r\nContent-Le", b"WARC/1.0\r\nWARC-Ty", b"WARC/1.0"]
+)
+def test_a_plain_warc_cut_in_its_headers_is_named_truncated(tmp_path: Path, cut: bytes) -> None:
+    path = tmp_path / "crawl.warc"
+    offsets = write_warc(path, page(0), cut, gz=False)
+    _, rows, [letter] = read_all(FileSource(path, on_bad_record="skip"))
+    assert [r["url"] for r in rows] == [url(0)]
+    after_first = path.stat().st_size - len(cut)
+    assert letter.where == f"byte offset {after_first}" and offsets[0] == 0
+    assert letter.reason.startswith("truncated: the file ends inside the record's headers")
+    assert "gzip" not in letter.reason
+
+
+def test_a_response_without_a_target_uri_is_a_bad_record(tmp_path: Path) -> None:
+    path = tmp_path / "crawl.warc"
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>x</html>"
+    head = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: %d\r\n\r\n" % len(body)
+    write_warc(path, head + body + b"\r\n\r\n", page(1), gz=False)
+    _, rows, [letter] = read_all(FileSource(path, on_bad_record="skip"))
+    assert [r["url"] for r in rows] == [url(1)]
+    assert letter.where == "byte offset 0" and "malformed record headers" in letter.reason
+
+
 def test_a_file_that_is_not_a_warc(tmp_path: Path) -> None:
     path = tmp_path / "notes.warc"
     path.write_bytes(b"just some text\nthat is no archive\n")

@@ -152,7 +152,12 @@ class FileStorage:
             if self._steps_run == 0
             else FileSource([self.step_file(self._steps_run)], on_bad_record=self.on_bad_record)
         )
-        plan = compile_plan([Call(op, keys)], source.fields())
+        sample = source.sample_fields()
+        plan = compile_plan(
+            [Call(op, keys)],
+            None if sample is None else sample.names,
+            sampled=None if sample is None else sample.where,
+        )
         output = self.step_file(self._steps_run + 1)
         job = Job(source, output)
         result = anyio.run(LocalExecutor().execute, plan, job, RunOptions())

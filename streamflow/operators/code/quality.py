@@ -40,7 +40,8 @@ def parse_review(reply: str) -> tuple[int | float, str] | str:
         if parsed is None:
             return f"no score {LOW}-{HIGH} in reply {reply[:300]!r}"
     feedback = _FEEDBACK.search(reply)
-    return parsed[0], (feedback.group(1).strip() if feedback else parsed[1].strip())
+    text = feedback.group(1) if feedback else parsed[1]
+    return parsed[0], text.strip().lstrip("*").strip()
 
 
 async def review(

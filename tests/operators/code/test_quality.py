@@ -1,0 +1,90 @@
+"""CodeQualitySampleEvaluator and CodeQualityScoreFilter on a scripted reviewer."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamflow.operators.code.quality import (
+    CodeQualitySampleEvaluator,
+    CodeQualityScoreFilter,
+    parse_review,
+)
+from streamflow.testing import ScriptedServing, apply
+
+
+def reviewer(prompt: str) -> str:
+    if "GOOD" in prompt:
+        return "Score: 9\nFeedback: Correct and clear."
+    if "MEH" in prompt:
+        return "I'd rate this 5/10 - it works but misses edge cases."
+    return "Looks fine to me."
+
+
+@pytest.mark.parametrize(
+    ("reply", "parsed"),
+    [
+        ("Score: 8\nFeedback: Good.\nMore.", (8, "Good.\nMore.")),
+        ("**Score:** 7\n**Feedback:** ok", (7, "ok")),
+        ("score: 3", (3, "")),
+        ("Rating: 6/10. Fine.", (6, "Fine.")),
+    ],
+)
+def test_parse_review(reply: str, parsed: tuple) -> None:
+    assert parse_review(reply) == parsed
+
+
+def test_parse_review_refuses_out_of_range_and_missing_scores() -> None:
+    assert "outside 1-10" in str(parse_review("Score: 11"))
+    assert "no score" in str(parse_review("nice code"))
+
+
+def rows() -> list[dict]:
+    return [
+        {"i": "Add numbers.", "c": "GOOD"},
+        {"i": "Sort a list.", "c": "MEH"},
+        {"i": "Parse JSON.", "c": "???"},
+        {"i": "", "c": "GOOD"},
+    ]
+
+
+def test_evaluator_scores_each_pair_and_fails_unreadable_replies() -> None:
+    serving = ScriptedServing(reviewer)
+    out = apply(
+        CodeQualitySampleEvaluator(serving), rows(), input_instruction_key="i", input_code_key="c"
+    )
+    assert [(r["quality_score"], r["quality_feedback"]) for r in out.batch.rows] == [
+        (9, "Correct and clear."),
+        (5, "it works but misses edge cases."),
+    ]
+    reasons = [f[2] for f in out.failed]
+    assert reasons[0].startswith("no score 1-10 in reply 'Looks fine to me.'")
+    assert reasons[1] == "no instruction in 'i' or no code in 'c'"
+    assert len(serving.prompts) == 3 and "Add numbers." in serving.prompts[0]
+
+
+def test_filter_reviews_only_unscored_rows_and_keeps_the_range() -> None:
+    serving = ScriptedServing(reviewer)
+    op = CodeQualityScoreFilter(serving, min_score=7, max_score=10)
+    given = [*rows()[:2], {"i": "x", "c": "y", "quality_score": 8, "quality_feedback": "fine"}]
+    out = apply(op, given, input_instruction_key="i", input_code_key="c", output_key="label")
+    assert [r["c"] for r in out.batch.rows] == ["GOOD", "y"]
+    assert [r["label"] for r in out.batch.rows] == [1, 1]
+    assert out.dropped[0].reason == "quality score 5 outside [7, 10]"
+    assert len(serving.prompts) == 2  # the scored row was not sent
+
+
+def test_filter_without_a_serving_starts_none_when_rows_are_scored(monkeypatch) -> None:
+    def no_engine():
+        raise AssertionError("the default engine must not start")
+
+    monkeypatch.setattr("streamflow.operators.llm.default_serving", no_engine)
+    op = CodeQualityScoreFilter(min_score=0, max_score=10)
+    out = apply(
+        op,
+        [{"i": "a", "c": "b", "quality_score": 0}],
+        input_instruction_key="i",
+        input_code_key="c",
+    )
+    assert len(out.batch.rows) == 1
+    with pytest.raises(ValueError):
+        CodeQualityScoreFilter(ScriptedServing(), min_score=9, max_score=3)

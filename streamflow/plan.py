@@ -166,7 +166,7 @@ def compile_plan(calls: Sequence[Call], source_fields: Iterable[str] | None) -> 
                 continue
             origin = "the source" if producer[field] == SOURCE else labels[producer[field]]
             if op.kind in (OperatorKind.REFINER, OperatorKind.FILTER):
-                if field not in reads:
+                if field not in reads and not overwrite:  # overwrite=True: meant, no warning
                     warnings.append(
                         f"{where}: writes {field!r}, overwriting the field from {origin}"
                     )

@@ -143,12 +143,7 @@ class CodeQualityScoreFilter(LLMOperator, Filter):
         self.min_score = min_score
         self.max_score = max_score
         self.prompt_template = resolve_template(self, prompt_template, CodeQualityEvaluatorPrompt)
-        self._llm_serving = llm_serving
-
-    def _serving(self) -> None:
-        # The default engine is started only when a row actually needs a review.
-        if not hasattr(self, "llm_serving"):
-            self._use(self._llm_serving)
+        self._use(llm_serving)
 
     async def process(
         self,
@@ -162,7 +157,6 @@ class CodeQualityScoreFilter(LLMOperator, Filter):
         unscored = [row for row in rows if output_score_key not in row]
         by_row: dict[int, tuple[int | float, str] | Failure] = {}
         if unscored:
-            self._serving()
             reviews = await review(
                 self, self.prompt_template, unscored, input_instruction_key, input_code_key
             )

@@ -73,18 +73,6 @@ def test_filter_reviews_only_unscored_rows_and_keeps_the_range() -> None:
     assert len(serving.prompts) == 2  # the scored row was not sent
 
 
-def test_filter_without_a_serving_starts_none_when_rows_are_scored(monkeypatch) -> None:
-    def no_engine():
-        raise AssertionError("the default engine must not start")
-
-    monkeypatch.setattr("streamflow.operators.llm.default_serving", no_engine)
-    op = CodeQualityScoreFilter(min_score=0, max_score=10)
-    out = apply(
-        op,
-        [{"i": "a", "c": "b", "quality_score": 0}],
-        input_instruction_key="i",
-        input_code_key="c",
-    )
-    assert len(out.batch.rows) == 1
+def test_filter_rejects_an_empty_range() -> None:
     with pytest.raises(ValueError):
         CodeQualityScoreFilter(ScriptedServing(), min_score=9, max_score=3)

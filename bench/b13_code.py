@@ -7,8 +7,9 @@ against a fixed-latency OpenAI-style server.
 - Pipeline: ``CodeSFTSynthesisPipeline`` (3 LLM calls a row, then one sandbox run) on
   ``OpenAIServing(max_concurrency=C)`` against ``python bench/b13_code.py serve LATENCY`` (its
   own process: every call takes exactly LATENCY seconds; replies are a fixed instruction, a small
-  correct function, and "Score: 8"), ``--pipeline-rows`` rows, no run directory; rows per
-  wall-clock second of the run (imports and interpreter start excluded).
+  correct function, and "Score: 8"), ``--pipeline-rows`` rows, no run directory, with a sandbox
+  of ``--sandbox-in-flight`` runs at once; rows per wall-clock second of the run (imports and
+  interpreter start excluded).
 
     python bench/b13_code.py --rows 200 --pipeline-rows 200 --latency 0.2 --concurrency 32
 """
@@ -103,8 +104,11 @@ def bench_evaluator(rows: int, concurrency: int) -> dict[str, float]:
     return {"rows_per_s": rows / wall, "cpu_ms_per_row": 1000 * used / rows}
 
 
-def bench_pipeline(rows: int, latency: float, concurrency: int) -> dict[str, float]:
+def bench_pipeline(
+    rows: int, latency: float, concurrency: int, sandbox_in_flight: int | None
+) -> dict[str, float]:
     from streamflow.pipelines.code_code_to_sft_data import CodeSFTSynthesisPipeline
+    from streamflow.sandbox import Limits, Sandbox
     from streamflow.serving.openai_compat import OpenAIServing
 
     server = subprocess.Popen(
@@ -121,7 +125,10 @@ def bench_pipeline(rows: int, latency: float, concurrency: int) -> dict[str, flo
             serving = OpenAIServing(
                 "b13", f"http://127.0.0.1:{port}/v1", max_concurrency=concurrency
             )
-            pipeline = CodeSFTSynthesisPipeline(serving, timeout_length=15)
+            sandbox = Sandbox(
+                Limits(wall_seconds=15, cpu_seconds=15), max_concurrent=sandbox_in_flight
+            )
+            pipeline = CodeSFTSynthesisPipeline(serving, timeout_length=15, sandbox=sandbox)
             start = time.perf_counter()
             pipeline.run(input=source, output=Path(tmp) / "out.jsonl")
             wall = time.perf_counter() - start
@@ -140,19 +147,20 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200)
-    parser.add_argument("--in-flight", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--in-flight", type=int, nargs="*", default=[1, 2, 4, 8])
     parser.add_argument("--pipeline-rows", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--sandbox-in-flight", type=int, nargs="+", default=[2, 8])
     args = parser.parse_args()
     print(json.dumps({"cores": os.cpu_count(), "load": os.getloadavg()[0]}))
     for c in args.in_flight:
         result = bench_evaluator(args.rows, c)
         print(json.dumps({"bench": "sandbox_evaluator", "in_flight": c, **result}), flush=True)
-    if args.pipeline_rows:
-        result = bench_pipeline(args.pipeline_rows, args.latency, args.concurrency)
-        print(json.dumps({"bench": "code_code_to_sft_data", "latency": args.latency,
-                          "concurrency": args.concurrency, **result}))  # fmt: skip
+    for c in args.sandbox_in_flight if args.pipeline_rows else ():
+        result = bench_pipeline(args.pipeline_rows, args.latency, args.concurrency, c)
+        setting = {"latency": args.latency, "concurrency": args.concurrency, "sandbox_in_flight": c}
+        print(json.dumps({"bench": "code_code_to_sft_data", **setting, **result}))
 
 
 if __name__ == "__main__":

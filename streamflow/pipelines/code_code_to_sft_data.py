@@ -2,7 +2,8 @@
 ``code_code_to_sft_data`` pipeline), streaming.
 
 Each row's ``raw_code`` is described as an instruction; the model writes code for that
-instruction; a reviewer scores the (instruction, code) pair 1-10 with feedback; the filter keeps
+instruction; a reviewer scores the (instruction, code) pair 1-10 with feedback (asked for
+structured output, so that a small model's review can be read); the filter keeps
 scores in [0, 10] (DataFlow's setting: every reviewed pair); the generated code runs in the
 sandbox (:mod:`streamflow.sandbox`: no network, limits, nothing left running), its verdict in
 ``sandbox_status`` (PASS/FAIL) and ``sandbox_log``. By default it reads the eight functions
@@ -23,7 +24,11 @@ from streamflow.operators.code.code_to_instruction_generator import (
 from streamflow.operators.code.instruction_to_code_generator import (
     CodeInstructionToCodeGenerator,
 )
-from streamflow.operators.code.quality import CodeQualitySampleEvaluator, CodeQualityScoreFilter
+from streamflow.operators.code.quality import (
+    REVIEW_SCHEMA,
+    CodeQualitySampleEvaluator,
+    CodeQualityScoreFilter,
+)
 from streamflow.operators.code.sandbox_evaluator import CodeSandboxSampleEvaluator
 from streamflow.pipeline import Pipeline
 from streamflow.sandbox import Sandbox
@@ -56,9 +61,11 @@ class CodeSFTSynthesisPipeline(Pipeline):
         self.llm_serving = serving
         self.instruction_synthesizer_step1 = CodeCodeToInstructionGenerator(llm_serving=serving)
         self.code_generator_step2 = CodeInstructionToCodeGenerator(llm_serving=serving)
-        self.pair_evaluator_step3 = CodeQualitySampleEvaluator(llm_serving=serving)
+        self.pair_evaluator_step3 = CodeQualitySampleEvaluator(
+            llm_serving=serving, json_schema=REVIEW_SCHEMA
+        )
         self.score_filter_step4 = CodeQualityScoreFilter(
-            llm_serving=serving, min_score=min_score, max_score=max_score
+            llm_serving=serving, min_score=min_score, max_score=max_score, json_schema=REVIEW_SCHEMA
         )
         self.sandbox_evaluator_step5 = CodeSandboxSampleEvaluator(
             language="python", timeout_length=timeout_length, sandbox=sandbox

@@ -18,7 +18,11 @@ from streamflow.operators.code.enhancement_instruction_generator import (
 from streamflow.operators.code.instruction_to_code_generator import (
     CodeInstructionToCodeGenerator,
 )
-from streamflow.operators.code.quality import CodeQualitySampleEvaluator, CodeQualityScoreFilter
+from streamflow.operators.code.quality import (
+    REVIEW_SCHEMA,
+    CodeQualitySampleEvaluator,
+    CodeQualityScoreFilter,
+)
 from streamflow.operators.code.sandbox_evaluator import CodeSandboxSampleEvaluator
 from streamflow.pipeline import Pipeline
 from streamflow.pipelines.code_code_to_sft_data import SAMPLES, SAMPLING
@@ -47,9 +51,11 @@ class CodeGenDatasetPipeline(Pipeline):
         self.llm_serving = serving
         self.instruction_generater_step1 = CodeEnhancementInstructionGenerator(llm_serving=serving)
         self.code_generator_step2 = CodeInstructionToCodeGenerator(llm_serving=serving)
-        self.pair_evaluator_step3 = CodeQualitySampleEvaluator(llm_serving=serving)
+        self.pair_evaluator_step3 = CodeQualitySampleEvaluator(
+            llm_serving=serving, json_schema=REVIEW_SCHEMA
+        )
         self.score_filter_step4 = CodeQualityScoreFilter(
-            llm_serving=serving, min_score=min_score, max_score=max_score
+            llm_serving=serving, min_score=min_score, max_score=max_score, json_schema=REVIEW_SCHEMA
         )
         self.sandbox_evaluator_step5 = CodeSandboxSampleEvaluator(
             language="python", timeout_length=timeout_length, sandbox=sandbox

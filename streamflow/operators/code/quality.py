@@ -1,33 +1,60 @@
 """An LLM reviewer's score of (instruction, code) pairs: DataFlow's ``CodeQualitySampleEvaluator``
 and ``CodeQualityScoreFilter``.
 
-The reviewer answers ``Score: N`` (1-10) and ``Feedback: ...``. A reply without a score in 1-10
-fails its row (a dead letter holding the reply); DataFlow scores it 0 and keeps it, which lets a
+The reviewer answers ``Score: N`` (1-10) and ``Feedback: ...``, or, asked for structured output
+(``json_schema=REVIEW_SCHEMA``, streamflow's addition: what lets a small model answer in a form
+that can be read), ``{"score": N, "feedback": "..."}``. A reply without a score in 1-10 fails its
+row (a dead letter holding the reply); DataFlow scores it 0 and keeps it, which lets a
 misbehaving model's output through the filter.
 """
 
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from streamflow.actors.base import Filter, SampleEvaluator
 from streamflow.operators.code._base import Verdict, field_text, resolve_template
 from streamflow.operators.code.prompts import CodeQualityEvaluatorPrompt, DiyCodePrompt
-from streamflow.operators.llm import LLMOperator, ask_each, parse_score
+from streamflow.operators.llm import LLMOperator, ask_each, parse_json_object, parse_score
 from streamflow.prompts.base import DIYPromptABC, PromptTemplate
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
 
-__all__ = ["CodeQualitySampleEvaluator", "CodeQualityScoreFilter", "parse_review"]
+__all__ = [
+    "REVIEW_SCHEMA",
+    "CodeQualitySampleEvaluator",
+    "CodeQualityScoreFilter",
+    "parse_review",
+]
 
-_SCORE = re.compile(r"\bScore\s*[:：]\s*\**\s*(\d+(?:\.\d+)?)", re.I)
-_FEEDBACK = re.compile(r"\bFeedback\s*[:：]\s*(.*)", re.I | re.S)
 LOW, HIGH = 1, 10
+REVIEW_SCHEMA: dict[str, Any] = {
+    "title": "code_review",
+    "type": "object",
+    "properties": {
+        "score": {"type": "integer", "minimum": LOW, "maximum": HIGH},
+        "feedback": {"type": "string", "maxLength": 400},
+    },
+    "required": ["score", "feedback"],
+    "additionalProperties": False,
+}
+"""Structured output for the reviewer: pass it as ``json_schema=`` where the serving supports it
+(vLLM, SGLang, OpenAI); the shipped pipelines do."""
+_SCORE = re.compile(r"\b\"?Score\"?\s*[:：]\s*\**\s*(\d+(?:\.\d+)?)", re.I)
+_FEEDBACK = re.compile(r"\b\"?Feedback\"?\s*[:：]\s*(.*)", re.I | re.S)
 
 
 def parse_review(reply: str) -> tuple[int | float, str] | str:
     """``(score, feedback)`` from a reviewer's reply, or why there is none."""
+    data = parse_json_object(reply)
+    if isinstance(data, dict) and "score" in data:
+        value = data["score"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"score {value!r} is not a number in reply {reply[:300]!r}"
+        if not LOW <= value <= HIGH:
+            return f"score {value} outside {LOW}-{HIGH} in reply {reply[:300]!r}"
+        return value, str(data.get("feedback") or "").strip()
     match = _SCORE.search(reply)
     parsed: tuple[int | float, str] | None
     if match:
@@ -41,7 +68,7 @@ def parse_review(reply: str) -> tuple[int | float, str] | str:
             return f"no score {LOW}-{HIGH} in reply {reply[:300]!r}"
     feedback = _FEEDBACK.search(reply)
     text = feedback.group(1) if feedback else parsed[1]
-    return parsed[0], text.strip().lstrip("*").strip()
+    return parsed[0], text.strip().lstrip('*"').strip()
 
 
 async def review(
@@ -50,6 +77,7 @@ async def review(
     rows: list[Row],
     instruction_key: str,
     code_key: str,
+    json_schema: dict[str, Any] | None,
 ) -> list[tuple[int | float, str] | Failure]:
     """One review per row; a row without instruction or code fails without a request."""
     prompts: list[str | None] = []
@@ -60,7 +88,7 @@ async def review(
             if instruction is None or code is None
             else template.build_prompt(instruction=instruction, code=code)
         )
-    answers = await ask_each(op.llm_serving, prompts)
+    answers = await ask_each(op.llm_serving, prompts, json_schema=json_schema)
     out: list[tuple[int | float, str] | Failure] = []
     for prompt, answer in zip(prompts, answers, strict=True):
         if prompt is None:
@@ -89,8 +117,10 @@ class CodeQualitySampleEvaluator(LLMOperator, SampleEvaluator):
         | DIYPromptABC
         | str
         | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> None:
         self.prompt_template = resolve_template(self, prompt_template, CodeQualityEvaluatorPrompt)
+        self.json_schema = json_schema
         self._use(llm_serving)
 
     async def process(
@@ -102,7 +132,12 @@ class CodeQualitySampleEvaluator(LLMOperator, SampleEvaluator):
         output_feedback_key: str = "quality_feedback",
     ) -> list[Row | Failure]:
         reviews = await review(
-            self, self.prompt_template, rows, input_instruction_key, input_code_key
+            self,
+            self.prompt_template,
+            rows,
+            input_instruction_key,
+            input_code_key,
+            self.json_schema,
         )
         return [
             r
@@ -135,6 +170,7 @@ class CodeQualityScoreFilter(LLMOperator, Filter):
         | DIYPromptABC
         | str
         | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> None:
         if min_score > max_score:
             raise ValueError(
@@ -143,6 +179,7 @@ class CodeQualityScoreFilter(LLMOperator, Filter):
         self.min_score = min_score
         self.max_score = max_score
         self.prompt_template = resolve_template(self, prompt_template, CodeQualityEvaluatorPrompt)
+        self.json_schema = json_schema
         self._use(llm_serving)
 
     async def process(
@@ -158,7 +195,12 @@ class CodeQualityScoreFilter(LLMOperator, Filter):
         by_row: dict[int, tuple[int | float, str] | Failure] = {}
         if unscored:
             reviews = await review(
-                self, self.prompt_template, unscored, input_instruction_key, input_code_key
+                self,
+                self.prompt_template,
+                unscored,
+                input_instruction_key,
+                input_code_key,
+                self.json_schema,
             )
             by_row = {id(row): r for row, r in zip(unscored, reviews, strict=True)}
         verdicts: list[Verdict | Failure] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streamflow.operators.code.quality import (
+    REVIEW_SCHEMA,
     CodeQualitySampleEvaluator,
     CodeQualityScoreFilter,
     parse_review,
@@ -27,6 +28,8 @@ def reviewer(prompt: str) -> str:
         ("**Score:** 7\n**Feedback:** ok", (7, "ok")),
         ("score: 3", (3, "")),
         ("Rating: 6/10. Fine.", (6, "Fine.")),
+        ('{"score": 9, "feedback": "Handles empty input."}', (9, "Handles empty input.")),
+        ('{"score": 4, "feedback": "Misses the edge ca', (4, "Misses the edge ca")),  # cut off
     ],
 )
 def test_parse_review(reply: str, parsed: tuple) -> None:
@@ -36,6 +39,16 @@ def test_parse_review(reply: str, parsed: tuple) -> None:
 def test_parse_review_refuses_out_of_range_and_missing_scores() -> None:
     assert "outside 1-10" in str(parse_review("Score: 11"))
     assert "no score" in str(parse_review("nice code"))
+    assert "outside 1-10" in str(parse_review('{"score": 0, "feedback": "x"}'))
+    assert "not a number" in str(parse_review('{"score": "high", "feedback": "x"}'))
+
+
+def test_the_review_schema_is_sent_when_given() -> None:
+    serving = ScriptedServing(lambda p: '{"score": 8, "feedback": "ok"}')
+    op = CodeQualitySampleEvaluator(serving, json_schema=REVIEW_SCHEMA)
+    out = apply(op, [{"i": "a", "c": "b"}], input_instruction_key="i", input_code_key="c")
+    assert out.batch.rows[0]["quality_score"] == 8
+    assert serving.requests[0][1] == REVIEW_SCHEMA
 
 
 def rows() -> list[dict]:

@@ -30,7 +30,11 @@ async def test_code_to_sft_data_on_the_engine(tmp_path: Path, vllm_serving) -> N
         input=source, output=tmp_path / "sft.jsonl", run_dir=tmp_path / "run"
     )
     stats = {s.name: s for s in result.stats.operators}
-    for name in ("CodeCodeToInstructionGenerator", "CodeInstructionToCodeGenerator"):
+    for name in (
+        "CodeCodeToInstructionGenerator",
+        "CodeInstructionToCodeGenerator",
+        "CodeQualitySampleEvaluator",
+    ):
         assert stats[name].rows_in == 3 and stats[name].requests >= 1, name
     for s in result.stats.operators:
         if s.name not in ("source", "sink") and s.rows_in:

@@ -173,7 +173,7 @@ def compile_plan(
                 continue
             origin = "the source" if producer[field] == SOURCE else labels[producer[field]]
             if op.kind in (OperatorKind.REFINER, OperatorKind.FILTER):
-                if field not in reads:
+                if field not in reads and not overwrite:  # overwrite=True: meant, no warning
                     warnings.append(
                         f"{where}: writes {field!r}, overwriting the field from {origin}"
                     )

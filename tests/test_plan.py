@@ -82,6 +82,12 @@ def test_refiner_writing_another_existing_field_warns(chain, src):
         chain([(Trim(), {"input_key": "a", "output_key": "b"})], entry_file=src).compile()
 
 
+def test_refiner_overwriting_on_purpose_is_silent(chain, src, recwarn):
+    step = {"input_key": "a", "output_key": "b", "overwrite": True}
+    chain([(Trim(), step)], entry_file=src).compile()
+    assert not [w for w in recwarn if issubclass(w.category, CompileWarning)]
+
+
 def test_refiner_rewriting_its_input_is_silent(chain, src, recwarn):
     chain([(Trim(), {"input_key": "a"})], entry_file=src).compile()
     assert not [w for w in recwarn if issubclass(w.category, CompileWarning)]

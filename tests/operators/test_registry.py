@@ -41,6 +41,7 @@ def fake_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 DOMAINS = [
     "agentic_rag",
     "chemistry",
+    "code",
     "conversations",
     "core_speech",
     "core_text",

@@ -39,6 +39,8 @@ async def test_code_to_sft_data_on_the_engine(tmp_path: Path, vllm_serving) -> N
     for s in result.stats.operators:
         if s.name not in ("source", "sink") and s.rows_in:
             assert s.rows_in == s.rows_out + s.dropped + s.failed, s.name
+    # the review answers under its JSON schema, so even a 135M model's scores are read
+    assert stats["CodeQualitySampleEvaluator"].rows_out >= 1
     rows = read_jsonl(tmp_path / "sft.jsonl")
     assert stats["CodeSandboxSampleEvaluator"].rows_out == len(rows)
     for row in rows:

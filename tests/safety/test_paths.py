@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, write_jsonl
 
 PIPELINE = '''
 import os
@@ -53,6 +53,12 @@ class Demo(Pipeline):
 '''
 
 
+def environment(extra: dict | None) -> dict:
+    """The test's environment; subprocesses import this checkout's streamflow."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
+
+
 def rows(n: int, start: int = 0) -> list[dict]:
     return [{"text": f"row {i}"} for i in range(start, start + n)]
 
@@ -70,7 +76,7 @@ def streamflow(cwd: Path, *args: str, env: dict | None = None, timeout: float = 
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
     )
 
 
@@ -81,7 +87,7 @@ def start(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
     )
 
 
@@ -166,8 +172,9 @@ def test_a_run_directory_inside_the_input_directory_is_not_read_back(tmp_path):
 
 def test_a_second_process_on_a_live_run_directory_is_refused_naming_the_first(tmp_path):
     cwd = project(tmp_path, n=400)
+    # 40 batches at 0.3 s: about 12 s, long enough for every check below to meet a live run
     first = start(
-        cwd, "run", "demo.py", "--run-dir", "rd", "--batch-size", "10", env={"SLEEP": "0.1"}
+        cwd, "run", "demo.py", "--run-dir", "rd", "--batch-size", "10", env={"SLEEP": "0.3"}
     )
     try:
         wait_for_calls(cwd, 10, first)
@@ -179,8 +186,11 @@ def test_a_second_process_on_a_live_run_directory_is_refused_naming_the_first(tm
         status = streamflow(cwd, "status", "rd", "--json")
         assert status.returncode == 0 and json.loads(status.stdout)["state"] == "running"
         assert streamflow(cwd, "deadletters", "rd").returncode == 0
+        requeue = streamflow(cwd, "deadletters", "rd", "--requeue")
+        assert requeue.returncode == 2 and f"pid {first.pid}" in requeue.stderr
+        assert first.poll() is None, "the first run ended before the checks: make it longer"
     finally:
-        out, err = first.communicate(timeout=120)
+        _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert texts(cwd / "out.jsonl") == [r["text"] for r in rows(400)]
 

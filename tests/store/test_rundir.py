@@ -34,7 +34,7 @@ def test_fresh_then_unfinished_then_resumed(tmp_path: Path) -> None:
     run.record_checkpoint(checkpoint(2))
     run.close()
 
-    with pytest.raises(RunDirectoryError, match=r"unfinished run \(running\).*--resume"):
+    with pytest.raises(RunDirectoryError, match=r"unfinished run \(killed\).*--resume"):
         open_run(tmp_path, ["a", "b"])
     resumed = open_run(tmp_path, ["a", "b"], resume=True)
     assert resumed.checkpoint == checkpoint(2)

@@ -84,10 +84,15 @@ def identify(files: Sequence[Path], known: Mapping[str, InputRecord]) -> Identif
     by_path = {record["path"]: id_ for id_, record in known.items()}
     heads = {path: _Head.read(path) for path in files}
 
+    def shorter(path: Path, record: InputRecord) -> str | None:
+        size = heads[path].size
+        if size >= record["size"]:
+            return None
+        return f"it is shorter ({size:,} bytes) than when last read ({record['size']:,})"
+
     def claim(path: Path, id_: str) -> None:
         record, head = unclaimed.pop(id_), heads[path]
-        if head.size < record["size"]:
-            why = f"it is shorter ({head.size:,} bytes) than when last read ({record['size']:,})"
+        if why := shorter(path, record):
             out.rewritten.append((path, why))
         elif head.tail_at(path, record["size"]) != record["tail"]:
             why = f"the bytes before offset {record['size']:,} (read before) changed"
@@ -113,7 +118,8 @@ def identify(files: Sequence[Path], known: Mapping[str, InputRecord]) -> Identif
         id_ = by_path.get(str(path))
         if id_ in unclaimed:
             record = unclaimed[id_]
-            out.rewritten.append((path, f"its first {record['n']:,} bytes changed"))
+            why = shorter(path, record) or f"its first {record['n']:,} bytes changed"
+            out.rewritten.append((path, why))
             continue
         head = heads[path]
         id_ = _free(_hash(_first_line(path, head)), out.records)

@@ -60,7 +60,7 @@ from streamflow.io.identity import identify
 from streamflow.io.sinks import CsvSink, JsonlSink, Sink, open_appending, open_sink, supports_append
 from streamflow.io.sources import FileSource
 from streamflow.plan import Plan
-from streamflow.rows import Barrier, Batch
+from streamflow.rows import Barrier, Batch, fingerprint
 from streamflow.serving.base import servings_started
 from streamflow.store.deadletters import DeadLetter
 from streamflow.store.rundir import (
@@ -126,7 +126,14 @@ def _identify_inputs(run: RunDirectory, job: Job) -> None:
     rows' stored results."""
     if not isinstance(job.source, FileSource):
         return
-    found = identify(job.source.files, run.inputs)
+    files, known = job.source.files, run.inputs
+    legacy = None
+    stored = run.store.get_meta("checkpoint")
+    if not known and stored is not None:
+        # a run directory from before inputs were recorded: its ids came from the paths
+        by_path = {path: fingerprint(str(path)) for path in files}
+        legacy = {path: id_ for path, id_ in by_path.items() if id_ in stored["position"]}
+    found = identify(files, known, legacy)
     if found.rewritten:
         files = "; ".join(f"{path}: {why}" for path, why in found.rewritten[:5])
         more = f" (and {len(found.rewritten) - 5} more)" if len(found.rewritten) > 5 else ""

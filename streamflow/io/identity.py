@@ -72,12 +72,18 @@ def input_ids(files: Sequence[Path]) -> dict[Path, str]:
     return identify(files, {}).ids
 
 
-def identify(files: Sequence[Path], known: Mapping[str, InputRecord]) -> Identified:
+def identify(
+    files: Sequence[Path],
+    known: Mapping[str, InputRecord],
+    preferred: Mapping[Path, str] | None = None,
+) -> Identified:
     """Match ``files`` (resolved paths) against the ``known`` records of earlier runs.
 
     A file is the known input recorded at its path when it still starts with the recorded head;
     otherwise the known input whose head it starts with (it was moved); otherwise new, unless
-    its path held a known input that is now nowhere: then it was rewritten in place.
+    its path held a known input that is now nowhere: then it was rewritten in place. A new file
+    gets its ``preferred`` id when it has one (the id a run directory written before inputs were
+    recorded gave it), else one from its first line.
     """
     out = Identified(records=dict(known))
     unclaimed = dict(known)
@@ -122,7 +128,7 @@ def identify(files: Sequence[Path], known: Mapping[str, InputRecord]) -> Identif
             out.rewritten.append((path, why))
             continue
         head = heads[path]
-        id_ = _free(_hash(_first_line(path, head)), out.records)
+        id_ = (preferred or {}).get(path) or _free(_hash(_first_line(path, head)), out.records)
         n = min(head.size, HEAD)
         out.ids[path] = id_
         out.records[id_] = head.record(path, n, _hash(head.data[:n]))

@@ -7,13 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import write_jsonl
+from helpers import Chain, read_jsonl, write_jsonl
 
+from streamflow import Refiner
 from streamflow.errors import UnsafeOutputError
 from streamflow.executors.base import Job
 from streamflow.executors.guards import protect_inputs
 from streamflow.io.sources import FileSource
+from streamflow.rows import fingerprint
 from streamflow.store.rundir import REPORTS_NAME, SPOOL_NAME
+from streamflow.store.runstore import RunStore
 
 
 @pytest.fixture
@@ -87,3 +90,29 @@ def test_a_run_directory_inside_the_input_leaves_only_its_own_files_out(data):
     protected = protect_inputs(job(str(data / "dd"), data / "out.parquet", run_dir))
     names = [p.relative_to(data.resolve()).as_posix() for p in protected.source.files]
     assert names == ["dd/a.jsonl", "dd/rd/notes.jsonl", "dd/sub/b.jsonl"]
+
+
+class Upper(Refiner):
+    def process(self, rows, input_key):
+        return [{**r, input_key: r[input_key].upper()} for r in rows]
+
+
+def test_a_run_directory_from_before_inputs_were_recorded_goes_on(tmp_path):
+    """Run directories written before input identity keyed positions by path: they continue."""
+    source = write_jsonl(tmp_path / "in.jsonl", [{"text": f"r{i}"} for i in range(5)])
+    storage = {"entry_file": str(source), "output_file": tmp_path / "o.jsonl"}
+    run_dir = tmp_path / "rd"
+    Chain([(Upper(), {"input_key": "text"})], **storage, run_dir=run_dir).run()
+    # make it look as an older streamflow left it: path-derived ids, no input records
+    store = RunStore(run_dir / "store")
+    checkpoint = store.get_meta("checkpoint")
+    [offset] = checkpoint["position"].values()
+    legacy = fingerprint(str(source.resolve()))
+    store.put_meta(checkpoint={**checkpoint, "position": {legacy: offset}})
+    with store.env.begin(write=True, db=store._dbs["meta"]) as txn:
+        assert txn.delete(b"inputs")
+    store.close()
+    with source.open("ab") as f:
+        f.write(b'{"text": "r5"}\n')
+    Chain([(Upper(), {"input_key": "text"})], **storage, run_dir=run_dir).run()
+    assert [r["text"] for r in read_jsonl(tmp_path / "o.jsonl")] == [f"R{i}" for i in range(6)]

@@ -127,7 +127,7 @@ def _identify_inputs(run: RunDirectory, job: Job) -> None:
     if not isinstance(job.source, FileSource):
         return
     files, known = job.source.files, run.inputs
-    legacy = None
+    legacy: dict[Path, str] | None = None
     stored = run.store.get_meta("checkpoint")
     if not known and stored is not None:
         # a run directory from before inputs were recorded: its ids came from the paths
@@ -135,10 +135,10 @@ def _identify_inputs(run: RunDirectory, job: Job) -> None:
         legacy = {path: id_ for path, id_ in by_path.items() if id_ in stored["position"]}
     found = identify(files, known, legacy)
     if found.rewritten:
-        files = "; ".join(f"{path}: {why}" for path, why in found.rewritten[:5])
+        named = "; ".join(f"{path}: {why}" for path, why in found.rewritten[:5])
         more = f" (and {len(found.rewritten) - 5} more)" if len(found.rewritten) > 5 else ""
         raise RunDirectoryError(
-            f"input rewritten since {run.path} last read it ({files}{more}): its old rows and "
+            f"input rewritten since {run.path} last read it ({named}{more}): its old rows and "
             "its new ones would mix. Use --overwrite to start over with the new content, or "
             "give new content a new file name to add it as new input"
         )

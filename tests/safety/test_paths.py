@@ -172,9 +172,10 @@ def test_a_run_directory_inside_the_input_directory_is_not_read_back(tmp_path):
 
 def test_a_second_process_on_a_live_run_directory_is_refused_naming_the_first(tmp_path):
     cwd = project(tmp_path, n=400)
-    # 40 batches at 0.3 s: about 12 s, long enough for every check below to meet a live run
+    # 40 batches at 0.6 s: about 24 s, so that every check below (six processes, each taking
+    # seconds to start on a loaded machine) meets a live run
     first = start(
-        cwd, "run", "demo.py", "--run-dir", "rd", "--batch-size", "10", env={"SLEEP": "0.3"}
+        cwd, "run", "demo.py", "--run-dir", "rd", "--batch-size", "10", env={"SLEEP": "0.6"}
     )
     try:
         wait_for_calls(cwd, 10, first)

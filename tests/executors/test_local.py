@@ -238,7 +238,7 @@ def test_incremental_input_processes_only_new_rows(tmp_path, reference):
 
 def test_status_while_live_and_after_a_kill(tmp_path):
     cwd = project(tmp_path, n=3000)
-    proc = start(cwd)
+    proc = start(cwd, env={"PAUSE": "0.01"})  # live for ~30 s: killed once status saw it
     try:
         deadline = time.monotonic() + 30
         live = None

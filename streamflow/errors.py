@@ -34,6 +34,11 @@ class SourceError(StreamflowError):
     """An input could not be opened or has an unknown format."""
 
 
+class UnsafeOutputError(StreamflowError):
+    """The output is one of the run's inputs, or would be read back as one: refused before
+    anything is opened."""
+
+
 class SinkError(StreamflowError):
     """An output could not be written (unknown format, or a row that does not fit the file)."""
 

@@ -16,7 +16,7 @@ import typer
 from streamflow.cli.common import err, fail
 from streamflow.databases import DATABASES_ENV
 from streamflow.display import LiveDisplay, stats_table
-from streamflow.errors import CompileError, StreamflowError
+from streamflow.errors import CompileError, StreamflowError, UnsafeOutputError
 from streamflow.executors import RunOptions
 from streamflow.loader import load_pipeline_class
 from streamflow.serving.vllm_backend import MODEL_ENV
@@ -100,7 +100,7 @@ def run(
                 ordered=not unordered,
                 max_failed_fraction=max_failed_fraction,
             )
-        except (CompileError, RunDirectoryError) as exc:
+        except (CompileError, RunDirectoryError, UnsafeOutputError) as exc:
             fail(str(exc), 2)
         except StreamflowError as exc:
             fail(str(exc), 1)

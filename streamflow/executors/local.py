@@ -25,9 +25,17 @@ A finished run's last checkpoint covers all its input, so running again over gro
 files, lines appended to a JSONL) processes only the new records: an incremental run. Outputs
 that cannot be continued at a byte offset (Parquet, compressed files) are spooled as JSONL in
 the run directory and converted at the end of each run. Dead letters that ``streamflow
-deadletters --requeue`` queued are retried first, each from the step it failed in. The run's
-state (running, finished, failed, interrupted) and live progress are recorded for ``streamflow
-status``. The records themselves live in :mod:`streamflow.store.rundir`.
+deadletters --requeue`` queued are retried first, each from the step it failed in; a step's
+group leaves the queue in the transaction of the checkpoint that ends its retry, so a kill
+retries it again or not at all. The run's state (running, finished, failed, interrupted) and
+live progress are recorded for ``streamflow status``. The records themselves live in
+:mod:`streamflow.store.rundir`.
+
+Before anything opens, a run refuses an output that is one of its inputs or would be read back
+as one (:mod:`streamflow.executors.guards`). A run directory is held by one process at a time
+(an OS lock, :mod:`streamflow.store.rundir`), and its input files are matched by content against
+what earlier runs read (:mod:`streamflow.io.identity`): a moved input keeps its row ids, an
+input that grew continues, and one rewritten in place is refused instead of mixed.
 """
 
 from __future__ import annotations
@@ -46,12 +54,22 @@ from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
 from streamflow.executors.context import RunContext
 from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
+from streamflow.executors.guards import protect_inputs
 from streamflow.executors.runtime import run_plan
+from streamflow.io.identity import identify
 from streamflow.io.sinks import CsvSink, JsonlSink, Sink, open_appending, open_sink, supports_append
+from streamflow.io.sources import FileSource
 from streamflow.plan import Plan
-from streamflow.rows import Barrier, Batch
+from streamflow.rows import Barrier, Batch, fingerprint
 from streamflow.serving.base import servings_started
-from streamflow.store.rundir import Checkpoint, ResumeNotice, RunDirectory, RunDirectoryError
+from streamflow.store.deadletters import DeadLetter
+from streamflow.store.rundir import (
+    REPORTS_NAME,
+    Checkpoint,
+    ResumeNotice,
+    RunDirectory,
+    RunDirectoryError,
+)
 
 _decoder = msgspec.json.Decoder()
 
@@ -62,6 +80,7 @@ class LocalExecutor(Executor):
     async def execute(
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
     ) -> RunResult:
+        job = protect_inputs(job)
         if job.run_dir is None:
             context = RunContext.in_memory()
             sink = open_sink(job.output)
@@ -94,10 +113,37 @@ def _open(plan: Plan, job: Job) -> RunDirectory:
     )
     try:
         _check_output(run)
+        _identify_inputs(run, job)
     except BaseException:
         run.close()
         raise
     return run
+
+
+def _identify_inputs(run: RunDirectory, job: Job) -> None:
+    """Give ``job``'s input files the ids earlier runs in ``run`` gave them (by content), and
+    refuse an input rewritten in place: its new rows would be skipped as done, or get the old
+    rows' stored results."""
+    if not isinstance(job.source, FileSource):
+        return
+    files, known = job.source.files, run.inputs
+    legacy: dict[Path, str] | None = None
+    stored = run.store.get_meta("checkpoint")
+    if not known and stored is not None:
+        # a run directory from before inputs were recorded: its ids came from the paths
+        by_path = {path: fingerprint(str(path)) for path in files}
+        legacy = {path: id_ for path, id_ in by_path.items() if id_ in stored["position"]}
+    found = identify(files, known, legacy)
+    if found.rewritten:
+        named = "; ".join(f"{path}: {why}" for path, why in found.rewritten[:5])
+        more = f" (and {len(found.rewritten) - 5} more)" if len(found.rewritten) > 5 else ""
+        raise RunDirectoryError(
+            f"input rewritten since {run.path} last read it ({named}{more}): its old rows and "
+            "its new ones would mix. Use --overwrite to start over with the new content, or "
+            "give new content a new file name to add it as new input"
+        )
+    job.source.use_file_ids(found.ids)
+    run.record_inputs(dict(found.records))
 
 
 class _DirectoryRun:
@@ -142,16 +188,22 @@ class _DirectoryRun:
         directory.save_progress(result.stats.snapshot())
         directory.mark("finished")
         if result.reports:
-            reports = directory.path / "reports.json"
+            reports = directory.path / REPORTS_NAME
             await anyio.Path(reports).write_text(json.dumps(result.reports, indent=2))
         return result
 
     async def commit(
-        self, barrier: Barrier, sink_stats: OperatorStats, *, sink: JsonlSink | CsvSink
+        self,
+        barrier: Barrier,
+        sink_stats: OperatorStats,
+        *,
+        sink: JsonlSink | CsvSink,
+        requeue: list[DeadLetter] | None = None,
     ) -> None:
         """Step 3: the output durable first, then the checkpoint that points at it.
 
-        ``sink_stats.rows_out`` is the rows this pass has written so far.
+        ``sink_stats.rows_out`` is the rows this pass has written so far; ``requeue`` (in a
+        retry of requeued rows) is the queue that remains once this checkpoint is recorded.
         """
         offset = await anyio.to_thread.run_sync(sink.commit)
         start = self.directory.checkpoint
@@ -165,14 +217,17 @@ class _DirectoryRun:
             final=barrier.final,
             at=time.time(),
         )
-        await anyio.to_thread.run_sync(self.directory.record_checkpoint, checkpoint)
+        record = functools.partial(self.directory.record_checkpoint, requeue=requeue)
+        await anyio.to_thread.run_sync(record, checkpoint)
 
     async def retry_requeued(self) -> None:
         """Retry requeued dead letters first: each row re-enters at the step it failed in, with
         the row as that step received it, and what comes out is appended to the output."""
         directory, plan = self.directory, self.plan
         labels = [s.label for s in plan.steps]
-        for k, letters in await anyio.to_thread.run_sync(directory.take_requeued, labels):
+        groups = await anyio.to_thread.run_sync(directory.take_requeued, labels)
+        for g, (k, letters) in enumerate(groups):
+            remaining = [letter for _, later in groups[g + 1 :] for letter in later]
             warnings.warn(
                 f"retrying {len(letters)} requeued dead letters from {plan.steps[k].label}",
                 ResumeNotice,
@@ -186,12 +241,11 @@ class _DirectoryRun:
                 final=True,
             )
             rows = Batch([d.id for d in letters], [d.row or {} for d in letters])
+            commit = functools.partial(self.commit, sink=sink, requeue=remaining)
             await run_plan(
                 Plan(plan.steps[k:], None, ()),
                 replay_producer(rows, self.options.batch_size, final),
-                file_consumer(
-                    sink, on_barrier=functools.partial(self.commit, sink=sink), name="sink"
-                ),
+                file_consumer(sink, on_barrier=commit, name="sink"),
                 options=self.options,
                 context=self.context.from_step(k, start.states if start else None),
             )

@@ -2,10 +2,12 @@
 
 The runtime drives :meth:`FileSource.iter_batches` from a worker thread, so reading is plain
 blocking I/O. Everything streams: a file is read record by record and only one batch is held at a
-time, whatever the input size. Row ids come from the file's resolved path and the record's
-position (byte offset for JSON lines and WARC records), so the same input gives the same ids on
-every run and a JSONL file that grows keeps the ids of its old lines. WARC/ARC files (a row per
-HTML page a crawl fetched) are read by :mod:`streamflow.io.warc`.
+time, whatever the input size. Row ids are ``<file id>:<position>``: the file id comes from the
+file's *content*, not its path (:mod:`streamflow.io.identity`: a moved or renamed input is the
+same input, a JSONL file that grows keeps the ids of its old lines, and a run directory tells a
+file rewritten in place from one that grew), the position is the record's byte offset for JSON
+lines and WARC records, its index for other formats. WARC/ARC files (a row per HTML page a crawl
+fetched) are read by :mod:`streamflow.io.warc`.
 
 **Damaged input is named, never read short.** A compressed file cut short (``.gz`` or ``.zst``)
 ends in a bad record saying it is truncated, after the records before the cut. A CSV record
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import csv
 import glob
 import io
@@ -46,8 +49,9 @@ from streamflow.errors import BadRecordError, SourceError
 from streamflow.io.compression import is_compressed, open_binary
 from streamflow.io.formats import READ_EXTENSIONS, READ_FORMATS, format_of
 from streamflow.io.html import decode_html
+from streamflow.io.identity import input_ids
 from streamflow.io.records import FIELD_SAMPLE, BadRecord, FieldSample, Record
-from streamflow.rows import Batch, Row, fingerprint
+from streamflow.rows import Batch, Row
 
 __all__ = ["EXTENSIONS", "FIELD_SAMPLE", "FORMATS", "FileSource", "UnfinishedLineWarning"]
 
@@ -107,6 +111,7 @@ class FileSource:
         self.pdf_rows = pdf_rows
         self.pdf_password = pdf_password
         self._files: list[Path] | None = None
+        self._ids: dict[Path, str] | None = None
 
     @property
     def files(self) -> list[Path]:
@@ -117,6 +122,29 @@ class FileSource:
             for path in self._files:
                 self._format(path)
         return self._files
+
+    @property
+    def file_ids(self) -> dict[Path, str]:
+        """Each input file's id, the first part of its rows' ids (see the module docstring)."""
+        if self._ids is None:
+            self._ids = input_ids(self.files)
+        return self._ids
+
+    def use_file_ids(self, ids: Mapping[Path, str]) -> None:
+        """Take the ids a run directory matched to these files (:func:`~streamflow.io.identity.
+        identify`), so that a moved or grown input keeps the ids an earlier run gave it."""
+        missing = set(self.files) - set(ids)
+        if missing:
+            raise ValueError(f"no id given for {', '.join(map(str, sorted(missing)))}")
+        self._ids = {path: ids[path] for path in self.files}
+
+    def excluding(self, paths: Sequence[Path]) -> FileSource:
+        """This source without ``paths`` (resolved): a run's own files inside its input."""
+        unwanted = set(paths)
+        source = copy.copy(self)
+        source._files = [path for path in self.files if path not in unwanted]
+        source._ids = None
+        return source
 
     def fields(self, sample: int = FIELD_SAMPLE) -> list[str] | None:
         """Field names of the first ``sample`` rows (their union, in order of first appearance),
@@ -224,7 +252,7 @@ class FileSource:
     ) -> Generator[Record]:
         """One file's records; a stream that breaks off (a truncated .gz or .zst) ends in a bad
         record. ``sampling`` (reading for :meth:`fields`) keeps the notices for the real read."""
-        fp = fingerprint(str(path))
+        fp = self.file_ids[path]
         fmt = self._format(path)
         count = 0
         try:

@@ -5,11 +5,18 @@ is the local executor's protocol, described and driven in :mod:`streamflow.execu
 This module keeps the records that protocol reads and writes, and decides from them alone
 whether a run may use a directory: fresh, resumed, continued incrementally, or refused. It
 knows nothing of plans, operators or file formats: steps are labels and fingerprints, the
-output is a path.
+output is a path, inputs are the records :mod:`streamflow.io.identity` keeps.
+
+One process at a time: :meth:`RunDirectory.open` takes an exclusive ``flock`` on the file
+``lock`` in the directory and holds it until :meth:`RunDirectory.close`. The OS releases it when
+the process dies, however it dies, so a SIGKILLed run never blocks the next one; a second run
+meanwhile is refused, naming the holder's pid. Readers (``streamflow status``, ``deadletters``)
+take no lock: LMDB readers never block the writer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -28,11 +35,21 @@ from streamflow.store.runstore import RunStore
 
 SPOOL_NAME = "output.spool.jsonl"
 """Where a run whose output cannot be continued at a byte offset writes, until it finishes."""
+LOCK_NAME = "lock"
+"""The file a live run holds an exclusive ``flock`` on; it holds the run's pid."""
+REPORTS_NAME = "reports.json"
+"""Where a finished run writes its dataset evaluators' reports."""
+OWN_NAMES = frozenset({"store", SPOOL_NAME, LOCK_NAME, REPORTS_NAME})
+"""What a run writes in its run directory: never read as input (see ``is_own_file``)."""
 
 
 class RunDirectoryError(StreamflowError):
     """The run directory holds a run this one may not continue without ``--resume`` or
     ``--overwrite``."""
+
+
+class RunDirectoryBusy(RunDirectoryError):
+    """Another live process holds the run directory."""
 
 
 class ResumeNotice(UserWarning):
@@ -59,6 +76,8 @@ class RunDirectory:
     """Where this run (or its next pass) starts from (None: from the beginning)."""
     last: Checkpoint | None = None
     """The last checkpoint this process committed."""
+    lock: int | None = None
+    """The descriptor holding the directory's lock (closed by :meth:`close`)."""
 
     @classmethod
     def open(
@@ -72,26 +91,36 @@ class RunDirectory:
         overwrite: bool = False,
     ) -> RunDirectory:
         """Decide how a run of ``steps`` (labels, with their fingerprints) uses ``path``:
-        fresh, resumed, incremental, or refused with :class:`RunDirectoryError`."""
-        if overwrite:
-            shutil.rmtree(path / "store", ignore_errors=True)
-            (path / SPOOL_NAME).unlink(missing_ok=True)
-            output.unlink(missing_ok=True)
-        store = RunStore(path / "store")
+        fresh, resumed, incremental, or refused with :class:`RunDirectoryError`.
+
+        The directory is locked first (:class:`RunDirectoryBusy` while another run holds it),
+        so nothing is read, deleted or written while another process runs there.
+        """
+        lock = hold_lock(path)
+        try:
+            if overwrite:
+                shutil.rmtree(path / "store", ignore_errors=True)
+                (path / SPOOL_NAME).unlink(missing_ok=True)
+                output.unlink(missing_ok=True)
+            store = RunStore(path / "store")
+        except BaseException:
+            os.close(lock)
+            raise
         try:
             checkpoint = _decide(path, store, steps, fingerprints, output, resume)
+            store.put_meta(
+                manifest={
+                    "steps": list(steps),
+                    "fingerprints": list(fingerprints),
+                    "output": str(output.resolve()),
+                    "updated": time.time(),
+                }
+            )
         except BaseException:
             store.close()
+            os.close(lock)
             raise
-        store.put_meta(
-            manifest={
-                "steps": list(steps),
-                "fingerprints": list(fingerprints),
-                "output": str(output.resolve()),
-                "updated": time.time(),
-            }
-        )
-        return cls(path, store, output, checkpoint)
+        return cls(path, store, output, checkpoint, lock=lock)
 
     @property
     def fingerprints(self) -> list[str]:
@@ -101,9 +130,29 @@ class RunDirectory:
     def spool(self) -> Path:
         return self.path / SPOOL_NAME
 
-    def record_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Record (and sync) ``checkpoint``: from now on a resumed run starts there."""
-        self.store.commit_checkpoint(msgspec.to_builtins(checkpoint))
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """What earlier runs recorded of their input files, by file id
+        (:class:`streamflow.io.identity.InputRecord`)."""
+        return dict(self.store.get_meta("inputs") or {})
+
+    def record_inputs(self, records: dict[str, Any]) -> None:
+        self.store.put_meta(inputs=records)
+
+    def record_checkpoint(
+        self, checkpoint: Checkpoint, *, requeue: Sequence[DeadLetter] | None = None
+    ) -> None:
+        """Record (and sync) ``checkpoint``: from now on a resumed run starts there.
+
+        ``requeue``: the requeued dead letters still to retry after this checkpoint (a retry of
+        requeued rows commits its checkpoint and takes its rows off the queue in one
+        transaction, so a crash retries each row again or not at all).
+        """
+        also: dict[str, Any] = {}
+        if requeue is not None:
+            also["requeue"] = [msgspec.to_builtins(d) for d in requeue]
+            also["requeue_forgotten"] = [[d.operator, d.id] for d in requeue]
+        self.store.commit_checkpoint(msgspec.to_builtins(checkpoint), **also)
         self.last = checkpoint
 
     def advance(self) -> None:
@@ -115,11 +164,13 @@ class RunDirectory:
         """The dead letters ``streamflow deadletters --requeue`` queued, by failing step (its
         index in ``steps``), each group in input order.
 
-        The failing step's stored result for each row is forgotten, so the retry really calls it
-        again. The queue itself is cleared by :meth:`clear_requeued` once the retry committed: a
-        crash in between retries again from the same checkpoint.
+        The failing step's stored result for each row is forgotten, once, so the retry really
+        calls it again (a retry killed half-way keeps what it committed). Each group leaves the
+        queue in the transaction of its retry's checkpoint (:meth:`record_checkpoint`): a crash
+        before it retries the group again from the same checkpoint, never after it.
         """
         queued = [msgspec.convert(d, DeadLetter) for d in self.store.get_meta("requeue") or []]
+        forgotten = {tuple(key) for key in self.store.get_meta("requeue_forgotten") or []}
         index = {label: i for i, label in enumerate(steps)}
         groups: dict[int, list[DeadLetter]] = {}
         for letter in queued:
@@ -128,11 +179,13 @@ class RunDirectory:
         fps = self.fingerprints
         for k, letters in groups.items():
             letters.sort(key=lambda d: _natural(d.id))  # back in input order
-            self.store.delete_results(fps[k], [d.id for d in letters])
+            fresh = [d.id for d in letters if (d.operator, d.id) not in forgotten]
+            self.store.delete_results(fps[k], fresh)
+        self.store.put_meta(requeue_forgotten=[[d.operator, d.id] for d in queued])
         return sorted(groups.items())
 
     def clear_requeued(self) -> None:
-        self.store.put_meta(requeue=[])
+        self.store.put_meta(requeue=[], requeue_forgotten=[])
 
     def mark(self, state: str, **info: Any) -> None:
         self.store.put_meta(status={"state": state, "pid": os.getpid(), "at": time.time(), **info})
@@ -143,18 +196,61 @@ class RunDirectory:
 
     def close(self) -> None:
         self.store.close()
+        if self.lock is not None:
+            os.close(self.lock)  # releases the flock
+            self.lock = None
+
+
+def is_own_file(run_dir: Path, path: Path) -> bool:
+    """Whether ``path`` (resolved) is one of the files runs write in ``run_dir`` (resolved)."""
+    return path.is_relative_to(run_dir) and path.relative_to(run_dir).parts[:1] in {
+        (name,) for name in OWN_NAMES
+    }
+
+
+def hold_lock(path: Path) -> int:
+    """Lock run directory ``path`` (created if missing) for this process: an exclusive
+    ``flock`` on its ``lock`` file, which records our pid. Returns the descriptor; closing it
+    (or the process dying) releases the lock."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise RunDirectoryError(
+            f"{path}: cannot use it as a run directory: {exc.strerror or exc}"
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise RunDirectoryBusy(
+            f"{path} is in use by another streamflow process (pid {holder}): one run at a time "
+            f"per run directory. Wait for it to end or stop it; `streamflow status {path}` "
+            "shows its progress meanwhile"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def requeue_dead_letters(run_dir: Path, step: str | None = None) -> int:
     """Move dead letters (all, or one step's) to the queue the next run in ``run_dir`` retries.
 
-    Rows from the source itself (unreadable records) cannot be retried and stay.
+    Rows from the source itself (unreadable records) cannot be retried and stay. Refused
+    (:class:`RunDirectoryBusy`) while a run holds the directory.
     """
-    store = RunStore(run_dir / "store")
+    lock = hold_lock(run_dir)
     try:
-        return store.requeue(lambda d: d["operator"] != "source" and step in (None, d["operator"]))
+        store = RunStore(run_dir / "store")
+        try:
+            return store.requeue(
+                lambda d: d["operator"] != "source" and step in (None, d["operator"])
+            )
+        finally:
+            store.close()
     finally:
-        store.close()
+        os.close(lock)
 
 
 def _decide(
@@ -183,10 +279,12 @@ def _decide(
         )
     unfinished = status.get("state") != "finished"
     if (changed or unfinished) and not resume:
+        state = status.get("state", "never started")
         why = (
             f"a different run (changed: {', '.join(changed)})"
             if changed
-            else f"an unfinished run ({status.get('state', 'never started')})"
+            # we hold the lock: a run recorded as running died without saying so
+            else f"an unfinished run ({'killed' if state == 'running' else state})"
         )
         raise RunDirectoryError(
             f"{path} holds {why}: pass --resume to continue it, or --overwrite to start over"

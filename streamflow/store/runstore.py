@@ -160,9 +160,12 @@ class RunStore:
 
         self._write(put)
 
-    def commit_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record a checkpoint durably: everything written before it is synced with it."""
-        self.put_meta(checkpoint=checkpoint)
+    def commit_checkpoint(self, checkpoint: dict[str, Any], **also: Any) -> None:
+        """Record a checkpoint durably: everything written before it is synced with it.
+
+        ``also``: other meta records that must change in the same transaction.
+        """
+        self.put_meta(checkpoint=checkpoint, **also)
         self.env.sync(True)
 
     # -- expensive results -------------------------------------------------------------------

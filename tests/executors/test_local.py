@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, write_jsonl
 
 PIPELINE = '''
 import os, time
@@ -32,7 +32,7 @@ class Costly(Generator):
     def process(self, rows, input_key, output_key):
         with open(self.calls, "a") as f:
             f.write("".join(f"{r[input_key]}\\n" for r in rows))
-        time.sleep(0.001 * len(rows))
+        time.sleep(float(os.environ.get("PAUSE", "0.001")) * len(rows))
         return [{**r, output_key: r[input_key] * self.factor} for r in rows]
 
 
@@ -89,6 +89,12 @@ def project(tmp_path: Path, n: int = 1200) -> Path:
     return tmp_path
 
 
+def environment(extra: dict | None = None) -> dict:
+    """The test's environment; subprocesses import this checkout's streamflow."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
+
+
 def start(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -110,7 +116,7 @@ def start(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
     )
 
 
@@ -182,7 +188,7 @@ def test_resume_without_a_run_simply_starts(tmp_path, reference):
 
 def test_unfinished_run_refuses_without_resume(tmp_path):
     cwd = project(tmp_path)
-    kill_once_running(cwd, start(cwd))
+    kill_once_running(cwd, start(cwd, env={"PAUSE": "0.01"}))  # slow enough to be killed
     again = start(cwd)
     _, stderr = again.communicate(timeout=60)
     assert again.returncode == 2
@@ -232,7 +238,7 @@ def test_incremental_input_processes_only_new_rows(tmp_path, reference):
 
 def test_status_while_live_and_after_a_kill(tmp_path):
     cwd = project(tmp_path, n=3000)
-    proc = start(cwd)
+    proc = start(cwd, env={"PAUSE": "0.01"})  # live for ~30 s: killed once status saw it
     try:
         deadline = time.monotonic() + 30
         live = None
@@ -278,12 +284,13 @@ def test_parquet_output_is_exact_after_a_kill(tmp_path, reference):
 
 
 FLAKY = '''
-import os
+import os, time
 from streamflow import FileStorage, Generator, Pipeline, Refiner
 
 
 class Flaky(Generator):
-    """Fails rows whose n is a multiple of 10 until the file `healed` exists."""
+    """Fails rows whose n is a multiple of 10 until the file `healed` exists; then takes
+    PAUSE seconds a batch."""
 
     expensive = True
 
@@ -294,6 +301,8 @@ class Flaky(Generator):
             if r[input_key] % 10 == 0 and not healed:
                 raise RuntimeError(f"row {r[input_key]} is flaky")
             out.append({**r, output_key: r[input_key] + 1})
+        if healed:
+            time.sleep(float(os.environ.get("PAUSE", "0")))
         return out
 
 
@@ -348,3 +357,101 @@ def test_requeued_dead_letters_are_retried_from_their_step(tmp_path):
     status = json.loads(cli("status", "rd", "--json").stdout)
     assert status["dead_letters"] == 0 and status["state"] == "finished"
     assert status["checkpoint"]["rows_written"] == 100
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "streamflow", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=environment(),
+    )
+
+
+def test_kill_during_a_requeue_retry_then_resume(tmp_path):
+    """Requeued rows are retried exactly once, however often the retry is killed."""
+    rng = random.Random(9)
+    for trial in range(4):
+        cwd = tmp_path / f"trial{trial}"
+        cwd.mkdir()
+        (cwd / "job.py").write_text(FLAKY)
+        write_jsonl(cwd / "in.jsonl", [{"n": i, "text": f"t{i}"} for i in range(100)])
+        finish(cwd)
+        assert cli(cwd, "deadletters", "rd", "--requeue").returncode == 0
+        (cwd / "healed").touch()
+        env = {"PAUSE": "0.3"}  # the retry: 5 batches of 2 rows, about 1.5 s
+        for kill in range(2):
+            proc = start(cwd, "--batch-size", "2", *(["--resume"] if kill else []), env=env)
+            time.sleep(rng.uniform(0.8, 2.5))
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        finish(cwd, "--resume", env=env)
+        written = [r["n"] for r in read_jsonl(cwd / "out.jsonl")]
+        assert sorted(written) == list(range(100)), f"trial {trial}: lost or doubled"
+        status = json.loads(cli(cwd, "status", "rd", "--json").stdout)
+        assert status["checkpoint"]["rows_written"] == 100
+
+
+def test_kill_move_the_input_then_resume(tmp_path, reference):
+    """Row ids come from the input's content: a resumed run over the moved input goes on."""
+    cwd = project(tmp_path)
+    kill_once_running(cwd, start(cwd, env={"PAUSE": "0.01"}))
+    (cwd / "in.jsonl").rename(cwd / "moved.jsonl")
+    finish(cwd, "--resume", "-i", "moved.jsonl")
+    assert read_jsonl(cwd / "out.jsonl") == reference
+    distinct = len({n for n in range(1200) if n % 7})
+    assert len(calls(cwd)) <= distinct + BATCH  # at most the batch in flight repeated
+
+
+def test_kill_grow_the_input_then_resume(tmp_path, reference):
+    """An input that only grew (lines appended) while the run was down goes on."""
+    cwd = project(tmp_path, n=800)
+    kill_once_running(cwd, start(cwd, env={"PAUSE": "0.01"}))
+    with (cwd / "in.jsonl").open("ab") as f:
+        f.write(b"".join(json.dumps(r).encode() + b"\n" for r in rows(800, 1200)))
+    finish(cwd, "--resume")
+    assert read_jsonl(cwd / "out.jsonl") == reference
+
+
+def test_kill_rewrite_the_input_then_resume_is_refused(tmp_path):
+    """The same path with other content is not the same input: refused, never mixed."""
+    cwd = project(tmp_path)
+    kill_once_running(cwd, start(cwd, env={"PAUSE": "0.01"}))
+    output = (cwd / "out.jsonl").read_bytes()
+    write_jsonl(cwd / "in.jsonl", rows(1, 1201))  # every line moved by one row
+    again = start(cwd, "--resume")
+    _, stderr = again.communicate(timeout=60)
+    assert again.returncode == 2, stderr
+    assert "in.jsonl" in stderr and "rewritten" in stderr and "--overwrite" in stderr
+    assert (cwd / "out.jsonl").read_bytes() == output  # the refused run changed nothing
+    finish(cwd, "--overwrite")
+    assert [r["n"] for r in read_jsonl(cwd / "out.jsonl")][:3] == [1, 2, 3]
+
+
+def test_two_processes_on_one_run_directory(tmp_path, reference):
+    """A second process is refused while the first runs; killing the first frees the run
+    directory (the OS lock dies with it) and a resume ends exactly."""
+    cwd = project(tmp_path)
+    slow = {"PAUSE": "0.04"}  # 48 batches of 25 rows at 1 s each: live through the checks
+    first = start(cwd, env=slow)
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            json.loads(cli(cwd, "status", "rd", "--json").stdout or "{}").get("state") != "running"
+        ):
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        for extra in ((), ("--resume",), ("--overwrite",)):
+            second = start(cwd, *extra)
+            _, stderr = second.communicate(timeout=60)
+            assert second.returncode == 2, stderr
+            assert f"pid {first.pid}" in stderr and "--resume" not in stderr
+        assert first.poll() is None, "the first run ended before the checks"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    finish(cwd, "--resume")
+    assert read_jsonl(cwd / "out.jsonl") == reference

@@ -17,9 +17,9 @@ from warcio.warcwriter import WARCWriter
 
 from streamflow import Generator
 from streamflow.errors import BadRecordError, SourceError
+from streamflow.io.identity import input_ids
 from streamflow.io.sources import BadRecord, FileSource, format_of
 from streamflow.operators.web import HtmlTextExtractor
-from streamflow.rows import fingerprint
 
 DATE = "2024-05-01T12:00:00Z"
 ARTICLE = """<html><head><title>Big news</title></head><body>
@@ -32,6 +32,11 @@ files, the images and the redirects that the crawler met on its way.</p></articl
 <footer>Copyright 2024 Example Corp, all rights reserved</footer></body></html>"""
 
 Make = Callable[[WARCWriter], ArcWarcRecord]
+
+
+def file_id(path: Path) -> str:
+    """The id a source gives ``path`` (from its content: streamflow.io.identity)."""
+    return input_ids([path.resolve()])[path.resolve()]
 
 
 def url(n: int | str) -> str:
@@ -162,7 +167,7 @@ def test_only_html_pages_with_status_200_are_rows(tmp_path: Path, name: str) -> 
         for k in range(3)
     ]
     # ids: the file's fingerprint and each record's offset, as warcio's own index gives it
-    fp = fingerprint(str(path.resolve()))
+    fp = file_id(path)
     page_offsets = [offsets[2], offsets[4], offsets[6]]
     assert ids == [f"{fp}:{o}" for o in page_offsets]
     with open(path, "rb") as f:

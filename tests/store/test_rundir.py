@@ -3,20 +3,31 @@ fresh, resumes, continues incrementally or is refused; requeued rows come back b
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 from streamflow.store.deadletters import DeadLetter, DeadLetters
 from streamflow.store.rundir import (
     Checkpoint,
     ResumeNotice,
     RunDirectory,
+    RunDirectoryBusy,
     RunDirectoryError,
     requeue_dead_letters,
 )
 
 STEPS = ["Clean", "Ask"]
+
+
+def environment() -> dict[str, str]:
+    """Subprocesses import this checkout's streamflow."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
 
 
 def open_run(path: Path, fps: list[str], **flags: bool) -> RunDirectory:
@@ -34,7 +45,7 @@ def test_fresh_then_unfinished_then_resumed(tmp_path: Path) -> None:
     run.record_checkpoint(checkpoint(2))
     run.close()
 
-    with pytest.raises(RunDirectoryError, match=r"unfinished run \(running\).*--resume"):
+    with pytest.raises(RunDirectoryError, match=r"unfinished run \(killed\).*--resume"):
         open_run(tmp_path, ["a", "b"])
     resumed = open_run(tmp_path, ["a", "b"], resume=True)
     assert resumed.checkpoint == checkpoint(2)
@@ -92,3 +103,66 @@ def test_requeued_dead_letters_come_back_by_step_in_input_order(tmp_path: Path) 
     run.clear_requeued()
     assert run.take_requeued(STEPS) == []
     run.close()
+
+
+def test_a_retry_leaves_the_queue_with_its_checkpoint(tmp_path: Path) -> None:
+    """Each step's group leaves the queue in its checkpoint's transaction; results forgotten
+    once stay forgotten, so a killed retry keeps what it committed."""
+    run = open_run(tmp_path, ["a", "b"])
+    DeadLetters(DeadLetter, run.store).add(
+        [DeadLetter("Clean", "f:5", "bad", {"n": 5}), DeadLetter("Ask", "f:9", "boom", {"n": 9})]
+    )
+    run.close()
+    requeue_dead_letters(tmp_path)
+
+    run = open_run(tmp_path, ["a", "b"], resume=True)
+    groups = run.take_requeued(STEPS)
+    assert [k for k, _ in groups] == [0, 1]
+    ask = groups[1][1]
+    run.store.put_results("a", [("f:5", ["retried", {"n": 5}, None])])  # the retry committed
+    run.record_checkpoint(checkpoint(1), requeue=ask)  # the first group is done
+    run.close()  # killed before the second group
+
+    run = open_run(tmp_path, ["a", "b"], resume=True)
+    assert [(k, [d.id for d in ds]) for k, ds in run.take_requeued(STEPS)] == [(1, ["f:9"])]
+    assert run.checkpoint == checkpoint(1)
+    run.close()
+    run = open_run(tmp_path, ["a", "b"], resume=True)  # killed again, before any commit
+    assert [k for k, _ in run.take_requeued(STEPS)] == [1]
+    assert run.store.get_results("a", ["f:5"]) == [["retried", {"n": 5}, None]]
+    run.record_checkpoint(checkpoint(2), requeue=[])
+    assert run.take_requeued(STEPS) == []
+    run.close()
+
+
+def test_one_process_per_run_directory(tmp_path: Path) -> None:
+    run = open_run(tmp_path, ["a", "b"])
+    assert (tmp_path / "lock").read_text().strip() == str(os.getpid())
+    with pytest.raises(RunDirectoryBusy, match=rf"pid {os.getpid()}") as info:
+        open_run(tmp_path, ["a", "b"], overwrite=True)
+    assert "--resume" not in str(info.value)
+    assert (tmp_path / "store").is_dir()  # the refused --overwrite deleted nothing
+    with pytest.raises(RunDirectoryBusy):
+        requeue_dead_letters(tmp_path)
+    run.close()
+    open_run(tmp_path, ["a", "b"], resume=True).close()  # free again once closed
+
+
+def test_a_dead_holder_leaves_no_lock(tmp_path: Path) -> None:
+    """The lock is the OS's: a process that dies without closing anything releases it."""
+    holder = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from streamflow.store.rundir import RunDirectory\n"
+        "p = Path(sys.argv[1])\n"
+        "RunDirectory.open(p, ['Clean', 'Ask'], ['a', 'b'], p / 'out.jsonl')\n"
+        "os._exit(0)  # no close, no clean-up\n"
+    )
+    subprocess.run([sys.executable, "-c", holder, str(tmp_path)], check=True, env=environment())
+    open_run(tmp_path, ["a", "b"], resume=True).close()  # not RunDirectoryBusy
+
+
+def test_a_run_directory_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "rd").write_text("not a directory")
+    with pytest.raises(RunDirectoryError, match="rd"):
+        open_run(tmp_path / "rd", ["a", "b"])

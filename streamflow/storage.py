@@ -21,6 +21,7 @@ from streamflow.io.records import Source
 from streamflow.io.seeds import SeedSource
 from streamflow.io.sources import FileSource, OnBadRecord
 from streamflow.plan import Call, compile_plan
+from streamflow.store.rundir import own_files
 
 
 class FileStorage:
@@ -97,8 +98,14 @@ class FileStorage:
                 "FileStorage has no entry_file: give one (or --input on the CLI), or seed_rows=N "
                 "for a pipeline that generates its rows"
             )
-        paths = _specs(self.entry_file)
-        return FileSource(paths, on_bad_record=self.on_bad_record, **self.source_options)
+        source = FileSource(
+            _specs(self.entry_file), on_bad_record=self.on_bad_record, **self.source_options
+        )
+        if self.run_dir is not None:  # a run directory inside the input: its files are not input
+            own = own_files(self.run_dir, source.files)
+            if own:
+                source = source.excluding(own)
+        return source
 
     def with_overrides(
         self,

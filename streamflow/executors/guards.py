@@ -24,7 +24,7 @@ from pathlib import Path
 from streamflow.errors import UnsafeOutputError
 from streamflow.executors.base import Job
 from streamflow.io.sources import FileSource
-from streamflow.store.rundir import is_own_file
+from streamflow.store.rundir import own_files
 
 __all__ = ["protect_inputs"]
 
@@ -60,8 +60,7 @@ def protect_inputs(job: Job) -> Job:
                 "later run would read it as input. Choose an --output the pattern misses"
             )
     if job.run_dir is not None:
-        run_dir = job.run_dir.resolve()
-        own = [path for path in source.files if is_own_file(run_dir, path)]
+        own = own_files(job.run_dir, source.files)
         if own:
             job = dataclasses.replace(job, source=source.excluding(own))
     return job

@@ -22,7 +22,7 @@ import re
 import shutil
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,12 @@ def is_own_file(run_dir: Path, path: Path) -> bool:
     return path.is_relative_to(run_dir) and path.relative_to(run_dir).parts[:1] in {
         (name,) for name in OWN_NAMES
     }
+
+
+def own_files(run_dir: Path, paths: Iterable[Path]) -> list[Path]:
+    """Those of ``paths`` (resolved input files) that are files runs write in ``run_dir``."""
+    root = run_dir.resolve()
+    return [path for path in paths if is_own_file(root, path)]
 
 
 def hold_lock(path: Path) -> int:

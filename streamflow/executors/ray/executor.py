@@ -39,6 +39,8 @@ class RayExecutor(Executor):
         self.runtime_env = runtime_env
         self.startup_seconds = 0.0
         """How long the last run took to connect and start every worker, before any row."""
+        self.worker_cpu_seconds = 0.0
+        """CPU seconds the last run's workers used (after their start-up)."""
         self.pools: WorkerPools | None = None
         """The running pools (while a run is under way)."""
 
@@ -57,6 +59,7 @@ class RayExecutor(Executor):
                 return await local.execute(pools.driver_plan, job, options, monitor=monitor)
             finally:
                 await pools.close()
+                self.worker_cpu_seconds = pools.worker_cpu_seconds
                 self.pools = None
         finally:
             if connected:

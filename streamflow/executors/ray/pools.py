@@ -115,6 +115,8 @@ class WorkerPools:
         self._worker_class = ray.remote(StageWorker)
         self._pools: dict[tuple[int, ...], RemoteStage] = {}
         self._cpu_stages = [s for s in self._stages() if is_cpu_stage(s)]
+        self.worker_cpu_seconds = 0.0
+        """CPU seconds the workers used after starting, summed at close."""
 
     def remote(self, bound: BoundOp) -> bool:
         return id(bound.op) in self.original
@@ -141,7 +143,7 @@ class WorkerPools:
         with anyio.move_on_after(30, shield=True):
             for actor in actors:
                 with contextlib.suppress(Exception):  # a worker that died closes nothing
-                    await actor.close.remote()
+                    self.worker_cpu_seconds += await actor.close.remote()
         for actor in actors:
             self.ray.kill(actor)
         for pool in self._pools.values():

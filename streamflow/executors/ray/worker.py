@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,7 @@ class StageWorker:
             )
         self._servings: AsyncExitStack | None = None
         self._starting = asyncio.Lock()
+        self._cpu_at_start = _cpu_seconds()
 
     def ready(self) -> int:
         """The worker's process id, once it is up (the executor waits for every worker)."""
@@ -82,11 +84,13 @@ class StageWorker:
             current_stats.reset(stats_token)
         return results, (usage.requests, usage.prompt_tokens, usage.completion_tokens, usage.cost)
 
-    async def close(self) -> None:
-        """Close the servings this worker started (an engine frees its memory)."""
+    async def close(self) -> float:
+        """Close the servings this worker started (an engine frees its memory); returns the CPU
+        seconds this worker used since it started (its imports not counted)."""
         if self._servings is not None:
             await self._servings.aclose()
             self._servings = None
+        return _cpu_seconds() - self._cpu_at_start
 
     async def _start_servings(self) -> None:
         async with self._starting:
@@ -96,3 +100,8 @@ class StageWorker:
             servings = (getattr(b.op, "llm_serving", None) for b in self.bounds)
             await stack.enter_async_context(servings_started(s for s in servings if s))
             self._servings = stack
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

@@ -105,6 +105,37 @@ def test_a_private_executor_object_and_unordered_output(cluster, data, tmp_path)
     assert result.rows_written == len(expected) and executor.startup_seconds > 0
 
 
+def test_independent_llm_steps_side_by_side_share_one_pool(cluster, tmp_path):
+    """Two LLM generators reading the same field form one stage of branches (as locally): one
+    pool holds both, each batch goes to both, and the rows equal the local executor's."""
+    from helpers import Chain
+
+    from streamflow.operators.core_text import PromptedGenerator
+    from streamflow.testing import ScriptedServing
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(40)])
+
+    def chain(output: Path) -> Chain:
+        serving = ScriptedServing(ray_pipeline.Answer(None, 0.0))
+        steps = [
+            (PromptedGenerator(llm_serving=serving, user_prompt="A: "), {"output_key": "a"}),
+            (PromptedGenerator(llm_serving=serving, user_prompt="B: "), {"output_key": "b"}),
+        ]
+        return Chain(
+            [(op, {"input_key": "text", **keys}) for op, keys in steps],
+            entry_file=src,
+            output_file=output,
+        )
+
+    local = chain(tmp_path / "local.jsonl").run(batch_size=BATCH)
+    executor = RayExecutor()
+    result = chain(tmp_path / "ray.jsonl").run(batch_size=BATCH, executor=executor)
+    assert read_jsonl(tmp_path / "ray.jsonl") == read_jsonl(tmp_path / "local.jsonl")
+    assert [s.requests for s in result.stats.operators] == [40, 40]
+    assert counts(result) == counts(local)
+    assert executor.worker_cpu_seconds > 0
+
+
 def wait_for(predicate: Any, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -211,3 +242,38 @@ def test_killing_the_driver_then_resuming_gives_the_exact_output(cluster, data, 
     )  # fmt: skip
     assert status.returncode == 0 and b"finished" in status.stdout + status.stderr
     assert local.reports["ReasoningDifficultyDatasetEvaluator"]
+
+
+@pytest.mark.slow  # two engine start-ups: minutes on a CPU
+def test_an_llm_step_on_the_embedded_engine_gives_the_local_executors_rows(
+    cluster, smollm2_dir, tmp_path
+):
+    """The LLM step with the real embedded model (vLLM on CPU, greedy): the engine starts in the
+    Ray worker that holds the step; the rows equal the local executor's, answers included."""
+    from streamflow.operators.core_text import PromptedGenerator
+    from streamflow.serving.base import SamplingParams
+    from streamflow.serving.vllm_backend import VLLMServing
+
+    src = write_jsonl(tmp_path / "in.jsonl", ray_pipeline.rows(30))
+
+    def pipeline(output: Path) -> ray_pipeline.RayTestPipeline:
+        p = ray_pipeline.RayTestPipeline(src, output)
+        serving = VLLMServing(
+            smollm2_dir,
+            max_num_seqs=8,
+            kv_cache_gib=0.5,
+            params=SamplingParams(max_tokens=12, temperature=0.0),
+        )
+        p.summary = PromptedGenerator(llm_serving=serving, user_prompt="Summarise in five words: ")
+        return p
+
+    local = pipeline(tmp_path / "local.jsonl").run(batch_size=BATCH)
+    result = pipeline(tmp_path / "ray.jsonl").run(
+        batch_size=BATCH, run_dir=tmp_path / "rd", executor="ray"
+    )
+    expected, got = read_jsonl(tmp_path / "local.jsonl"), read_jsonl(tmp_path / "ray.jsonl")
+    assert [r["text"] for r in got] == [r["text"] for r in expected] and len(got) > 20
+    assert all(isinstance(r["summary"], str) and r["summary"].strip() for r in got)
+    assert got == expected
+    assert result.stats.operators[-1].completion_tokens > 0
+    assert counts(result) == counts(local)

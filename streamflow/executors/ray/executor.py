@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -82,7 +83,13 @@ class RayExecutor(Executor):
             kwargs.update(num_cpus=self.num_cpus, include_dashboard=False)
         else:
             kwargs["address"] = address
-        ray.init(runtime_env=runtime_env or None, **kwargs)
+        ray_logger = logging.getLogger("ray")
+        level = ray_logger.level
+        ray_logger.setLevel(logging.ERROR)  # not its notice that SIGTERM stays ours (a thread)
+        try:
+            ray.init(runtime_env=runtime_env or None, **kwargs)
+        finally:
+            ray_logger.setLevel(level)
         return True
 
 

@@ -25,6 +25,7 @@ import anyio
 from streamflow.actors.actor import BoundOp, StepResult, stages
 from streamflow.actors.base import DatasetEvaluator, Operator
 from streamflow.channels.stats import OperatorStats
+from streamflow.errors import StreamflowError
 from streamflow.executors.base import RunOptions
 from streamflow.executors.ray.worker import StageWorker, StepSpec
 from streamflow.plan import Plan
@@ -61,8 +62,11 @@ def is_cpu_stage(stage: list[BoundOp]) -> bool:
 class RemoteStage:
     """An :class:`~streamflow.actors.actor.Offload`: one stage's batches sent to its pool."""
 
-    def __init__(self, actors: list[Any], per_actor: int, ops: list[Operator]) -> None:
+    def __init__(
+        self, actors: list[Any], per_actor: int, ops: list[Operator], labels: list[str]
+    ) -> None:
         self.actors = actors
+        self.labels = labels
         self.concurrency = len(actors) * per_actor
         self._positions = {id(op): i for i, op in enumerate(ops)}
         self._idle_send, self._idle = anyio.create_memory_object_stream[Any](self.concurrency)
@@ -135,7 +139,15 @@ class WorkerPools:
             self.offload(stage)
         for pool in self._pools.values():
             for actor in pool.actors:
-                await actor.ready.remote()
+                try:
+                    await actor.ready.remote()
+                except self.ray.exceptions.RayError as exc:
+                    raise StreamflowError(
+                        f"a Ray worker for {', '.join(pool.labels)} could not start: "
+                        f"{_first_line(exc)}. Every node must import streamflow and the "
+                        "pipeline's own operator classes (install them there, or pass a Ray "
+                        "runtime_env)"
+                    ) from exc
 
     async def close(self) -> None:
         """Close the workers' servings, then end the workers."""
@@ -195,7 +207,7 @@ class WorkerPools:
             ).remote(specs)  # inline, not a shared reference: a restart must find it
             for _ in range(count)
         ]
-        return RemoteStage(actors, per_actor, [b.op for b in stage])
+        return RemoteStage(actors, per_actor, [b.op for b in stage], [b.stats.name for b in stage])
 
     def _cpu_share(self) -> int:
         cpus = float(self.ray.cluster_resources().get("CPU", 1))
@@ -218,3 +230,11 @@ def _add_usage(stats: OperatorStats, usage: tuple[int, int, int, float]) -> None
     stats.prompt_tokens += prompt_tokens
     stats.completion_tokens += completion_tokens
     stats.cost += cost
+
+
+def _first_line(exc: BaseException) -> str:
+    """The cause of a Ray error in one line (Ray's own messages run to a traceback)."""
+    cause = exc.__cause__ or exc
+    text = str(getattr(exc, "cause", None) or cause).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__

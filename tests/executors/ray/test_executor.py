@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import ray_pipeline  # noqa: E402
 
+from streamflow import Refiner  # noqa: E402
 from streamflow.executors.ray import PoolSizes, RayExecutor  # noqa: E402
 
 ROWS = 400
@@ -134,6 +135,33 @@ def test_independent_llm_steps_side_by_side_share_one_pool(cluster, tmp_path):
     assert [s.requests for s in result.stats.operators] == [40, 40]
     assert counts(result) == counts(local)
     assert executor.worker_cpu_seconds > 0
+
+
+class OnlyHere(Refiner):
+    """Cannot be loaded in another process (as a class a cluster's nodes cannot import)."""
+
+    def __init__(self) -> None:
+        self.home = os.getpid()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state["home"] != os.getpid():
+            raise ImportError("No module named 'my_private_operators'")
+        self.__dict__.update(state)
+
+    def process(self, rows: list[dict[str, Any]], input_key: str = "text") -> list[dict]:
+        return rows
+
+
+def test_a_worker_that_cannot_load_its_operators_is_a_clear_error(cluster, tmp_path):
+    from helpers import Chain
+
+    from streamflow.errors import StreamflowError
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": "a"}])
+    chain = Chain([(OnlyHere(), {"input_key": "text"})], entry_file=src)
+    with pytest.raises(StreamflowError, match="a Ray worker for OnlyHere could not start") as e:
+        chain.run(output=tmp_path / "out.jsonl", executor="ray")
+    assert "my_private_operators" in str(e.value) and "runtime_env" in str(e.value)
 
 
 def wait_for(predicate: Any, timeout: float = 120.0) -> None:

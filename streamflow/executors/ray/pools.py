@@ -118,7 +118,7 @@ class WorkerPools:
         serving (its workers start their own), with the same configuration and fingerprint."""
         self._worker_class = ray.remote(StageWorker)
         self._pools: dict[tuple[int, ...], RemoteStage] = {}
-        self._cpu_stages = [s for s in self._stages() if is_cpu_stage(s)]
+        self._cpu_stages = [s for s in self._stages() if self.remote(s[0]) and is_cpu_stage(s)]
         self.worker_cpu_seconds = 0.0
         """CPU seconds the workers used after starting, summed at close."""
 

@@ -20,7 +20,15 @@ from typing import Any
 import anyio
 
 from streamflow.errors import StreamflowError
-from streamflow.executors import Executor, Job, LocalExecutor, Monitor, RunOptions, RunResult
+from streamflow.executors import (
+    Executor,
+    Job,
+    LocalExecutor,
+    Monitor,
+    RunOptions,
+    RunResult,
+    make_executor,
+)
 from streamflow.interrupts import cancel_on_signal
 from streamflow.plan import Plan, compile_plan
 from streamflow.session import Session, open_session
@@ -85,7 +93,7 @@ class Pipeline:
         resume: bool = False,
         overwrite: bool = False,
         monitor: Monitor | None = None,
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         **options: Any,
     ) -> RunResult:
         """Run to the end of the input (blocking); see :meth:`arun`.
@@ -114,7 +122,7 @@ class Pipeline:
         resume: bool = False,
         overwrite: bool = False,
         monitor: Monitor | None = None,
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
         **options: Any,
     ) -> RunResult:
         """Stream the storage's input through the plan into its output file.
@@ -124,7 +132,8 @@ class Pipeline:
         With a run directory the run is resumable (see :mod:`streamflow.executors.local`):
         ``resume`` continues an unfinished or changed run, ``overwrite`` starts over, and a
         finished run given more input processes only the new records. ``executor`` runs the
-        compiled plan (default: a :class:`~streamflow.executors.LocalExecutor`).
+        compiled plan: an :class:`~streamflow.executors.Executor`, or its name (``"local"``,
+        the default, or ``"ray"``: a Ray cluster, ``RAY_ADDRESS``'s or a private local one).
         """
         run_options = RunOptions(**options)
         storage = self._storage().with_overrides(input, output, run_dir)
@@ -134,6 +143,8 @@ class Pipeline:
         finally:
             self.storage = original
         job = Job(storage.source(), storage.output_file, storage.run_dir, resume, overwrite)
+        if isinstance(executor, str):
+            executor = make_executor(executor)
         runner = executor if executor is not None else LocalExecutor()
         return await runner.execute(plan, job, run_options, monitor=monitor)
 

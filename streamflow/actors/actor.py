@@ -7,6 +7,10 @@ of stream flows downstream by closing channels, never by sentinels. With several
 actor keeps input order by default (a bounded reorder window of ``workers`` batches) or, on
 request, emits in completion order. Checkpoint barriers pass every actor in stream order: a
 barrier leaves an actor only after every batch that came before it.
+
+An :class:`Offload` moves a stage's work elsewhere (the Ray executor's worker pools) while the
+actor stays here: it keeps the order, the barriers, the statistics, the dead letters and an
+expensive step's stored results, so every contract holds wherever the hooks run.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -94,6 +98,30 @@ class BoundOp:
         )
 
 
+StepResult = tuple[int, Outcome, float]
+"""What one operator of a stage made of a batch: (rows in, outcome, seconds)."""
+
+
+class Offload(Protocol):
+    """Where a stage's hooks run when not in this process (the Ray executor's worker pools).
+
+    The actor keeps everything else: order, barriers, statistics, dead letters, and an expensive
+    step's stored results (looked up before :meth:`results`, committed after it).
+    """
+
+    concurrency: int
+    """Batches the actor keeps in flight (its ``workers``)."""
+
+    async def chain(self, batch: Batch) -> list[StepResult]:
+        """A fused stage of cheap steps on one batch: what :func:`_apply_chain_sync` returns."""
+        ...
+
+    async def results(self, bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
+        """One step's per-row hook results (retried row by row, as
+        :func:`_hook_results_async` does)."""
+        ...
+
+
 @dataclass
 class Actor:
     ops: list[BoundOp]
@@ -101,12 +129,13 @@ class Actor:
     policy: FailurePolicy
     batch_size: int
     ordered: bool = True
+    offload: Offload | None = None
 
     def __post_init__(self) -> None:
         self.parallel = len(self.ops) > 1 and all(b.branchable for b in self.ops)
         if len(self.ops) > 1 and not self.parallel and not all(b.fusable for b in self.ops):
             raise ValueError("only fusable or independent branchable operators share a stage")
-        self.workers = self.ops[0].op.workers
+        self.workers = self.offload.concurrency if self.offload else self.ops[0].op.workers
 
     async def run(self, inbound: ItemReceive, outbound: ItemSend) -> None:
         for bound in self.ops:
@@ -137,10 +166,13 @@ class Actor:
         if self.parallel:
             return await self._apply_branches(batch)
         if self.ops[0].fusable:
-            steps = await anyio.to_thread.run_sync(_apply_chain_sync, self.ops, batch)
+            if self.offload is not None:
+                steps = await self.offload.chain(batch)
+            else:
+                steps = await anyio.to_thread.run_sync(_apply_chain_sync, self.ops, batch)
         else:
             started = time.perf_counter()
-            outcome = await _apply_async(self.ops[0], batch)
+            outcome = await _apply_async(self.ops[0], batch, self.offload)
             steps = [(len(batch), outcome, time.perf_counter() - started)]
         for bound, (rows_in, outcome, seconds) in zip(self.ops, steps, strict=False):
             await self._record(bound, rows_in, outcome, seconds)
@@ -157,7 +189,7 @@ class Actor:
         async def branch(i: int, bound: BoundOp) -> None:
             own = Batch(list(batch.ids), [dict(row) for row in batch.rows])
             started = time.perf_counter()
-            outcome = outcomes[i] = await _apply_async(bound, own)
+            outcome = outcomes[i] = await _apply_async(bound, own, self.offload)
             await self._record(bound, len(batch), outcome, time.perf_counter() - started)
 
         async with anyio.create_task_group() as tg:
@@ -283,12 +315,17 @@ class Actor:
             tg.start_soon(emit)
 
 
-def stages(ops: list[BoundOp], fuse: bool) -> list[list[BoundOp]]:
+def stages(
+    ops: list[BoundOp], fuse: bool, where: Callable[[BoundOp], Any] | None = None
+) -> list[list[BoundOp]]:
     """Group consecutive steps into stages: cheap synchronous ones fused into one thread hop
-    (when ``fuse``), independent branchable ones run side by side on the same batch."""
+    (when ``fuse``), independent branchable ones run side by side on the same batch. With
+    ``where`` (a step's place: this process, a worker pool), only steps in the same place
+    share a stage."""
     grouped: list[list[BoundOp]] = []
     for bound in ops:
-        if grouped and _joins(bound, grouped[-1], fuse):
+        apart = grouped and where is not None and where(bound) != where(grouped[-1][-1])
+        if grouped and not apart and _joins(bound, grouped[-1], fuse):
             grouped[-1].append(bound)
         else:
             grouped.append([bound])
@@ -315,7 +352,7 @@ class _Slot:
     done: anyio.Event = field(default_factory=anyio.Event)
 
 
-def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[tuple[int, Outcome, float]]:
+def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[StepResult]:
     """In a worker thread: each operator in turn; stops early once no row is left."""
     steps = []
     for bound in ops:
@@ -401,14 +438,16 @@ async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -
         return results
 
 
-async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
+async def _apply_async(bound: BoundOp, batch: Batch, offload: Offload | None = None) -> Outcome:
     """One operator on one batch; an expensive one replays stored results and commits new
-    ones (in one transaction) before they go downstream."""
+    ones (in one transaction) before they go downstream. With an ``offload`` the hook runs
+    there; the stored results stay here."""
+    hook_results = _hook_results_async if offload is None else offload.results
     token = current_stats.set(bound.stats)
     priority = request_priority.set(bound.index)  # a saturated serving serves later steps first
     try:
         if bound.results is None:
-            return bound.op.outcome(batch, await _hook_results_async(bound, batch.ids, batch.rows))
+            return bound.op.outcome(batch, await hook_results(bound, batch.ids, batch.rows))
         stored = await anyio.to_thread.run_sync(bound.results.get, batch.ids)
         results: list[Any] = [None] * len(batch)
         rows = list(batch.rows)
@@ -423,7 +462,7 @@ async def _apply_async(bound: BoundOp, batch: Batch) -> Outcome:
         if todo:
             ids = [batch.ids[i] for i in todo]
             given = [rows[i] for i in todo]
-            fresh = await _hook_results_async(bound, ids, given)
+            fresh = await hook_results(bound, ids, given)
             keep_rows = given if bound.op.kind == OperatorKind.FILTER else None
             await anyio.to_thread.run_sync(bound.results.put, ids, fresh, keep_rows)
             for i, result in zip(todo, fresh, strict=True):
@@ -439,3 +478,9 @@ def _describe(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
+
+
+apply_chain = _apply_chain_sync
+"""A fused stage of cheap steps on one batch, in the calling thread (what an offload runs)."""
+hook_results = _hook_results_async
+"""One step's per-row hook results, retried row by row (what an offload runs)."""

@@ -17,7 +17,7 @@ from streamflow.cli.common import err, fail
 from streamflow.databases import DATABASES_ENV
 from streamflow.display import LiveDisplay, stats_table
 from streamflow.errors import CompileError, StreamflowError, UnsafeOutputError
-from streamflow.executors import RunOptions
+from streamflow.executors import EXECUTORS, RunOptions, make_executor
 from streamflow.loader import load_pipeline_class
 from streamflow.serving.vllm_backend import MODEL_ENV
 from streamflow.store.rundir import RunDirectoryError
@@ -70,6 +70,20 @@ def run(
         typer.Option(min=0.0, max=1.0, help="Stop when a step's failed fraction passes this."),
     ] = DEFAULTS.max_failed_fraction,
     progress: Annotated[bool, typer.Option(help="Live per-operator display.")] = True,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help=f"Where the plan runs: {' or '.join(EXECUTORS)} (a Ray cluster: stateless steps "
+            "in worker pools, the run directory kept by this process)."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="The Ray cluster to run on (host:port, or 'auto'); default: RAY_ADDRESS, "
+            "else a private local cluster."
+        ),
+    ] = None,
     json_summary: Annotated[
         bool, typer.Option("--json", help="Print the final statistics as JSON on stdout.")
     ] = False,
@@ -79,6 +93,10 @@ def run(
         os.environ[MODEL_ENV] = model  # read by serving built without a model, in any process
     if databases is not None:
         os.environ[DATABASES_ENV] = databases  # read by pipelines built without databases
+    try:
+        runner = make_executor(executor, address=address)
+    except ValueError as exc:
+        fail(str(exc), 2)
     try:
         pipeline = load_pipeline_class(target)()
     except StreamflowError as exc:
@@ -99,6 +117,7 @@ def run(
                 capacity=capacity,
                 ordered=not unordered,
                 max_failed_fraction=max_failed_fraction,
+                executor=runner,
             )
         except (CompileError, RunDirectoryError, UnsafeOutputError) as exc:
             fail(str(exc), 2)

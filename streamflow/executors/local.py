@@ -52,7 +52,7 @@ import msgspec
 
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
-from streamflow.executors.context import RunContext
+from streamflow.executors.context import Placement, RunContext
 from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
 from streamflow.executors.guards import protect_inputs
 from streamflow.executors.runtime import run_plan
@@ -75,14 +75,21 @@ _decoder = msgspec.json.Decoder()
 
 
 class LocalExecutor(Executor):
-    """Runs a plan in this process: actors in one anyio task group, over bounded channels."""
+    """Runs a plan in this process: actors in one anyio task group, over bounded channels.
+
+    A ``placement`` sends stages' hooks elsewhere (the Ray executor's worker pools) while this
+    process keeps the protocol below.
+    """
+
+    def __init__(self, placement: Placement | None = None) -> None:
+        self.placement = placement
 
     async def execute(
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
     ) -> RunResult:
         job = protect_inputs(job)
         if job.run_dir is None:
-            context = RunContext.in_memory()
+            context = RunContext.in_memory(self.placement)
             sink = open_sink(job.output)
             async with servings_started(plan.servings()):
                 return await run_plan(
@@ -95,7 +102,7 @@ class LocalExecutor(Executor):
                 )
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
-            return await _DirectoryRun(directory, plan, job, options).run(monitor)
+            return await _DirectoryRun(directory, plan, job, options, self.placement).run(monitor)
         finally:
             directory.close()
 
@@ -149,12 +156,21 @@ def _identify_inputs(run: RunDirectory, job: Job) -> None:
 class _DirectoryRun:
     """One run in a run directory: every step of the protocol above, in order."""
 
-    def __init__(self, directory: RunDirectory, plan: Plan, job: Job, options: RunOptions) -> None:
+    def __init__(
+        self,
+        directory: RunDirectory,
+        plan: Plan,
+        job: Job,
+        options: RunOptions,
+        placement: Placement | None = None,
+    ) -> None:
         self.directory = directory
         self.plan = plan
         self.job = job
         self.options = options
-        self.context = RunContext.in_store(directory.store, directory.fingerprints)
+        self.context = RunContext.in_store(
+            directory.store, directory.fingerprints, placement=placement
+        )
 
     async def run(self, monitor: Monitor | None) -> RunResult:
         directory, options = self.directory, self.options

@@ -83,7 +83,7 @@ async def run_plan(
         dropped=lambda drops: _log(dropped, drops),
     )
     policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
-    fingerprints, states = context.fingerprints, context.states
+    fingerprints, states, placement = context.fingerprints, context.states, context.placement
     bound = []
     for i, step in enumerate(plan.steps):
         op = step.op
@@ -102,8 +102,9 @@ async def run_plan(
             policy=policy,
             batch_size=options.batch_size,
             ordered=options.ordered,
+            offload=placement.offload(stage) if placement is not None else None,
         )
-        for stage in stages(bound, options.fuse)
+        for stage in stages(bound, options.fuse, placement.remote if placement else None)
     ]
     channels = [open_channel(options.capacity) for _ in range(len(actors) + 1)]
     for i, actor in enumerate(actors):

@@ -63,3 +63,11 @@ def test_flags_override_them(seen: dict[str, Any]) -> None:
     assert RunOptions(**seen) == RunOptions(
         batch_size=7, capacity=3, ordered=False, checkpoint_interval=9.0
     )
+
+
+def test_an_unknown_executor_or_an_address_without_ray_is_a_usage_error(seen) -> None:
+    result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress", "--executor", "dask"])
+    assert result.exit_code == 2 and "unknown executor 'dask'" in result.output
+    result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress", "--address", "auto"])
+    assert result.exit_code == 2 and "--executor ray" in result.output
+    assert not seen  # nothing ran

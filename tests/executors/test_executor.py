@@ -4,9 +4,11 @@ runtime entry point still runs through the new one."""
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 
 import anyio
+import pytest
 from helpers import read_jsonl, write_jsonl
 
 from streamflow import Filter, Generator, RunOptions, RunResult
@@ -140,3 +142,32 @@ async def test_run_plan_needs_only_a_plan_two_ends_and_a_context(chain, tmp_path
     assert result.stats.source.name.endswith("in.jsonl (jsonl)")
     assert result.stats.sink.name == str(tmp_path / "out.jsonl")
     assert result.rows_written == 2
+
+
+def test_executors_by_name(chain, tmp_path):
+    from streamflow.executors import make_executor
+    from streamflow.executors.ray import RayExecutor
+
+    assert isinstance(make_executor("local"), LocalExecutor)
+    ray_executor = make_executor("ray", address="127.0.0.1:6379")
+    assert isinstance(ray_executor, RayExecutor) and ray_executor.address == "127.0.0.1:6379"
+    with pytest.raises(ValueError, match="unknown executor 'dask'; choose one of: local, ray"):
+        make_executor("dask")
+    with pytest.raises(ValueError, match="--executor ray"):
+        make_executor("local", address="auto")
+    src = write_jsonl(tmp_path / "in.jsonl", [{"n": i} for i in range(4)])
+    result = chain(steps(), entry_file=src, output_file=tmp_path / "out.jsonl").run(
+        executor="local"
+    )
+    assert result.rows_written == 2
+
+
+def test_the_ray_executor_without_ray_names_the_extra(chain, tmp_path, monkeypatch):
+    from streamflow.extras import MissingDependency
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # an import of ray now fails
+    src = write_jsonl(tmp_path / "in.jsonl", [{"n": i} for i in range(4)])
+    pipeline = chain(steps(), entry_file=src, output_file=tmp_path / "out.jsonl")
+    with pytest.raises(MissingDependency, match=r"pip install 'streamflow\[ray\]'"):
+        pipeline.run(executor="ray")
+    assert not (tmp_path / "out.jsonl").exists()

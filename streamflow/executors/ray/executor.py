@@ -1,0 +1,99 @@
+"""RayExecutor: connect to (or start) a Ray cluster, start the pools, run the protocol."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+import anyio.to_thread
+
+from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
+from streamflow.executors.local import LocalExecutor
+from streamflow.executors.ray.pools import PoolSizes, WorkerPools
+from streamflow.extras import require
+from streamflow.plan import Plan
+
+
+class RayExecutor(Executor):
+    """Runs a plan's stateless steps in Ray actor pools; the driver keeps the protocol.
+
+    ``address`` names a running cluster (``ray start --head`` prints it; ``auto`` finds the
+    local one; None with ``RAY_ADDRESS`` unset starts a private local cluster of ``num_cpus``
+    CPUs for this run, shut down after it). A process that already called ``ray.init()``
+    keeps its connection. ``sizes`` sets the pools (:class:`PoolSizes`).
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        num_cpus: int | None = None,
+        sizes: PoolSizes | None = None,
+        runtime_env: dict[str, Any] | None = None,
+    ) -> None:
+        self.address = address
+        self.num_cpus = num_cpus
+        self.sizes = sizes or PoolSizes()
+        self.runtime_env = runtime_env
+        self.startup_seconds = 0.0
+        """How long the last run took to connect and start every worker, before any row."""
+        self.worker_cpu_seconds = 0.0
+        """CPU seconds the last run's workers used (after their start-up)."""
+        self.pools: WorkerPools | None = None
+        """The running pools (while a run is under way)."""
+
+    async def execute(
+        self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
+    ) -> RunResult:
+        ray = require("ray", "ray", for_="the Ray executor")
+        started = time.perf_counter()
+        connected = await anyio.to_thread.run_sync(self._connect, ray)
+        try:
+            pools = self.pools = WorkerPools(ray, plan, options, self.sizes)
+            try:
+                await pools.start()
+                self.startup_seconds = time.perf_counter() - started
+                local = LocalExecutor(pools)
+                return await local.execute(pools.driver_plan, job, options, monitor=monitor)
+            finally:
+                await pools.close()
+                self.worker_cpu_seconds = pools.worker_cpu_seconds
+                self.pools = None
+        finally:
+            if connected:
+                await anyio.to_thread.run_sync(ray.shutdown)
+
+    def _connect(self, ray: Any) -> bool:
+        """Connect (True) unless this process already is; a private cluster unless told one."""
+        if ray.is_initialized():
+            return False
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        address = self.address or os.environ.get("RAY_ADDRESS")
+        kwargs: dict[str, Any] = {"logging_level": "warning", "log_to_driver": True}
+        runtime_env = dict(self.runtime_env or {})
+        if address is None:
+            # a private cluster on this machine: its workers import what this process imports
+            env_vars = dict(runtime_env.get("env_vars", {}))
+            env_vars.setdefault("PYTHONPATH", _python_path())
+            runtime_env["env_vars"] = env_vars
+            kwargs.update(num_cpus=self.num_cpus, include_dashboard=False)
+        else:
+            kwargs["address"] = address
+        ray_logger = logging.getLogger("ray")
+        level = ray_logger.level
+        ray_logger.setLevel(logging.ERROR)  # not its notice that SIGTERM stays ours (a thread)
+        try:
+            ray.init(runtime_env=runtime_env or None, **kwargs)
+        finally:
+            ray_logger.setLevel(level)
+        return True
+
+
+def _python_path() -> str:
+    """This process's import path, for workers on this machine."""
+    entries = [os.path.abspath(p or os.getcwd()) for p in sys.path]
+    return os.pathsep.join(dict.fromkeys(e for e in entries if os.path.exists(e)))

@@ -43,7 +43,16 @@ class OperatorContractError(StreamflowError):
 
 
 class FailureLimitExceeded(StreamflowError):
-    """Too large a fraction of rows failed; the run stops instead of dead-lettering everything."""
+    """Too large a fraction of rows failed; the run stops instead of dead-lettering everything.
+
+    ``reasons`` holds the commonest failure reasons with their counts, and ``where`` where the
+    dead letters are kept (None: in memory only), for the message a user sees.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.reasons: list[tuple[int, str]] = []
+        self.where: str | None = None
 
 
 class PromptTemplateError(StreamflowError):

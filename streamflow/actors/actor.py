@@ -40,8 +40,10 @@ class FailurePolicy:
     max_failed_fraction: float = 0.1
     min_rows: int = 100
 
-    def check(self, stats: OperatorStats) -> None:
-        if stats.rows_in < self.min_rows:
+    def check(self, stats: OperatorStats, *, at_end: bool = False) -> None:
+        """Raise :class:`FailureLimitExceeded` past the limit: while the run goes on once the
+        step has seen ``min_rows`` rows, and ``at_end`` of the run whatever it saw."""
+        if stats.rows_in == 0 or (stats.rows_in < self.min_rows and not at_end):
             return
         fraction = stats.failed / stats.rows_in
         if fraction > self.max_failed_fraction:

@@ -57,10 +57,14 @@ class RunResult:
     dropped: DropLog
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     """DatasetEvaluator reports, by step label."""
+    requeued_rows_written: int = 0
+    """Rows written by the retry of requeued dead letters before the run proper (not in
+    ``stats``)."""
 
     @property
     def rows_written(self) -> int:
-        return self.stats.sink.rows_out
+        """Every row this run wrote, requeued retries included."""
+        return self.stats.sink.rows_out + self.requeued_rows_written
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,7 @@ class LocalExecutor(Executor):
                     options=options,
                     context=context,
                     monitor=monitor,
+                    check_at_end=True,
                 )
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
@@ -115,7 +116,7 @@ class _DirectoryRun:
         directory.mark("running")
         try:
             async with servings_started(self.plan.servings()):
-                await self.retry_requeued()
+                retried = await self.retry_requeued()
                 checkpoint = directory.checkpoint
                 sink = _open_sink(directory)
                 commit = functools.partial(self.commit, sink=sink)
@@ -133,7 +134,9 @@ class _DirectoryRun:
                     options=options,
                     context=self.context.from_step(0, checkpoint.states if checkpoint else None),
                     monitor=_both(monitor, self.save_progress),
+                    check_at_end=True,
                 )
+                result.requeued_rows_written = retried
             await anyio.to_thread.run_sync(self.finish)
         except BaseException as exc:
             state = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -167,10 +170,13 @@ class _DirectoryRun:
         )
         await anyio.to_thread.run_sync(self.directory.record_checkpoint, checkpoint)
 
-    async def retry_requeued(self) -> None:
+    async def retry_requeued(self) -> int:
         """Retry requeued dead letters first: each row re-enters at the step it failed in, with
-        the row as that step received it, and what comes out is appended to the output."""
+        the row as that step received it, and what comes out is appended to the output.
+
+        Returns the number of rows written."""
         directory, plan = self.directory, self.plan
+        written = 0
         labels = [s.label for s in plan.steps]
         for k, letters in await anyio.to_thread.run_sync(directory.take_requeued, labels):
             warnings.warn(
@@ -186,7 +192,7 @@ class _DirectoryRun:
                 final=True,
             )
             rows = Batch([d.id for d in letters], [d.row or {} for d in letters])
-            await run_plan(
+            retry = await run_plan(
                 Plan(plan.steps[k:], None, ()),
                 replay_producer(rows, self.options.batch_size, final),
                 file_consumer(
@@ -195,8 +201,10 @@ class _DirectoryRun:
                 options=self.options,
                 context=self.context.from_step(k, start.states if start else None),
             )
+            written += retry.rows_written
             directory.advance()
         await anyio.to_thread.run_sync(directory.clear_requeued)
+        return written
 
     async def save_progress(self, stats: RunStats) -> None:
         """Record the live statistics every second, for ``streamflow status``."""
@@ -227,7 +235,13 @@ def _check_output(run: RunDirectory) -> None:
     if run.checkpoint is None:
         return
     target = run.spool if _spooled(run) else run.output
-    size = target.stat().st_size if target.exists() else -1
+    if not target.exists():
+        raise RunDirectoryError(
+            f"{target} is missing: the run's last checkpoint recorded "
+            f"{run.checkpoint.output_bytes} bytes written to it, so it was deleted or moved "
+            "outside streamflow; put it back, or --overwrite to start over"
+        )
+    size = target.stat().st_size
     if size < run.checkpoint.output_bytes:
         raise RunDirectoryError(
             f"{target} is shorter ({size} bytes) than the run's last checkpoint recorded "

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, write_jsonl
 
 PIPELINE = '''
 import os
@@ -52,7 +52,7 @@ class Demo(Pipeline):
         self.costly.run(self.storage.step(), input_key="text")
 '''
 
-FAILING = '''
+FAILING = """
 from streamflow import FileStorage, Generator, Pipeline
 
 
@@ -68,7 +68,7 @@ class Job(Pipeline):
 
     def forward(self):
         self.broken.run(self.storage.step(), input_key="text")
-'''
+"""
 
 FLAKY = '''
 import os, time
@@ -112,6 +112,12 @@ def project(tmp_path: Path, n: int = 50) -> Path:
     return tmp_path
 
 
+def environment(extra: dict | None) -> dict:
+    """This checkout's streamflow (not whichever is installed), plus ``extra``."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
+
+
 def streamflow(cwd: Path, *args: str, env: dict | None = None, timeout: float = 120):
     return subprocess.run(
         [sys.executable, "-m", "streamflow", *args],
@@ -119,7 +125,7 @@ def streamflow(cwd: Path, *args: str, env: dict | None = None, timeout: float = 
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
     )
 
 
@@ -130,7 +136,7 @@ def start(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=environment(env),
     )
 
 

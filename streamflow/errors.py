@@ -55,6 +55,12 @@ class FailureLimitExceeded(StreamflowError):
         self.where: str | None = None
 
 
+class RunStopped(StreamflowError):
+    """A condition no row is to blame for, under which every later row would fail the same way
+    (a server asking every request to wait longer than its deadline): the run stops with the
+    reason instead of dead-lettering row after row under a misleading one."""
+
+
 class PromptTemplateError(StreamflowError):
     """An operator was given a prompt template it does not allow."""
 

@@ -70,7 +70,12 @@ def run(
     ] = not DEFAULTS.ordered,
     max_failed_fraction: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Stop when a step's failed fraction passes this."),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fail the run when a step's failed fraction passes this (checked from 100 rows "
+            "on while running, and at the end for smaller steps).",
+        ),
     ] = DEFAULTS.max_failed_fraction,
     progress: Annotated[bool, typer.Option(help="Live per-operator display.")] = True,
     json_summary: Annotated[
@@ -113,6 +118,7 @@ def run(
                 capacity=capacity,
                 ordered=not unordered,
                 max_failed_fraction=max_failed_fraction,
+                failure_limit_at_end=True,
             )
         except (CompileError, RunDirectoryError) as exc:
             fail(str(exc), 2)
@@ -146,6 +152,14 @@ def run(
         highlight=False,
         soft_wrap=True,
     )
+    for step in result.stats.operators:
+        if step.truncated:
+            err.print(
+                f"{step.name}: kept {step.truncated:,} answers cut off at max_tokens "
+                "(accept_truncated)",
+                highlight=False,
+                soft_wrap=True,
+            )
     if result.stats.failed and result.dead_letters.path is None:
         reasons = common_reasons(result.dead_letters.records())
         err.print(_reasons(reasons), highlight=False, soft_wrap=True)

@@ -38,6 +38,10 @@ class RunOptions:
     """Stop the run when more than this fraction of a step's rows fail..."""
     min_rows_for_failure_limit: int = 100
     """...once the step has seen at least this many rows."""
+    failure_limit_at_end: bool = False
+    """Also apply the limit when the run ends, to steps that saw fewer rows than that: a run
+    of 24 rows that all failed fails. ``streamflow run`` turns it on; a library caller that
+    leaves it off reads the failures from the result."""
     fuse: bool = True
     """Run consecutive cheap synchronous operators in one thread hop per batch."""
     checkpoint_interval: float = 2.0

@@ -73,7 +73,7 @@ class LocalExecutor(Executor):
                     options=options,
                     context=context,
                     monitor=monitor,
-                    check_at_end=True,
+                    check_at_end=options.failure_limit_at_end,
                 )
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
@@ -134,7 +134,7 @@ class _DirectoryRun:
                     options=options,
                     context=self.context.from_step(0, checkpoint.states if checkpoint else None),
                     monitor=_both(monitor, self.save_progress),
-                    check_at_end=True,
+                    check_at_end=options.failure_limit_at_end,
                 )
                 result.requeued_rows_written = retried
             await anyio.to_thread.run_sync(self.finish)

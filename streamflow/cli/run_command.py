@@ -178,7 +178,7 @@ def _unbuildable(target: str, pipeline_class: type, exc: Exception) -> str:
     tb = exc.__traceback__
     while tb is not None:  # the innermost operator whose __init__ was running
         owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(owner, Operator):
+        if isinstance(owner, Operator) and type(owner).__name__ not in str(exc):
             operator = f" in {type(owner).__name__}"
         tb = tb.tb_next
     return (

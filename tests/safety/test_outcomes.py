@@ -270,19 +270,26 @@ def test_overwrite_follows_no_symlink_out_of_the_run_directory(tmp_path):
         assert texts(cwd / "out.jsonl") == [r["text"] for r in rows(50)]
 
 
-def test_a_failed_overwrite_clean_up_is_reported(tmp_path):
+def test_a_failed_overwrite_clean_up_is_reported(tmp_path, monkeypatch):
+    """A store --overwrite cannot delete (permissions; tested in-process because the tests may
+    run as root) stops the run naming it, before the output is touched."""
+    import shutil
+
+    from streamflow.store import rundir
+
     cwd = project(tmp_path)
     assert streamflow(cwd, "run", "demo.py", "--run-dir", "rd", "--no-progress").returncode == 0
     store = cwd / "rd" / "store"
-    store.chmod(0o500)  # its files cannot be removed
-    try:
-        if os.access(store, os.W_OK):
-            pytest.skip("running as a user whom permissions do not stop (root)")
-        done = streamflow(cwd, "run", "demo.py", "--run-dir", "rd", "--overwrite", "--no-progress")
-    finally:
-        store.chmod(0o700)
-    assert done.returncode == 2, done.stderr
-    assert "store" in done.stderr and one_paragraph(done.stderr), done.stderr
+
+    def refuse(path, ignore_errors=False, **kwargs):
+        if ignore_errors:  # as the real one: the failure is swallowed
+            return
+        raise PermissionError(13, "Permission denied", str(Path(path) / "data.mdb"))
+
+    monkeypatch.setattr(shutil, "rmtree", refuse)
+    with pytest.raises(rundir.RunDirectoryError, match=r"could not delete .*store/data.mdb"):
+        rundir.RunDirectory.open(cwd / "rd", ["a"], ["fp"], cwd / "out.jsonl", overwrite=True)
+    assert store.is_dir() and len(texts(cwd / "out.jsonl")) == 50
 
 
 def test_unknown_constructor_arguments_name_the_operator():

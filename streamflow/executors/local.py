@@ -43,6 +43,7 @@ import anyio.to_thread
 import msgspec
 
 from streamflow.channels.stats import OperatorStats, RunStats
+from streamflow.errors import SinkError
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
 from streamflow.executors.context import RunContext
 from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
@@ -156,7 +157,10 @@ class _DirectoryRun:
 
         ``sink_stats.rows_out`` is the rows this pass has written so far.
         """
-        offset = await anyio.to_thread.run_sync(sink.commit)
+        try:
+            offset = await anyio.to_thread.run_sync(sink.commit)
+        except OSError as exc:  # a full disk at the flush: name the output, not a traceback
+            raise SinkError(f"{sink.path}: cannot write the output: {exc.strerror or exc}") from exc
         start = self.directory.checkpoint
         checkpoint = Checkpoint(
             number=barrier.number,

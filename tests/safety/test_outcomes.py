@@ -252,6 +252,19 @@ def test_resume_or_overwrite_without_a_run_directory_is_an_error(tmp_path, flag)
     assert not (cwd / "out.jsonl").exists()
 
 
+@pytest.mark.parametrize("flag", ["resume", "overwrite"])
+def test_resume_or_overwrite_without_a_run_directory_is_refused_by_the_api(tmp_path, flag):
+    from helpers import Chain
+
+    from streamflow.operators.general_text import ColonEndFilter
+
+    src = write_jsonl(tmp_path / "in.jsonl", rows(3))
+    chain = Chain([(ColonEndFilter(), {"input_key": "text"})], entry_file=str(src))
+    with pytest.raises(ValueError, match=f"{flag}=True needs a run_dir"):
+        chain.run(output=tmp_path / "out.jsonl", **{flag: True})
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_overwrite_follows_no_symlink_out_of_the_run_directory(tmp_path):
     cwd = project(tmp_path)
     assert streamflow(cwd, "run", "demo.py", "--run-dir", "rd", "--no-progress").returncode == 0

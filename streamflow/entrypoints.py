@@ -18,9 +18,13 @@ def import_target(what: str, name: str, extension: str | None, target: str) -> A
     try:
         module = importlib.import_module(module_name)
         return getattr(module, attr) if attr else module
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() at import breaks the piece, not the CLI
         origin = f"from {extension} " if extension else ""
+        cause = (
+            f"importing it called sys.exit({exc.code!r})"
+            if isinstance(exc, SystemExit)
+            else f"{type(exc).__name__}: {exc}"
+        )
         raise StreamflowError(
-            f"{what} {name!r} {origin}could not be loaded from {target}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
+            f"{what} {name!r} {origin}could not be loaded from {target}: {cause}"
+        ) from None if isinstance(exc, SystemExit) else exc

@@ -48,7 +48,22 @@ class OperatorContractError(StreamflowError):
 
 
 class FailureLimitExceeded(StreamflowError):
-    """Too large a fraction of rows failed; the run stops instead of dead-lettering everything."""
+    """Too large a fraction of rows failed; the run stops instead of dead-lettering everything.
+
+    ``reasons`` holds the commonest failure reasons with their counts, and ``where`` where the
+    dead letters are kept (None: in memory only), for the message a user sees.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.reasons: list[tuple[int, str]] = []
+        self.where: str | None = None
+
+
+class RunStopped(StreamflowError):
+    """A condition no row is to blame for, under which every later row would fail the same way
+    (a server asking every request to wait longer than its deadline): the run stops with the
+    reason instead of dead-lettering row after row under a misleading one."""
 
 
 class PromptTemplateError(StreamflowError):

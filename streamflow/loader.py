@@ -94,6 +94,9 @@ def _import_file(path: Path) -> ModuleType:
     except Exception as exc:
         del sys.modules[name]
         raise StreamflowError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from exc
+    except SystemExit as exc:  # an import that ends the process is a broken file, not an exit
+        del sys.modules[name]
+        raise StreamflowError(f"{path}: importing it called sys.exit({exc.code!r})") from None
     return module
 
 

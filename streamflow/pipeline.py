@@ -137,6 +137,9 @@ class Pipeline:
         """
         run_options = RunOptions(**options)
         storage = self._storage().with_overrides(input, output, run_dir)
+        if (resume or overwrite) and storage.run_dir is None:
+            flag = "resume" if resume else "overwrite"
+            raise ValueError(f"{flag}=True needs a run_dir: without one there is no run to {flag}")
         original, self.storage = self.storage, storage
         try:
             plan = self.compile()

@@ -25,6 +25,7 @@ from aiohttp import web
 
 ACTIONS = frozenset(
     {"ok", "429", "429-date", "500", "hang", "reset", "malformed", "context", "filter"}
+    | {"null", "parts", "dict", "length"}
 )
 _KEY = re.compile(r"row-\d+")
 
@@ -124,6 +125,22 @@ class FaultServer:
         if action == "ok":
             await anyio.sleep(self.latency)
             return web.json_response(self._completion(body, prompt))
+        if action in ("null", "parts", "dict", "length"):  # odd but well-formed answers
+            completion = self._completion(body, prompt)
+            for choice in completion["choices"]:
+                text = choice["message"]["content"]
+                if action == "length":
+                    choice["finish_reason"] = "length"
+                else:
+                    choice["message"]["content"] = {
+                        "null": None,
+                        "parts": [
+                            {"type": "text", "text": text[:3]},
+                            {"type": "text", "text": text[3:]},
+                        ],
+                        "dict": {"text": text},
+                    }[action]
+            return web.json_response(completion)
         if action == "429":
             return _error(
                 429, "rate limit reached", headers={"Retry-After": f"{self.retry_after:g}"}

@@ -30,7 +30,7 @@ from streamflow.actors.base import DatasetEvaluator, Operator, OperatorKind
 from streamflow.actors.hooks import call_hook
 from streamflow.channels.items import Item, ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats, current_stats
-from streamflow.errors import FailureLimitExceeded, OperatorContractError
+from streamflow.errors import FailureLimitExceeded, OperatorContractError, RunStopped
 from streamflow.rows import Barrier, Batch, Failure, Outcome, Row, current_row_ids
 from streamflow.serving.base import request_priority
 from streamflow.store.deadletters import DeadLetter, Dropped
@@ -44,8 +44,10 @@ class FailurePolicy:
     max_failed_fraction: float = 0.1
     min_rows: int = 100
 
-    def check(self, stats: OperatorStats) -> None:
-        if stats.rows_in < self.min_rows:
+    def check(self, stats: OperatorStats, *, at_end: bool = False) -> None:
+        """Raise :class:`FailureLimitExceeded` past the limit: while the run goes on once the
+        step has seen ``min_rows`` rows, and ``at_end`` of the run whatever it saw."""
+        if stats.rows_in == 0 or (stats.rows_in < self.min_rows and not at_end):
             return
         fraction = stats.failed / stats.rows_in
         if fraction > self.max_failed_fraction:
@@ -385,8 +387,8 @@ def _retrying(op: Operator, ids: list[str], rows: list[Row]) -> Generator[_Call,
         return op.check_results(rows, (yield ids, rows))
     except OperatorContractError:
         raise
-    except Exception:
-        pass
+    except Exception as exc:
+        _raise_if_stopping(exc)
     results: list[Any] = []
     for row_id, row in zip(ids, rows, strict=True):
         try:
@@ -394,8 +396,19 @@ def _retrying(op: Operator, ids: list[str], rows: list[Row]) -> Generator[_Call,
         except OperatorContractError:
             raise
         except Exception as exc:
+            _raise_if_stopping(exc)
             results.append(Failure(_describe(exc), transient=True))
     return results
+
+
+def _raise_if_stopping(exc: BaseException) -> None:
+    """Re-raise a :class:`~streamflow.errors.RunStopped` (alone or in a task group's
+    exception group): it stops the run, it is no row's failure."""
+    if isinstance(exc, RunStopped):
+        raise exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            _raise_if_stopping(inner)
 
 
 def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
@@ -474,7 +487,12 @@ async def _apply_async(bound: BoundOp, batch: Batch, offload: Offload | None = N
 
 
 def _describe(exc: BaseException) -> str:
-    """``Type: message`` plus the innermost frame, enough to find the bug from a dead letter."""
+    """``Type: message`` plus the innermost frame, enough to find the bug from a dead letter.
+
+    A task group's exception group is described by its first error, not as "unhandled errors
+    in a TaskGroup"."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"

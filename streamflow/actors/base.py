@@ -338,12 +338,17 @@ def accepts_any_key(fn: Callable[..., Any]) -> bool:
 def _bind_config(cls: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """Record the constructor's arguments (with defaults) for fingerprints and ``ops show``."""
     init = cls.__init__  # type: ignore[misc]
+    name = getattr(cls, "__name__", "operator")
     if init is object.__init__:
+        # object.__init__ accepts anything once __new__ is overridden: refuse here instead
+        if args or kwargs:
+            given = ", ".join([repr(a) for a in args] + [f"{k}=..." for k in kwargs])
+            raise TypeError(f"{name} takes no constructor arguments, got {given}")
         return {}
     try:
         bound = inspect.signature(init).bind(None, *args, **kwargs)
-    except TypeError:
-        return dict(kwargs)  # __init__ itself will raise the precise error
+    except TypeError as exc:  # name the operator, not the base class that defines __init__
+        raise TypeError(f"{name}(): {exc}") from None
     bound.apply_defaults()
     config = dict(bound.arguments)
     config.pop(next(iter(config)))  # self

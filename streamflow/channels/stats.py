@@ -32,6 +32,8 @@ class OperatorStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    truncated: int = 0
+    """Answers cut off at max_tokens that the operator accepted (``accept_truncated``)."""
     queue_depth: Callable[[], int] = field(default=lambda: 0, repr=False)
     """Batches waiting in this step's inbound channel, read live from the channel."""
 
@@ -76,6 +78,7 @@ class OperatorStats:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost": round(self.cost, 6),
+            "truncated": self.truncated,
         }
 
 

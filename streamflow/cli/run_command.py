@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import json
 import os
+import traceback
 import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from streamflow.actors.base import Operator
 from streamflow.cli.common import err, fail
 from streamflow.databases import DATABASES_ENV
-from streamflow.display import LiveDisplay, stats_table
-from streamflow.errors import CompileError, StreamflowError, UnsafeOutputError
-from streamflow.executors import EXECUTORS, RunOptions, make_executor
+from streamflow.display import LiveDisplay, PlainProgress, stats_lines, stats_table
+from streamflow.errors import (
+    CompileError,
+    FailureLimitExceeded,
+    StreamflowError,
+    UnsafeOutputError,
+)
+from streamflow.executors import EXECUTORS, Monitor, RunOptions, make_executor
 from streamflow.loader import load_pipeline_class
 from streamflow.serving.vllm_backend import MODEL_ENV
+from streamflow.store.deadletters import common_reasons
 from streamflow.store.rundir import RunDirectoryError
 
 DEFAULTS = RunOptions()
@@ -67,7 +75,12 @@ def run(
     ] = not DEFAULTS.ordered,
     max_failed_fraction: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Stop when a step's failed fraction passes this."),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fail the run when a step's failed fraction passes this (checked from 100 rows "
+            "on while running, and at the end for smaller steps).",
+        ),
     ] = DEFAULTS.max_failed_fraction,
     progress: Annotated[bool, typer.Option(help="Live per-operator display.")] = True,
     executor: Annotated[
@@ -98,10 +111,21 @@ def run(
     except ValueError as exc:
         fail(str(exc), 2)
     try:
-        pipeline = load_pipeline_class(target)()
+        pipeline_class = load_pipeline_class(target)
     except StreamflowError as exc:
         fail(str(exc), 2)
-    monitor = LiveDisplay(err) if progress and err.is_terminal else None
+    try:
+        pipeline = pipeline_class()
+    except Exception as exc:  # a constructor's ValueError is a user's mistake, not a crash
+        fail(_unbuildable(target, pipeline_class, exc), 2)
+    storage_dir = getattr(getattr(pipeline, "storage", None), "run_dir", None)
+    if (resume or overwrite) and run_dir is None and storage_dir is None:
+        flag = "--resume" if resume else "--overwrite"
+        fail(f"{flag} needs --run-dir: without a run directory there is no run to continue", 2)
+    terminal = err.is_terminal
+    monitor: Monitor | None = None
+    if progress:
+        monitor = LiveDisplay(err) if terminal else PlainProgress(err)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -118,26 +142,92 @@ def run(
                 ordered=not unordered,
                 max_failed_fraction=max_failed_fraction,
                 executor=runner,
+                failure_limit_at_end=True,
             )
         except (CompileError, RunDirectoryError, UnsafeOutputError) as exc:
             fail(str(exc), 2)
+        except FailureLimitExceeded as exc:
+            fail(_failed_run(exc, run_dir or storage_dir), 1)
         except StreamflowError as exc:
             fail(str(exc), 1)
+        except OSError as exc:  # a full disk, a vanished directory: say so, no traceback
+            fail(_os_error(exc), 1)
         except KeyboardInterrupt:
             err.print("interrupted: the run was cancelled; its output file is incomplete")
             raise typer.Exit(130) from None
         finally:
             for w in caught:
                 err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
-    err.print(stats_table(result.stats, f"done in {result.stats.elapsed:,.1f}s"))
+    title = f"done in {result.stats.elapsed:,.1f}s"
+    if terminal:
+        err.print(stats_table(result.stats, title))
+    else:
+        err.print(stats_lines(result.stats, title), highlight=False, soft_wrap=True)
     where = result.dead_letters.path or "memory (use --run-dir to keep them)"
+    retried = (
+        f" ({result.requeued_rows_written:,} of them retried dead letters)"
+        if result.requeued_rows_written
+        else ""
+    )
     err.print(
-        f"{result.rows_written:,} rows written to {result.stats.sink.name}; "
+        f"{result.rows_written:,} rows written to {result.stats.sink.name}{retried}; "
         f"{result.stats.dropped:,} dropped; {result.stats.failed:,} failed "
         f"-> dead letters in {where}",
         highlight=False,
+        soft_wrap=True,
     )
+    for step in result.stats.operators:
+        if step.truncated:
+            err.print(
+                f"{step.name}: kept {step.truncated:,} answers cut off at max_tokens "
+                "(accept_truncated)",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if result.stats.failed and result.dead_letters.path is None:
+        reasons = common_reasons(result.dead_letters.records())
+        err.print(_reasons(reasons), highlight=False, soft_wrap=True)
     for label, report in result.reports.items():
         err.print(f"{label}: {json.dumps(report)}", highlight=False)
     if json_summary:
         print(json.dumps({**result.stats.snapshot(), "reports": result.reports}))
+
+
+def _unbuildable(target: str, pipeline_class: type, exc: Exception) -> str:
+    """Why ``pipeline_class()`` failed: the operator whose constructor refused, and where."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    user = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
+    at = f" ({user[-1].filename}, line {user[-1].lineno})" if user else ""
+    operator = ""
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost operator whose __init__ was running
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, Operator) and type(owner).__name__ not in str(exc):
+            operator = f" in {type(owner).__name__}"
+        tb = tb.tb_next
+    return (
+        f"{target}: an unloadable pipeline: building {pipeline_class.__name__} raised "
+        f"{type(exc).__name__}{operator}: {exc}{at}"
+    )
+
+
+def _failed_run(exc: FailureLimitExceeded, run_dir: Path | None) -> str:
+    """The failure limit's message, the commonest reasons, and where the dead letters are."""
+    if run_dir is not None:
+        where = f"all of them: `streamflow deadletters {run_dir}`"
+    else:
+        where = "they were kept in memory only (--run-dir keeps them)"
+    return f"{exc}\n{_reasons(exc.reasons)}\ndead letters: {where}"
+
+
+def _reasons(reasons: list[tuple[int, str]]) -> str:
+    """The commonest failure reasons, one a line."""
+    return "commonest failure reasons:\n" + "\n".join(f"  {n:,} x {r}" for n, r in reasons)
+
+
+def _os_error(exc: OSError) -> str:
+    names = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+    return f"{names + ': ' if names else ''}{exc.strerror or exc}"
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])

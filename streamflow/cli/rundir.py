@@ -55,6 +55,12 @@ def status(
         out.print(table)
         out.print(f"progress recorded {age(info.progress['at'])}")
     out.print(f"dead letters: {info.dead_letters:,}; dropped rows: {info.dropped:,}")
+    if info.requeued:
+        out.print(
+            f"requeued: {info.requeued:,} dead letters wait to be retried by the next "
+            f"`streamflow run ... --run-dir {run_dir}`",
+            highlight=False,
+        )
 
 
 def deadletters(
@@ -62,7 +68,7 @@ def deadletters(
     export: Annotated[
         Path | None, typer.Option(help="Write every dead letter to this JSONL file.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Rows to list.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to list.")] = 20,
     requeue: Annotated[
         bool,
         typer.Option(help="Queue them for the next run in RUN_DIR to retry (--resume retries)."),
@@ -83,7 +89,10 @@ def deadletters(
         fail(str(exc), 2)
     if export is not None:
         encoder = msgspec.json.Encoder()
-        export.write_bytes(b"".join(encoder.encode(d) + b"\n" for d in letters))
+        try:
+            export.write_bytes(b"".join(encoder.encode(d) + b"\n" for d in letters))
+        except OSError as exc:
+            fail(f"cannot write the dead letters to {export}: {exc.strerror or exc}", 2)
         err.print(f"{len(letters):,} dead letters written to {export}")
         return
     table = Table("step", "row id", "error")

@@ -38,6 +38,10 @@ class RunOptions:
     """Stop the run when more than this fraction of a step's rows fail..."""
     min_rows_for_failure_limit: int = 100
     """...once the step has seen at least this many rows."""
+    failure_limit_at_end: bool = False
+    """Also apply the limit when the run ends, to steps that saw fewer rows than that: a run
+    of 24 rows that all failed fails. ``streamflow run`` turns it on; a library caller that
+    leaves it off reads the failures from the result."""
     fuse: bool = True
     """Run consecutive cheap synchronous operators in one thread hop per batch."""
     checkpoint_interval: float = 2.0
@@ -57,10 +61,14 @@ class RunResult:
     dropped: DropLog
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     """DatasetEvaluator reports, by step label."""
+    requeued_rows_written: int = 0
+    """Rows written by the retry of requeued dead letters before the run proper (not in
+    ``stats``)."""
 
     @property
     def rows_written(self) -> int:
-        return self.stats.sink.rows_out
+        """Every row this run wrote, requeued retries included."""
+        return self.stats.sink.rows_out + self.requeued_rows_written
 
 
 @dataclass(frozen=True, slots=True)

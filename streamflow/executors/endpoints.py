@@ -16,6 +16,7 @@ import anyio.to_thread
 
 from streamflow.channels.items import ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats
+from streamflow.errors import SinkError
 from streamflow.executors.runtime import Consumer, Producer
 from streamflow.io.records import Source
 from streamflow.io.sinks import Sink
@@ -110,6 +111,7 @@ def file_consumer(
     """
 
     async def consume(receive: ItemReceive, stats: OperatorStats) -> None:
+        failed = False
         try:
             async for item in receive:
                 if isinstance(item, Barrier):
@@ -118,13 +120,28 @@ def file_consumer(
                     continue
                 stats.rows_in += len(item)
                 stats.batches += 1
-                await anyio.to_thread.run_sync(sink.write, item)
+                try:
+                    await anyio.to_thread.run_sync(sink.write, item)
+                except OSError as exc:
+                    raise _write_error(sink, exc) from exc
                 stats.rows_out += len(item)
+        except BaseException:
+            failed = True
+            raise
         finally:
             with anyio.CancelScope(shield=True):  # flush and close even when cancelled
-                await anyio.to_thread.run_sync(sink.close)
+                try:
+                    await anyio.to_thread.run_sync(sink.close)
+                except OSError as exc:
+                    if not failed:  # else the first error is the one to report
+                        raise _write_error(sink, exc) from exc
 
     return Consumer(str(sink.path) if name is None else name, consume)
+
+
+def _write_error(sink: Sink, exc: OSError) -> SinkError:
+    """An output that cannot be written (a full disk, a removed directory), named."""
+    return SinkError(f"{sink.path}: cannot write the output: {exc.strerror or exc}")
 
 
 def _split_id(row_id: str) -> tuple[str, int] | None:

@@ -51,6 +51,7 @@ import anyio.to_thread
 import msgspec
 
 from streamflow.channels.stats import OperatorStats, RunStats
+from streamflow.errors import SinkError
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
 from streamflow.executors.context import Placement, RunContext
 from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
@@ -99,6 +100,7 @@ class LocalExecutor(Executor):
                     options=options,
                     context=context,
                     monitor=monitor,
+                    check_at_end=options.failure_limit_at_end,
                 )
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
@@ -177,7 +179,7 @@ class _DirectoryRun:
         directory.mark("running")
         try:
             async with servings_started(self.plan.servings()):
-                await self.retry_requeued()
+                retried = await self.retry_requeued()
                 checkpoint = directory.checkpoint
                 sink = _open_sink(directory)
                 commit = functools.partial(self.commit, sink=sink)
@@ -195,7 +197,9 @@ class _DirectoryRun:
                     options=options,
                     context=self.context.from_step(0, checkpoint.states if checkpoint else None),
                     monitor=_both(monitor, self.save_progress),
+                    check_at_end=options.failure_limit_at_end,
                 )
+                result.requeued_rows_written = retried
             await anyio.to_thread.run_sync(self.finish)
         except BaseException as exc:
             state = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -221,7 +225,10 @@ class _DirectoryRun:
         ``sink_stats.rows_out`` is the rows this pass has written so far; ``requeue`` (in a
         retry of requeued rows) is the queue that remains once this checkpoint is recorded.
         """
-        offset = await anyio.to_thread.run_sync(sink.commit)
+        try:
+            offset = await anyio.to_thread.run_sync(sink.commit)
+        except OSError as exc:  # a full disk at the flush: name the output, not a traceback
+            raise SinkError(f"{sink.path}: cannot write the output: {exc.strerror or exc}") from exc
         start = self.directory.checkpoint
         checkpoint = Checkpoint(
             number=barrier.number,
@@ -236,10 +243,13 @@ class _DirectoryRun:
         record = functools.partial(self.directory.record_checkpoint, requeue=requeue)
         await anyio.to_thread.run_sync(record, checkpoint)
 
-    async def retry_requeued(self) -> None:
+    async def retry_requeued(self) -> int:
         """Retry requeued dead letters first: each row re-enters at the step it failed in, with
-        the row as that step received it, and what comes out is appended to the output."""
+        the row as that step received it, and what comes out is appended to the output.
+
+        Returns the number of rows written."""
         directory, plan = self.directory, self.plan
+        written = 0
         labels = [s.label for s in plan.steps]
         groups = await anyio.to_thread.run_sync(directory.take_requeued, labels)
         for g, (k, letters) in enumerate(groups):
@@ -258,15 +268,17 @@ class _DirectoryRun:
             )
             rows = Batch([d.id for d in letters], [d.row or {} for d in letters])
             commit = functools.partial(self.commit, sink=sink, requeue=remaining)
-            await run_plan(
+            retry = await run_plan(
                 Plan(plan.steps[k:], None, ()),
                 replay_producer(rows, self.options.batch_size, final),
                 file_consumer(sink, on_barrier=commit, name="sink"),
                 options=self.options,
                 context=self.context.from_step(k, start.states if start else None),
             )
+            written += retry.rows_written
             directory.advance()
         await anyio.to_thread.run_sync(directory.clear_requeued)
+        return written
 
     async def save_progress(self, stats: RunStats) -> None:
         """Record the live statistics every second, for ``streamflow status``."""
@@ -297,7 +309,13 @@ def _check_output(run: RunDirectory) -> None:
     if run.checkpoint is None:
         return
     target = run.spool if _spooled(run) else run.output
-    size = target.stat().st_size if target.exists() else -1
+    if not target.exists():
+        raise RunDirectoryError(
+            f"{target} is missing: the run's last checkpoint recorded "
+            f"{run.checkpoint.output_bytes} bytes written to it, so it was deleted or moved "
+            "outside streamflow; put it back, or --overwrite to start over"
+        )
+    size = target.stat().st_size
     if size < run.checkpoint.output_bytes:
         raise RunDirectoryError(
             f"{target} is shorter ({size} bytes) than the run's last checkpoint recorded "

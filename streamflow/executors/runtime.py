@@ -25,10 +25,11 @@ from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, sta
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.items import ItemReceive, ItemSend, depth, open_channel
 from streamflow.channels.stats import OperatorStats, RunStats
+from streamflow.errors import FailureLimitExceeded
 from streamflow.executors.base import Monitor, RunOptions, RunResult
 from streamflow.executors.context import RunContext
 from streamflow.plan import Plan
-from streamflow.store.deadletters import DeadLetters, DropLog
+from streamflow.store.deadletters import DeadLetters, DropLog, common_reasons
 from streamflow.store.results import StoredResults
 from streamflow.store.state import MemoryState, StoreState
 
@@ -65,12 +66,15 @@ async def run_plan(
     options: RunOptions,
     context: RunContext,
     monitor: Monitor | None = None,
+    check_at_end: bool = False,
 ) -> RunResult:
     """Run ``plan`` between ``producer`` and ``consumer``.
 
     With a store in ``context``, expensive steps replay and commit their results under their
     step's fingerprint, stateful steps keep their state there, and the context's ``states``
-    (from the last checkpoint) restore dataset evaluators.
+    (from the last checkpoint) restore dataset evaluators. ``check_at_end`` applies the
+    failure limit at the end to steps that saw too few rows for it to apply while running (a
+    run of 24 rows that all failed is a failed run).
     """
     stats = RunStats(
         [OperatorStats(producer.name, "source")]
@@ -112,9 +116,16 @@ async def run_plan(
     stats.sink.queue_depth = depth(channels[-1][1])
 
     try:
-        await _run_group(producer, consumer, actors, channels, stats, monitor)
-    except BaseExceptionGroup as group:
-        raise root_cause(group) from None
+        try:
+            await _run_group(producer, consumer, actors, channels, stats, monitor)
+        except BaseExceptionGroup as group:
+            raise root_cause(group) from None
+        if check_at_end:
+            for step_stats in stats.operators:
+                policy.check(step_stats, at_end=True)
+    except FailureLimitExceeded as exc:
+        await anyio.to_thread.run_sync(_explain, exc, dead_letters)
+        raise
 
     reports = {
         step.label: step.op.report() for step in plan.steps if isinstance(step.op, DatasetEvaluator)
@@ -175,6 +186,12 @@ def _timed(
             stats.finish()
 
     return run
+
+
+def _explain(exc: FailureLimitExceeded, dead_letters: DeadLetters) -> None:
+    """Add the commonest reasons and where the dead letters are to ``exc``."""
+    exc.reasons = common_reasons(dead_letters.records())
+    exc.where = dead_letters.path
 
 
 async def _log(log: DeadLetters | DropLog, records: list[Any]) -> None:

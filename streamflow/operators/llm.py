@@ -12,6 +12,10 @@ ones should keep:
 - A request that failed for good (:class:`LLMRequestError`) or an answer the operator cannot use
   (no score, invalid JSON) fails that row alone: it goes to the dead letters with the reason.
   Nothing falls back to a silent default (DataFlow scores an unparsable answer 0).
+- An answer cut off at ``max_tokens`` (``finish_reason`` "length") fails its row: a cut-off
+  answer looks complete downstream. Operators that write free text take
+  ``accept_truncated=True`` to keep such answers; each one kept is counted (``truncated`` in
+  the step's statistics and the run summary).
 - Without ``llm_serving`` they use the embedded default model, one engine shared by all.
 - An empty or missing input is not sent: generators write ``""``, the refiner leaves the row
   as it is, the filter drops it, the evaluator and the JSON generator fail it.
@@ -27,14 +31,17 @@ from typing import Any, ClassVar
 
 import anyio
 
+from streamflow.channels.stats import OperatorStats, current_stats
+from streamflow.errors import RunStopped
 from streamflow.prompts.base import as_text
 from streamflow.rows import Failure, Row
-from streamflow.serving.base import LLMRequestError, LLMServing
+from streamflow.serving.base import Completion, LLMRequestError, LLMServing
 
 __all__ = [
     "DEFAULT_JUDGE_PROMPT",
     "DEFAULT_SYSTEM_PROMPT",
     "LLMOperator",
+    "answer_text",
     "ask_each",
     "default_serving",
     "has_content",
@@ -68,10 +75,13 @@ async def ask_each(
     *,
     system_prompt: str = "",
     json_schema: dict[str, Any] | None = None,
+    accept_truncated: bool = False,
 ) -> list[str | Failure | None]:
     """Send every prompt concurrently; ``None`` prompts are skipped (their answer is ``None``).
 
-    A request that failed for good becomes a :class:`Failure` in its place.
+    A request that failed for good becomes a :class:`Failure` in its place, and so does an
+    answer cut off at ``max_tokens`` (``finish_reason`` "length"), unless ``accept_truncated``:
+    then its text is kept and counted in the step's ``truncated`` statistic.
     """
     answers: list[str | Failure | None] = [None] * len(prompts)
 
@@ -82,14 +92,37 @@ async def ask_each(
             )
         except LLMRequestError as exc:
             answers[i] = Failure(exc.reason, transient=exc.transient)
-        else:
-            answers[i] = completion.text
+            return
+        answers[i] = answer_text(completion, serving, accept_truncated)
 
-    async with anyio.create_task_group() as tg:
-        for i, prompt in enumerate(prompts):
-            if prompt is not None:
-                tg.start_soon(one, i, prompt)
+    try:
+        async with anyio.create_task_group() as tg:
+            for i, prompt in enumerate(prompts):
+                if prompt is not None:
+                    tg.start_soon(one, i, prompt)
+    except BaseExceptionGroup as group:  # raise the error itself, not "unhandled errors in..."
+        errors = group.exceptions
+        raise next((e for e in errors if isinstance(e, RunStopped)), errors[0]) from None
     return answers
+
+
+def answer_text(
+    completion: Completion, serving: LLMServing, accept_truncated: bool = False
+) -> str | Failure:
+    """The first sample's text, or a :class:`Failure` when it was cut off at ``max_tokens``
+    and truncated answers are not accepted (accepted ones count in the step's statistics)."""
+    if completion.finish_reasons[:1] != ["length"]:
+        return completion.text
+    if not accept_truncated:
+        return Failure(
+            f"answer cut off at max_tokens={serving.params.max_tokens} (finish_reason "
+            f"'length'): raise max_tokens, or accept_truncated=True keeps such answers; "
+            f"{completion.text[:60]!r}"
+        )
+    stats = current_stats.get()
+    if isinstance(stats, OperatorStats):
+        stats.truncated += 1
+    return completion.text
 
 
 def has_content(value: Any) -> bool:
@@ -102,10 +135,15 @@ def has_content(value: Any) -> bool:
 
 
 class LLMOperator:
-    """The mixin of every LLM operator: its serving, and ``expensive`` (results kept on resume)."""
+    """The mixin of every LLM operator: its serving, and ``expensive`` (results kept on resume).
+
+    ``accept_truncated`` (default False) keeps answers cut off at ``max_tokens`` instead of
+    failing their rows; the operators that write free text take it as a constructor option.
+    """
 
     expensive: ClassVar[bool] = True
     llm_serving: LLMServing
+    accept_truncated: bool = False
 
     def _use(self, llm_serving: LLMServing | None) -> None:
         self.llm_serving = llm_serving if llm_serving is not None else default_serving()

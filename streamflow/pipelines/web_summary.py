@@ -28,7 +28,12 @@ class WebSummaryPipeline(WebTextPipeline):
             from streamflow.serving.vllm_backend import VLLMServing
 
             llm_serving = VLLMServing(params=SamplingParams(max_tokens=48))
-        self.summarize = PromptedGenerator(llm_serving, system_prompt=SYSTEM_PROMPT)
+        # The summaries are capped at a few dozen tokens on purpose: a small model that goes on
+        # past its sentence is cut off there, and its summary is kept (and counted) rather than
+        # failed, as truncated answers otherwise are.
+        self.summarize = PromptedGenerator(
+            llm_serving, system_prompt=SYSTEM_PROMPT, accept_truncated=True
+        )
 
     def forward(self) -> None:
         super().forward()

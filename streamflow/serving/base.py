@@ -24,7 +24,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-from streamflow.errors import StreamflowError
+from streamflow.errors import RunStopped, StreamflowError
 from streamflow.interrupts import in_async_code
 
 Message = dict[str, str]
@@ -146,6 +146,22 @@ class LLMRequestError(StreamflowError):
         self.transient = transient
         """True when trying again later may succeed (retries or deadline exhausted)."""
         super().__init__(reason)
+
+
+class ServerPausedError(RunStopped):
+    """The server asked every request to wait (HTTP 429 with ``Retry-After``) longer than a
+    request may take (its deadline): no later request can succeed, so the run stops, quoting
+    the server, instead of failing each row with "deadline exceeded"."""
+
+    def __init__(self, base_url: str, retry_after: str, seconds: float, deadline: float) -> None:
+        self.retry_after = retry_after
+        self.seconds = seconds
+        super().__init__(
+            f"{base_url} asked every request to wait (HTTP 429, Retry-After: {retry_after}; "
+            f"{seconds:,.0f}s), longer than the request deadline of {deadline:g}s: stopping "
+            "instead of failing every row; run again after the pause (--resume continues), or "
+            "raise the serving's deadline"
+        )
 
 
 class ServingStartError(StreamflowError):

@@ -239,6 +239,7 @@ class OpenAIEmbeddingServing(EmbeddingServing):
             backoff=self.backoff,
             max_backoff=self.max_backoff,
             deadline=self.deadline,
+            name=self.base_url,
         )
 
     async def _attempt(self, body: dict[str, Any], count: int) -> np.ndarray:

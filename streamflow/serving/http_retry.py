@@ -17,8 +17,14 @@ from typing import TypeVar
 
 import anyio
 
-from streamflow.serving.base import LLMRequestError
-from streamflow.serving.openai_compat import _RETRY_STATUS, _error, _final_reason, _retry_after
+from streamflow.serving.base import LLMRequestError, ServerPausedError
+from streamflow.serving.openai_compat import (
+    _RETRY_STATUS,
+    _error,
+    _final_reason,
+    _retry_after,
+    _retry_after_header,
+)
 
 __all__ = ["Pause", "Retry", "call_with_retries", "classify"]
 
@@ -38,6 +44,8 @@ class Pause:
 
     def __init__(self) -> None:
         self.until = 0.0
+        self.header = ""
+        """The Retry-After behind ``until``, as the server sent it."""
 
     async def wait(self) -> None:
         while (left := self.until - time.monotonic()) > 0:  # timers may fire early
@@ -49,8 +57,9 @@ def classify(status: int, headers: Mapping[str, str], raw: bytes, pause: Pause) 
     error = _error(raw)
     if status in _RETRY_STATUS and error.get("code") != "insufficient_quota":
         after = _retry_after(headers)
-        if status == 429 and after is not None:
-            pause.until = max(pause.until, time.monotonic() + after)
+        if status == 429 and after is not None and time.monotonic() + after > pause.until:
+            pause.until = time.monotonic() + after
+            pause.header = _retry_after_header(headers)
         return Retry(f"HTTP {status}", after)
     return LLMRequestError(_final_reason(status, error))
 
@@ -63,17 +72,28 @@ async def call_with_retries(
     backoff: float,
     max_backoff: float,
     deadline: float,
+    name: str = "the server",
 ) -> T:
+    """Run ``attempt`` until it succeeds, fails for good, or runs out of attempts or time.
+
+    A server pause (429 with Retry-After) longer than ``deadline`` raises
+    :class:`~streamflow.serving.base.ServerPausedError` naming ``name``: no request can
+    outwait it, so the run stops instead of failing every row.
+    """
     attempts = 0
     last = "no attempt"
     ends = time.monotonic() + deadline
     while time.monotonic() < ends:
+        if pause.until > ends:
+            raise ServerPausedError(name, pause.header, pause.until - time.monotonic(), deadline)
         await pause.wait()
         attempts += 1
         try:
             return await attempt()
         except Retry as retry:
             last = retry.reason
+            if retry.after is not None and retry.after > deadline:
+                raise ServerPausedError(name, pause.header, retry.after, deadline) from None
             if attempts > max_retries:
                 raise LLMRequestError(
                     f"gave up after {attempts} attempts: {last}", transient=True

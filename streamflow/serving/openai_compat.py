@@ -31,6 +31,7 @@ from streamflow.serving.base import (
     LLMServing,
     Message,
     SamplingParams,
+    ServerPausedError,
     ServingStartError,
     Usage,
 )
@@ -141,6 +142,8 @@ class OpenAIServing(LLMServing):
         self._requests = TokenBucket(requests_per_minute) if requests_per_minute else None
         self._tokens = TokenBucket(tokens_per_minute) if tokens_per_minute else None
         self._paused_until = 0.0
+        self._pause_header = ""
+        """The server's Retry-After behind ``_paused_until``, as sent (quoted when stopping)."""
         self._session: aiohttp.ClientSession | None = None
         self._start_lock = anyio.Lock()
 
@@ -218,9 +221,8 @@ class OpenAIServing(LLMServing):
         with anyio.move_on_after(self.deadline):
             ends = time.monotonic() + self.deadline
             while True:
-                if self._paused_until > ends:
-                    last = "paused by the server (HTTP 429 Retry-After)"
-                    break
+                if self._paused_until > ends:  # a pause no request can outwait
+                    raise self._paused(self._paused_until - time.monotonic())
                 attempts += 1
                 await self._wait_turn(budget)
                 try:
@@ -237,7 +239,7 @@ class OpenAIServing(LLMServing):
                         break
                     await anyio.sleep(delay)
                     continue
-                except LLMRequestError:
+                except (LLMRequestError, ServerPausedError):
                     self._refund(budget)
                     raise
                 usage = completion.usage
@@ -278,9 +280,17 @@ class OpenAIServing(LLMServing):
         if status in _RETRY_STATUS and error.get("code") != "insufficient_quota":
             retry_after = _retry_after(headers)
             if status == 429 and retry_after is not None:
-                self._paused_until = max(self._paused_until, time.monotonic() + retry_after)
+                until = time.monotonic() + retry_after
+                if until > self._paused_until:
+                    self._paused_until = until
+                    self._pause_header = _retry_after_header(headers)
+                if retry_after > self.deadline:
+                    raise self._paused(retry_after)
             raise _Retryable(f"HTTP {status}", retry_after)
         raise LLMRequestError(_final_reason(status, error))
+
+    def _paused(self, seconds: float) -> ServerPausedError:
+        return ServerPausedError(self.base_url, self._pause_header, seconds, self.deadline)
 
     def _delay(self, attempts: int, retry_after: float | None) -> float:
         """Equal-jitter exponential backoff, never shorter than the server's Retry-After."""
@@ -326,14 +336,15 @@ def _completion(raw: bytes, prompt_estimate: int) -> Completion:
     payload = _json(raw)
     try:
         choices = sorted(payload["choices"], key=lambda c: c.get("index", 0))
-        texts = [c["message"]["content"] or "" for c in choices]
+        contents = [c["message"]["content"] for c in choices]
         finish = [str(c.get("finish_reason") or "") for c in choices]
     except (KeyError, TypeError, AttributeError):
         raise _Retryable("malformed response") from None
-    if not texts:
+    if not contents:
         raise _Retryable("malformed response")
-    if all(f == "content_filter" for f in finish) and not any(texts):
+    if all(f == "content_filter" for f in finish) and not any(contents):
         raise LLMRequestError("content filter")
+    texts = [_answer_text(c, reason) for c, reason in zip(contents, finish, strict=True)]
     usage = payload.get("usage") or {}
     try:
         prompt_tokens = int(usage["prompt_tokens"])
@@ -342,6 +353,35 @@ def _completion(raw: bytes, prompt_estimate: int) -> Completion:
         prompt_tokens = prompt_estimate
         completion_tokens = sum(estimate_tokens(t) for t in texts)
     return Completion(texts, Usage(prompt_tokens, completion_tokens), finish)
+
+
+def _answer_text(content: Any, finish_reason: str) -> str:
+    """An answer's text: a string, or the text parts of a list of content parts.
+
+    Anything else fails the request with a reason saying what came instead; ``null`` is not
+    an empty answer (a tool call, a refusal, a reasoning model that spent its tokens thinking).
+    """
+    if isinstance(content, str):
+        return content
+    why = f"finish_reason {finish_reason!r}" if finish_reason else "no finish_reason"
+    if content is None:
+        raise LLMRequestError(f"the answer has no text (content null; {why})")
+    if isinstance(content, list) and all(
+        isinstance(p, dict) and isinstance(p.get("text"), str) for p in content
+    ):
+        return "".join(p["text"] for p in content)
+    raise LLMRequestError(
+        f"the answer's content is a {type(content).__name__}, not text ({why}): "
+        f"{json.dumps(content)[:80]}"
+    )
+
+
+def _retry_after_header(headers: Mapping[str, str]) -> str:
+    """The Retry-After the server sent, as it sent it (``retry-after-ms`` marked as such)."""
+    value = headers.get("Retry-After")
+    if value is not None:
+        return value
+    return f"{headers.get('retry-after-ms', '?')} ms"
 
 
 def _json(raw: bytes) -> dict[str, Any]:

@@ -87,6 +87,7 @@ class TranscriptionServing:
                 backoff=self.backoff,
                 max_backoff=self.max_backoff,
                 deadline=self.deadline,
+                name=self.base_url,
             )
 
     async def _attempt(self, audio: bytes, name: str, prompt: str) -> str:

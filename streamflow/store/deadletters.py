@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -82,6 +83,12 @@ class RecordLog(Generic[T]):
             return list(self._memory or [])
         with self.store.reading() as store:
             return [msgspec.convert(r, self.kind) for r in store.records(self.table)]
+
+
+def common_reasons(letters: list[DeadLetter], top: int = 5) -> list[tuple[int, str]]:
+    """The ``top`` commonest errors among ``letters``, with their counts, commonest first."""
+    counts = Counter(d.error for d in letters)
+    return [(n, error) for error, n in counts.most_common(top)]
 
 
 DeadLetters = RecordLog[DeadLetter]

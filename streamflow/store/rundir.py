@@ -93,15 +93,14 @@ class RunDirectory:
         """Decide how a run of ``steps`` (labels, with their fingerprints) uses ``path``:
         fresh, resumed, incremental, or refused with :class:`RunDirectoryError`.
 
-        The directory is locked first (:class:`RunDirectoryBusy` while another run holds it),
-        so nothing is read, deleted or written while another process runs there.
+        The directory is checked, then locked (:class:`RunDirectoryBusy` while another run holds
+        it), so nothing is read, deleted or written while another process runs there.
         """
+        check_run_dir(path)
         lock = hold_lock(path)
         try:
             if overwrite:
-                shutil.rmtree(path / "store", ignore_errors=True)
-                (path / SPOOL_NAME).unlink(missing_ok=True)
-                output.unlink(missing_ok=True)
+                _discard(path, output)
             store = RunStore(path / "store")
         except BaseException:
             os.close(lock)
@@ -238,6 +237,44 @@ def hold_lock(path: Path) -> int:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return fd
+
+
+def check_run_dir(path: Path) -> None:
+    """Refuse a run directory path that is a file, or a symbolic link to nowhere."""
+    if path.is_symlink() and not path.exists():
+        raise RunDirectoryError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist: "
+            "create its target, or give --run-dir a directory"
+        )
+    if path.exists() and not path.is_dir():
+        raise RunDirectoryError(
+            f"{path} is a file, not a run directory: give --run-dir a directory"
+        )
+
+
+def _discard(path: Path, output: Path) -> None:
+    """``--overwrite``: delete the run's store and spool, then its output; nothing else.
+
+    Nothing is deleted through a symbolic link out of the run directory, and a failed deletion
+    stops here (before the output is touched) with a :class:`RunDirectoryError` naming it.
+    """
+    store = path / "store"
+    if store.is_symlink():
+        raise RunDirectoryError(
+            f"{store} is a symbolic link (to {os.readlink(store)}): --overwrite deletes only what "
+            "is inside the run directory; remove the link, or use another --run-dir"
+        )
+    try:
+        if store.exists():
+            shutil.rmtree(store)
+        (path / SPOOL_NAME).unlink(missing_ok=True)  # a link is removed, never followed
+        output.unlink(missing_ok=True)
+    except OSError as exc:
+        where = exc.filename or store
+        raise RunDirectoryError(
+            f"--overwrite could not delete {where} ({exc.strerror or exc}): the run directory "
+            "was not started over; fix the permissions, or use another --run-dir"
+        ) from exc
 
 
 def requeue_dead_letters(run_dir: Path, step: str | None = None) -> int:

@@ -31,6 +31,8 @@ class RunStatus:
     progress: dict[str, Any] | None
     dead_letters: int
     dropped: int
+    requeued: int = 0
+    """Dead letters ``streamflow deadletters --requeue`` queued for the next run to retry."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class RunStatus:
             "progress": self.progress,
             "dead_letters": self.dead_letters,
             "dropped": self.dropped,
+            "requeued": self.requeued,
         }
 
 
@@ -67,6 +70,7 @@ def read_status(run_dir: Path) -> RunStatus:
             progress=store.get_meta("progress"),
             dead_letters=store.count("deadletters"),
             dropped=store.count("dropped"),
+            requeued=len(store.get_meta("requeue") or []),
         )
 
 

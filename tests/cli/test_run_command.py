@@ -52,7 +52,8 @@ def seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 def test_without_flags_the_run_options_are_run_options_defaults(seen: dict[str, Any]) -> None:
     result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert RunOptions(**seen) == RunOptions()
+    # the command line also applies the failure limit at the end to small runs (issue 9)
+    assert RunOptions(**seen) == RunOptions(failure_limit_at_end=True)
     assert set(seen) >= {"batch_size", "capacity", "ordered", "max_failed_fraction"}
 
 
@@ -61,7 +62,11 @@ def test_flags_override_them(seen: dict[str, Any]) -> None:
     result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress", *args])
     assert result.exit_code == 0, result.output
     assert RunOptions(**seen) == RunOptions(
-        batch_size=7, capacity=3, ordered=False, checkpoint_interval=9.0
+        batch_size=7,
+        capacity=3,
+        ordered=False,
+        checkpoint_interval=9.0,
+        failure_limit_at_end=True,
     )
 
 

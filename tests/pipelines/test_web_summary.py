@@ -21,5 +21,6 @@ async def test_every_kept_page_gets_a_summary_from_the_real_engine(tmp_path, vll
     summarize = result.stats.operators[-1]
     assert summarize.name == "PromptedGenerator"
     assert summarize.requests == len(rows) and summarize.completion_tokens > 0
+    assert summarize.truncated <= len(rows)  # cut-off summaries are kept, and counted
     soup = next(r for r in rows if Path(r["path"]).stem == "recipe_red_lentil_soup")
     assert any(w in soup["summary"].lower() for w in ("soup", "lentil", "recipe"))

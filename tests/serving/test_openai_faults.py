@@ -3,15 +3,23 @@ the server (arrival times, requests in flight), not taken from the client's word
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import time
 
 import anyio
 import pytest
 from fault_server import FaultServer
-from helpers import read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, write_jsonl
 
 from streamflow.operators.core_text import PromptedGenerator
-from streamflow.serving.base import LLMRequestError, SamplingParams, ServingStartError
+from streamflow.serving.base import (
+    LLMRequestError,
+    SamplingParams,
+    ServerPausedError,
+    ServingStartError,
+)
 from streamflow.serving.openai_compat import OpenAIServing
 
 N = 50
@@ -117,12 +125,13 @@ async def test_deadline_gives_up_rather_than_wait_past_it():
     async with FaultServer({"row-0": ["429"], "row-1": ["hang"]}, retry_after=10) as server:
         async with serving(server, deadline=1.0, timeout=0.3, max_retries=100) as llm:
             started = time.monotonic()
-            with pytest.raises(LLMRequestError) as err:
+            with pytest.raises(ServerPausedError, match=r"Retry-After: 10;") as err:
                 await llm.complete("row-0")
             assert time.monotonic() - started < 0.5  # a 10 s Retry-After cannot fit in 1 s
-            assert err.value.reason == "deadline 1s exceeded after 1 attempts: HTTP 429"
-            # The server asked this whole client to pause for 10 s: the next request gives up.
-            with pytest.raises(LLMRequestError, match="exceeded after 0 attempts: paused by"):
+            assert "deadline of 1s" in str(err.value) and err.value.retry_after == "10"
+            # The server asked this whole client to pause for 10 s: the next request stops too,
+            # quoting the server, instead of failing as "deadline exceeded after 0 attempts".
+            with pytest.raises(ServerPausedError, match=r"Retry-After: 10;"):
                 await llm.complete("row-2")
         async with serving(server, deadline=1.0, timeout=0.3, max_retries=100) as llm:
             started = time.monotonic()
@@ -179,3 +188,114 @@ async def test_fingerprint_names_what_answers_depend_on_and_stays_put():
         assert serving(server, max_concurrency=1, timeout=9).fingerprint() == before
         assert serving(server, params=SamplingParams(temperature=0.7)).fingerprint() != before
         assert OpenAIServing("other", server.base_url).fingerprint() != before
+
+
+async def test_a_pause_longer_than_the_deadline_stops_the_run_quoting_the_server(chain, tmp_path):
+    """Issue 9, item 13: one 429 with Retry-After: 100000 stops the run at once with the
+    server's words, instead of failing every row with "deadline exceeded after 0 attempts"."""
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row-{i}"} for i in range(30)])
+    async with FaultServer({"row-3": ["429"]}, retry_after=100000) as server:
+        llm = serving(server, deadline=20.0)
+        op = PromptedGenerator(llm, user_prompt="", system_prompt="")
+        steps = [(op, {"input_key": "text", "output_key": "answer"})]
+        started = time.monotonic()
+        with anyio.fail_after(10), pytest.raises(ServerPausedError) as err:
+            await chain(steps, entry_file=src, output_file=tmp_path / "out.jsonl").arun(
+                batch_size=10
+            )
+    assert time.monotonic() - started < 5
+    assert "Retry-After: 100000" in str(err.value) and "deadline of 20s" in str(err.value)
+    assert len(server.of("row-3")) == 1  # asked once, not retried row after row
+
+
+@pytest.mark.parametrize(
+    ("action", "reason"),
+    [
+        ("null", "the answer has no text (content null; finish_reason 'stop')"),
+        ("dict", "the answer's content is a dict, not text (finish_reason 'stop')"),
+    ],
+)
+async def test_an_answer_without_text_fails_with_a_clear_reason(action, reason):
+    async with FaultServer({"row-0": [action]}) as server, serving(server) as llm:
+        with pytest.raises(LLMRequestError) as err:
+            await llm.complete("row-0")
+    assert err.value.reason.startswith(reason), err.value.reason
+    assert len(server.of("row-0")) == 1  # a well-formed answer: not retried
+
+
+async def test_text_parts_are_joined_and_length_is_reported():
+    script = {"row-0": ["parts"], "row-1": ["length"]}
+    async with FaultServer(script) as server, serving(server) as llm:
+        parts = await llm.complete("row-0")
+        cut = await llm.complete("row-1")
+    assert parts.text == "answer: row-0" and parts.finish_reasons == ["stop"]
+    assert cut.text == "answer: row-1" and cut.finish_reasons == ["length"]
+
+
+async def test_odd_answers_in_a_pipeline_are_dead_letters_with_their_reasons(chain, tmp_path):
+    """Issue 9, item 12: null, non-text and truncated answers fail their rows with clear
+    reasons (not "ExceptionGroup: unhandled errors in a TaskGroup", not an empty answer)."""
+    script = {"row-0": ["null"], "row-1": ["dict"], "row-2": ["length"], "row-3": ["parts"]}
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row-{i}"} for i in range(5)])
+    out = tmp_path / "out.jsonl"
+    async with FaultServer(script) as server:
+        for accept in (False, True):
+            op = PromptedGenerator(
+                serving(server), user_prompt="", system_prompt="", accept_truncated=accept
+            )
+            steps = [(op, {"input_key": "text", "output_key": "answer"})]
+            result = await chain(steps, entry_file=src, output_file=out).arun(batch_size=5)
+            failed = {d.row["text"]: d.error for d in result.dead_letters.records()}
+            written = {r["text"]: r["answer"] for r in read_jsonl(out)}
+            assert failed["row-0"].startswith("the answer has no text (content null")
+            assert failed["row-1"].startswith("the answer's content is a dict, not text")
+            assert written["row-3"] == "answer: row-3" and written["row-4"] == "answer: row-4"
+            if accept:
+                assert written["row-2"] == "answer: row-2"
+                assert result.stats.operators[0].truncated == 1
+            else:
+                assert failed["row-2"].startswith("answer cut off at max_tokens=256")
+                assert result.stats.operators[0].truncated == 0
+
+
+PAUSED_PIPELINE = """
+import os
+from streamflow import FileStorage, Pipeline
+from streamflow.operators.core_text import PromptedGenerator
+from streamflow.serving.openai_compat import OpenAIServing
+
+
+class Job(Pipeline):
+    def __init__(self):
+        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
+        llm = OpenAIServing(base_url=os.environ["FAULT_URL"], deadline=20, backoff=0.05)
+        self.gen = PromptedGenerator(llm, user_prompt="", system_prompt="")
+
+    def forward(self):
+        self.gen.run(self.storage.step(), input_key="text", output_key="answer")
+"""
+
+
+async def test_the_cli_stops_a_paused_run_with_the_servers_words(tmp_path):
+    (tmp_path / "job.py").write_text(PAUSED_PIPELINE)
+    write_jsonl(tmp_path / "in.jsonl", [{"text": f"row-{i}"} for i in range(24)])
+    async with FaultServer({"row-5": ["429"]}, retry_after=100000) as server:
+        env = {
+            **os.environ,
+            "FAULT_URL": server.base_url,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
+        args = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
+        with anyio.fail_after(60):
+            done = await anyio.run_process(
+                [*args, "--no-progress"], cwd=tmp_path, env=env, check=False
+            )
+    stderr = done.stderr.decode()
+    assert done.returncode == 1, stderr
+    assert "Retry-After: 100000" in stderr and "Traceback" not in stderr, stderr
+    assert "exceeded after 0 attempts" not in stderr
+    status = await anyio.run_process(
+        [sys.executable, "-m", "streamflow", "status", "rd", "--json"], cwd=tmp_path, env=env
+    )
+    info = json.loads(status.stdout)
+    assert info["state"] == "failed" and "Retry-After: 100000" in info["error"]

@@ -21,7 +21,8 @@ class FormatStrPromptedGenerator(LLMOperator, Generator):
 
     As in DataFlow, ``run()`` maps each template field to a row field by keyword:
     ``op.run(storage.step(), output_key="answer", question="q_text", context="doc")``. A
-    template field that ``run()`` does not map is a compile-time error.
+    template field that ``run()`` does not map is a compile-time error. Differs from DataFlow:
+    an answer cut off at ``max_tokens`` fails its row unless ``accept_truncated=True``.
     """
 
     ALLOWED_PROMPTS = (FormatStrPrompt,)
@@ -32,9 +33,12 @@ class FormatStrPromptedGenerator(LLMOperator, Generator):
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         prompt_template: FormatStrPrompt | DIYPromptABC | None = None,
         json_schema: dict[str, Any] | None = None,
+        *,
+        accept_truncated: bool = False,
     ) -> None:
         self.check_prompt_template(prompt_template)
         self._use(llm_serving)
+        self.accept_truncated = accept_truncated
         self.system_prompt = system_prompt
         self.prompt_template = prompt_template if prompt_template is not None else FormatStrPrompt()
         self.json_schema = json_schema
@@ -71,6 +75,7 @@ class FormatStrPromptedGenerator(LLMOperator, Generator):
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,
+            accept_truncated=self.accept_truncated,
         )
         return [
             failures.get(i) or with_answer(row, output_key, answer or "")

@@ -25,6 +25,8 @@ class PromptedGenerator(LLMOperator, Generator):
     """Writes the model's answer to ``user_prompt`` + the input field into ``output_key``.
 
     ``system_prompt`` goes as the system message; ``json_schema`` constrains the answer.
+    Differs from DataFlow: an answer cut off at ``max_tokens`` fails its row unless
+    ``accept_truncated=True`` (then it is kept, and counted in the step's statistics).
     """
 
     def __init__(
@@ -33,8 +35,11 @@ class PromptedGenerator(LLMOperator, Generator):
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         user_prompt: str = "",
         json_schema: dict[str, Any] | None = None,
+        *,
+        accept_truncated: bool = False,
     ) -> None:
         self._use(llm_serving)
+        self.accept_truncated = accept_truncated
         self.system_prompt = system_prompt
         self.user_prompt = user_prompt
         self.json_schema = json_schema
@@ -48,6 +53,7 @@ class PromptedGenerator(LLMOperator, Generator):
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,
+            accept_truncated=self.accept_truncated,
         )
         return [
             with_answer(row, output_key, answer or "")

@@ -12,6 +12,17 @@ from streamflow.operators.general_text._rule_filter import Score, _RuleFilter
 
 __all__ = ["CharNumberFilter", "MeanWordLengthFilter", "SentenceNumberFilter", "WordNumberFilter"]
 
+
+def _check_range(op: _RuleFilter, **bounds: float) -> None:
+    """Refuse bounds no text can meet (a negative minimum, a minimum above the maximum)."""
+    (low_name, low), (high_name, high) = bounds.items()
+    if low < 0 or low > high:
+        raise ValueError(
+            f"{type(op).__name__}: {low_name}={low} and {high_name}={high} keep no text "
+            f"(need 0 <= {low_name} <= {high_name})"
+        )
+
+
 _SENTENCE = re.compile(r"\b[^.!?\n。！？]+[.!?。！？]*")
 
 
@@ -23,6 +34,7 @@ class SentenceNumberFilter(_RuleFilter):
     """
 
     def __init__(self, min_sentences: int = 3, max_sentences: int = 7500) -> None:
+        _check_range(self, min_sentences=min_sentences, max_sentences=max_sentences)
         self.min_sentences = min_sentences
         self.max_sentences = max_sentences
 
@@ -43,6 +55,7 @@ class MeanWordLengthFilter(_RuleFilter):
     """
 
     def __init__(self, min_length: float = 3, max_length: float = 10) -> None:
+        _check_range(self, min_length=min_length, max_length=max_length)
         self.min_length = min_length
         self.max_length = max_length
 
@@ -81,6 +94,7 @@ class WordNumberFilter(_RuleFilter):
     """
 
     def __init__(self, min_words: int = 20, max_words: int = 100000) -> None:
+        _check_range(self, min_words=min_words, max_words=max_words)
         self.min_words = min_words
         self.max_words = max_words
 

@@ -413,7 +413,11 @@ async def test_two_llm_operators_on_the_real_engine(chain, tmp_path, vllm_servin
     assert rows  # greedy SmolLM2 scores most of these; the rest fail explicitly, below
     assert all(r["summary"].strip() for r in rows)
     assert all(1 <= r["score"] <= 5 for r in rows)
-    assert all(f.error.startswith("no score in [1, 5]") for f in failed)
+    # the rest fail explicitly: no score, or an answer cut off at max_tokens (issue 9)
+    assert all(
+        f.error.startswith(("no score in [1, 5]", "answer cut off at max_tokens=64"))
+        for f in failed
+    ), [f.error for f in failed]
     generator, evaluator = result.stats.operators
     assert generator.requests == len(texts) and generator.completion_tokens > 0
     assert evaluator.requests == len(texts)

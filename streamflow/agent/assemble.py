@@ -108,7 +108,7 @@ def assemble(
             f"{key}={value!r}" for key, value in step.bindings.items()
         ]
         forward += _call(f"self.{attr}.run", keys, "        ")
-    lines = ['"""' + _docstring(request, steps, data_file, sample_fields), '"""', ""]
+    lines = ['"""' + _safe(_docstring(request, steps, data_file, sample_fields)), '"""', ""]
     lines += ["from __future__ import annotations", ""]
     if uses_databases:
         lines += ["import os", ""]
@@ -124,7 +124,7 @@ def assemble(
         lines.append("from streamflow.serving.choose import serving_from_environment")
     lines.append("from streamflow.storage import FileStorage")
     lines += ["", "", f"class {CLASS_NAME}(Pipeline):"]
-    lines.append(f'    """{_title(request)}"""')
+    lines.append(f'    """{_safe(_title(request))}"""')
     lines += ["", "    def __init__(self) -> None:"]
     if has_input and not data_file:
         data_file = "input.jsonl"  # a name to override: streamflow run FILE --input DATA
@@ -195,3 +195,8 @@ def _wrap(text: str, width: int) -> list[str]:
     if line:
         lines.append(line)
     return lines
+
+
+def _safe(text: str) -> str:
+    """Text that cannot end the docstring it sits in (the request is the user's, any text)."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')

@@ -90,7 +90,9 @@ class OperatorCard:
         """What retrieval indexes: the name split into words, the kind, the description."""
         reads = ", ".join(k.default or k.name for k in self.inputs) or "nothing"
         writes = ", ".join(k.default or k.name for k in self.outputs) or "the same fields"
-        params = ", ".join(p.name for p in self.parameters if p.name not in SERVING_PARAMS)
+        params = ", ".join(
+            " ".join(words_of(p.name)) for p in self.parameters if p.name not in SERVING_PARAMS
+        )
         return (
             f"{self.name} ({' '.join(words_of(self.name))}): a {self.kind.replace('_', ' ')} "
             f"of {self.domain.replace('_', ' ')}. {self.description} Reads {reads}; writes "

@@ -140,6 +140,8 @@ class AgentState(TypedDict, total=False):
     goal: str
     descriptions: list[str]
     output_fields: list[str]
+    doubt: str
+    """The model's reason to think the request cannot be met (refused only if the plan agrees)."""
     candidates: list[list[Candidate]]
     steps: list[Step]
     tried: list[list[str]]
@@ -184,7 +186,7 @@ class PipelineAgent:
         g.add_conditional_edges("understand", self._go_on("retrieve"), ["retrieve", END])
         g.add_edge("retrieve", "plan")
         g.add_conditional_edges("plan", self._go_on("fill_gaps"), ["fill_gaps", END])
-        g.add_edge("fill_gaps", "assemble")
+        g.add_conditional_edges("fill_gaps", self._go_on("assemble"), ["assemble", END])
         g.add_edge("assemble", "verify")
         g.add_conditional_edges("verify", self._after_verify, ["repair", END])
         g.add_conditional_edges("repair", self._go_on("fill_gaps"), ["fill_gaps", END])
@@ -249,28 +251,25 @@ class PipelineAgent:
             schema,
         )
         descriptions = clauses
+        doubt = ""
         if answer is not None:
             steps = [s.strip() for s in answer["steps"] if s.strip()]
             if len(steps) >= len(clauses):
                 descriptions = steps
-            if answer["feasible"] is False and answer["reason"].strip():
-                reason = answer["reason"].strip()
-                self.progress("understand", f"the model says this cannot be done: {reason}")
-                return {
-                    "fields": fields,
-                    "goal": goal,
-                    "descriptions": descriptions,
-                    "refused": reason,
-                    "output_fields": [],
-                }
-        # fields the request names in quotes must be in the output (a rule the verifier checks)
-        named = re.findall(r"[`'\"]([A-Za-z_][A-Za-z0-9_]*)[`'\"]", request)
+            reason = answer["reason"].strip()
+            if answer["feasible"] is False and len(reason.split()) >= 3:
+                # a doubt, not yet a refusal: the plan must agree (no operator fits any step)
+                doubt = reason
+                self.progress("understand", f"the model doubts this can be done: {reason}")
+        # fields the request names in backticks must be in the output (the verifier checks)
+        named = re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", request)
         self.progress("understand", f"{len(descriptions)} steps: " + "; ".join(descriptions))
         return {
             "fields": fields,
             "goal": goal,
             "descriptions": descriptions,
             "output_fields": named,
+            "doubt": doubt,
         }
 
     async def retrieve(self, state: AgentState) -> dict[str, Any]:
@@ -307,7 +306,9 @@ class PipelineAgent:
         steps = _merge_repeats(steps)
         steps, notes, unsatisfied = await self._check(state, steps, tried)
         refused = ""
-        if unsatisfied:
+        if state.get("doubt") and all(s.operator == NONE for s in steps):
+            refused = state["doubt"]  # the model doubts it, and no operator fits any step
+        elif unsatisfied:
             refused = "the data cannot feed the pipeline: " + "; ".join(unsatisfied)
         elif not steps:
             refused = "no step of the request could be planned"

@@ -114,7 +114,7 @@ def check_plan(
         step.bindings = dict(step.requested)
         unbound = _unbindable(step, card, available)
         if unbound and moves < 2 * len(steps):
-            producer = _later_producer(unbound, pending, cards)
+            producer = _later_producer(unbound, step.requested.get(unbound.name), pending, cards)
             if producer is not None:
                 moves += 1
                 pending.insert(producer + 1, step)
@@ -193,21 +193,22 @@ def _unbindable(step: Step, card: OperatorCard, available: dict[str, str]) -> Ke
         given = step.bindings.get(key.name)
         if given and _fits(key, given, available):
             continue
-        if _needed(key) and _best_field(key, available) is None:
-            return key
+        if given or (_needed(key) and _best_field(key, available) is None):
+            return key  # asked for a field that does not exist yet, or no field can feed it
     return None
 
 
 def _later_producer(
-    key: KeySpec, pending: list[Step], cards: dict[str, OperatorCard]
+    key: KeySpec, wanted: str | None, pending: list[Step], cards: dict[str, OperatorCard]
 ) -> int | None:
+    """The first pending step that writes the field ``key`` asks for (or its kind)."""
     for i, other in enumerate(pending):
         card = cards.get(other.operator)
         if card is None:
             continue
         for out in card.outputs:
             name = other.bindings.get(out.name) or out.default
-            if name and (name == key.default or set(words_of(name)) == key.words):
+            if name and (name in (wanted, key.default) or set(words_of(name)) == key.words):
                 return i
     return None
 
@@ -244,6 +245,21 @@ def _bind(
                 f"there; bound to {best!r}"
             )
         step.bindings[key.name] = best
+    inputs = card.inputs
+    if inputs and not any(_needed(k) for k in inputs) and not any(
+        k.name in step.bindings for k in inputs
+    ):
+        # every input is optional, yet it reads something ("give input_key or input_keys"):
+        # the first takes the text
+        first = inputs[0]
+        best = _best_field(first, available) or _latest_text(available)
+        if best is None:
+            have = ", ".join(f"{n} ({t})" for n, t in available.items()) or "no fields"
+            problems.append(
+                (index, f"{step.operator} needs a field for {first.name} and the data has {have}")
+            )
+        else:
+            step.bindings[first.name] = best
     produced_here: set[str] = set()
     for key in card.outputs:
         name = step.bindings.get(key.name) or key.default
@@ -350,3 +366,8 @@ def _convert(value: Any, default_repr: str | None) -> Any:
 def _note(notes: list[str], note: str) -> None:
     if note not in notes:
         notes.append(note)
+
+
+def _latest_text(available: dict[str, str]) -> str | None:
+    texts = [n for n, t in available.items() if t in ("str", "null")]
+    return texts[-1] if texts else None

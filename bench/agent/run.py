@@ -100,8 +100,12 @@ def score(task: dict[str, Any], report: Any) -> dict[str, Any]:
 
 
 async def oracle_plan(
-    task: dict[str, Any], rows: list[dict[str, Any]], databases: str | None, readable: tuple,
-    cards: dict, serving: LLMServing,
+    task: dict[str, Any],
+    rows: list[dict[str, Any]],
+    databases: str | None,
+    readable: tuple,
+    cards: dict,
+    serving: LLMServing,
 ) -> dict[str, Any]:
     steps = []
     for slot in task["gold"]:
@@ -111,32 +115,60 @@ async def oracle_plan(
     missing = sum(1 for slot in task["gold"] if not any(n in cards for n in slot))
     check = check_plan(steps, cards, field_types(rows), task["request"])
     if check.problems:
-        return {"valid": False, "runs": False, "missing_operators": missing,
-                "problems": [p for _, p in check.problems]}
-    source = assemble(check.steps, cards, request=task["request"], data_file=None,
-                      databases=databases, has_input=bool(rows)).source
+        return {
+            "valid": False,
+            "runs": False,
+            "missing_operators": missing,
+            "problems": [p for _, p in check.problems],
+        }
+    source = assemble(
+        check.steps,
+        cards,
+        request=task["request"],
+        data_file=None,
+        databases=databases,
+        has_input=bool(rows),
+    ).source
     env = {"STREAMFLOW_DATABASES": databases} if databases else {}
-    trial = await trial_run(source, rows, serving, rows=max(len(rows), 1), timeout=600,
-                            readable=readable, env=env)
-    failed = output_checks(trial.rows, trial.rows_out, task.get("output_keys", []),
-                           task.get("checks", {}))
-    return {"valid": trial.compiled, "runs": trial.stage == "done" and not failed,
-            "missing_operators": missing, "stage": trial.stage, "error": trial.error[:300],
-            "output_failures": failed}
+    trial = await trial_run(
+        source, rows, serving, rows=max(len(rows), 1), timeout=600, readable=readable, env=env
+    )
+    failed = output_checks(
+        trial.rows, trial.rows_out, task.get("output_keys", []), task.get("checks", {})
+    )
+    return {
+        "valid": trial.compiled,
+        "runs": trial.stage == "done" and not failed,
+        "missing_operators": missing,
+        "stage": trial.stage,
+        "error": trial.error[:300],
+        "output_failures": failed,
+    }
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     scored = [r for r in results if "f1" in r]
     summary: dict[str, Any] = {"tasks": len(results)}
-    for key in (*(f"recall@{k}" for k in KS), "precision", "recall", "f1", "order", "rounds",
-                "calls", "tokens", "seconds"):
+    for key in (
+        *(f"recall@{k}" for k in KS),
+        "precision",
+        "recall",
+        "f1",
+        "order",
+        "rounds",
+        "calls",
+        "tokens",
+        "seconds",
+    ):
         values = [r[key] for r in scored if r.get(key) is not None]
         summary[key] = round(statistics.fmean(values), 3) if values else None
     for key in ("valid", "runs", "refused"):
         summary[key] = f"{sum(bool(r.get(key)) for r in scored)}/{len(scored)}"
     refusals = [r for r in results if "refused_as_expected" in r]
     if refusals:
-        summary["refusals_met"] = f"{sum(r['refused_as_expected'] for r in refusals)}/{len(refusals)}"
+        summary["refusals_met"] = (
+            f"{sum(r['refused_as_expected'] for r in refusals)}/{len(refusals)}"
+        )
     oracle = [r["oracle_plan"] for r in results if "oracle_plan" in r]
     if oracle:
         summary["oracle_plan_valid"] = f"{sum(o['valid'] for o in oracle)}/{len(oracle)}"
@@ -171,19 +203,28 @@ async def main(args: argparse.Namespace) -> None:
     cards = operator_cards()
     started = time.monotonic()
     retriever = await OperatorRetriever.build(cards, pipeline_cards(), method=args.retrieval)
-    print(f"index of {len(cards)} operators built in {time.monotonic() - started:.1f}s",
-          file=sys.stderr)
+    print(
+        f"index of {len(cards)} operators built in {time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
     serving = make_serving(args)
     results = []
     async with serving:
         for task in tasks:
             rows, databases, readable = resolve(task, tasks_file.parent)
             options = AgentOptions(
-                max_rounds=args.max_rounds, trial_rows=max(len(rows), 1), trial_timeout=600,
-                retrieval=args.retrieval, databases=databases, readable=readable,
+                max_rounds=args.max_rounds,
+                trial_rows=max(len(rows), 1),
+                trial_timeout=600,
+                retrieval=args.retrieval,
+                databases=databases,
+                readable=readable,
             )
             agent = PipelineAgent(
-                serving, options, cards=cards, retriever=retriever,
+                serving,
+                options,
+                cards=cards,
+                retriever=retriever,
                 progress=lambda node, msg, tid=task["id"]: print(
                     f"[{tid}] {node}: {msg[:240]}", file=sys.stderr
                 ),
@@ -191,8 +232,12 @@ async def main(args: argparse.Namespace) -> None:
             report = await agent.run(task["request"], rows)
             result = score(task, report)
             if args.oracle and task.get("expect") != "refuse":
-                queries = [cards[n].summary.split(". ")[0] for slot in task["gold"]
-                           for n in slot[:1] if n in cards]
+                queries = [
+                    cards[n].summary.split(". ")[0]
+                    for slot in task["gold"]
+                    for n in slot[:1]
+                    if n in cards
+                ]
                 ranking = [[c.name for c in await retriever.search(q, 10)] for q in queries]
                 result["oracle_retrieval"] = {
                     f"recall@{k}": retrieval_recall(task["gold"], ranking, k) for k in KS
@@ -208,8 +253,13 @@ async def main(args: argparse.Namespace) -> None:
                     report.text() + "\n\n" + (report.source or ""), encoding="utf-8"
                 )
     summary = summarise(results)
-    out = {"model": serving.model, "retrieval": args.retrieval, "max_rounds": args.max_rounds,
-           "summary": summary, "tasks": results}
+    out = {
+        "model": serving.model,
+        "retrieval": args.retrieval,
+        "max_rounds": args.max_rounds,
+        "summary": summary,
+        "tasks": results,
+    }
     text = json.dumps(out, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")

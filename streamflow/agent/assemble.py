@@ -74,7 +74,8 @@ def assemble(
     databases: str | None = None,
     has_input: bool = True,
 ) -> Assembly:
-    """The pipeline file of ``steps`` (already checked by :func:`~streamflow.agent.plan.check_plan`)."""
+    """The pipeline file of ``steps``, already checked by
+    :func:`~streamflow.agent.plan.check_plan`."""
     attributes = _attribute_names(steps)
     imports: dict[str, set[str]] = {}
     uses_llm = uses_databases = False
@@ -95,9 +96,9 @@ def assemble(
             default = card.parameter("prompt_template")
             if default is not None and (default.default in (None, "None")):
                 templates = templates or prompt_templates()
-                entry = templates.get(card.allowed_prompts[0])
-                if entry is not None and entry.extension is None:
-                    module, _, cls = entry.target.partition(":")
+                template = templates.get(card.allowed_prompts[0])
+                if template is not None and template.extension is None:
+                    module, _, cls = template.target.partition(":")
                     imports.setdefault(module, set()).add(cls)
                     args.append(f"prompt_template={cls}()")
         args += [f"{name}={value!r}" for name, value in step.params.items()]
@@ -135,7 +136,8 @@ def assemble(
     lines.append(f"        self.storage = FileStorage({entry}output_file={output_file!r}{seeds})")
     if uses_databases:
         lines.append(
-            f"        databases = DatabaseManager(source=os.environ.get(DATABASES_ENV) or {databases!r})"
+            "        databases = DatabaseManager(source=os.environ.get(DATABASES_ENV) or "
+            f"{databases!r})"
         )
     if uses_llm:
         lines.append(

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from streamflow.operators.registry import OPERATORS, OperatorInfo, Param
+from streamflow.operators.registry import OPERATORS, OperatorInfo, OperatorRegistry, Param
 
 __all__ = [
     "KeySpec",
@@ -122,7 +122,7 @@ class PipelineCard:
 
 
 def words_of(name: str) -> list[str]:
-    """``HtmlURLRemoverRefiner`` -> html url remover refiner; ``input_text_key`` -> input text key."""
+    """``HtmlURLRemoverRefiner`` -> html url remover refiner; ``input_key`` -> input key."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
     return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
@@ -161,11 +161,11 @@ def _unrepr(default: str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def operator_cards() -> dict[str, OperatorCard]:
+def operator_cards(registry: OperatorRegistry = OPERATORS) -> dict[str, OperatorCard]:
     """Every registered operator (library, extensions imported so far, user code), by name."""
     return {
-        info.name: _card(info, hasattr(OPERATORS.get(info.name), "seed_rows"))
-        for info in OPERATORS.infos()
+        info.name: _card(info, hasattr(registry.get(info.name), "seed_rows"))
+        for info in registry.infos()
     }
 
 
@@ -181,9 +181,13 @@ def pipeline_cards() -> list[PipelineCard]:
         doc = ast.get_docstring(tree) or ""
         used: list[str] = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                if node.func.id in names and node.func.id not in used:
-                    used.append(node.func.id)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in names
+                and node.func.id not in used
+            ):
+                used.append(node.func.id)
         summary = doc.split("\n\n", 1)[0].replace("\n", " ")
         found.append(PipelineCard(entry.name[:-3], summary, tuple(used)))
     return found

@@ -222,9 +222,10 @@ def _bind(
     index: int,
 ) -> None:
     known = {k.name for k in card.keys}
-    for name in [n for n in step.bindings if n not in known]:
-        notes.append(f"{step.operator}: dropped the binding {name}= (run() takes no such key)")
-        del step.bindings[name]
+    name: str | None
+    for stale in [n for n in step.bindings if n not in known]:
+        notes.append(f"{step.operator}: dropped the binding {stale}= (run() takes no such key)")
+        del step.bindings[stale]
     for key in card.inputs:
         given = step.bindings.get(key.name)
         if given and _fits(key, given, available):
@@ -246,8 +247,10 @@ def _bind(
             )
         step.bindings[key.name] = best
     inputs = card.inputs
-    if inputs and not any(_needed(k) for k in inputs) and not any(
-        k.name in step.bindings for k in inputs
+    if (
+        inputs
+        and not any(_needed(k) for k in inputs)
+        and not any(k.name in step.bindings for k in inputs)
     ):
         # every input is optional, yet it reads something ("give input_key or input_keys"):
         # the first takes the text
@@ -322,9 +325,9 @@ def _check_params(
             continue
         step.params[name] = converted
     for param in card.parameters:
-        if param.default is None and param.name not in ASSEMBLER_PARAMS:
-            if param.name not in step.params:
-                problems.append((index, f"{step.operator} needs a value for {param.name}"))
+        missing = param.name not in step.params
+        if param.default is None and param.name not in ASSEMBLER_PARAMS and missing:
+            problems.append((index, f"{step.operator} needs a value for {param.name}"))
 
 
 _INVALID = object()

@@ -14,6 +14,7 @@ pipeline's unmodified ``OpenAIServing`` talks to ``http://127.0.0.1:PORT/v1``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -59,10 +60,8 @@ class ServingRelay:
         if self._runner is not None:
             await self._runner.cleanup()
         for path in (self.socket, self.folder):
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(path) if path == self.folder else os.unlink(path)
-            except OSError:
-                pass
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": self.serving.model}]})

@@ -54,12 +54,12 @@ def match_slots(gold: list[list[str]], produced: list[str]) -> dict[int, int]:
 
 
 def operator_scores(
-    gold: list[list[str]], produced: list[str], optional: list[str] = ()  # type: ignore[assignment]
+    gold: list[list[str]],
+    produced: list[str],
+    optional: list[str] = (),  # type: ignore[assignment]
 ) -> dict[str, float]:
     matched = match_slots(gold, produced)
-    counted = [
-        i for i, name in enumerate(produced) if i in matched or name not in set(optional)
-    ]
+    counted = [i for i, name in enumerate(produced) if i in matched or name not in set(optional)]
     precision = len(matched) / len(counted) if counted else 0.0
     recall = len(set(matched.values())) / len(gold) if gold else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import streamflow
 from streamflow.agent.relay import FORWARDER, ServingRelay
 from streamflow.sandbox import Limits, Sandbox
 from streamflow.serving.base import LLMServing
@@ -110,7 +109,8 @@ class Trial:
 
 
 def _streamflow_root() -> str:
-    return str(Path(streamflow.__file__).resolve().parents[1])
+    """The folder that holds this ``streamflow`` package (the trial imports the same code)."""
+    return str(Path(__file__).resolve().parents[2])
 
 
 async def trial_run(

@@ -63,9 +63,9 @@ Kind = OperatorKind
 
 __all__ = [
     "CacheDirOption",
-    "agent",
     "Kind",
     "PackageOption",
+    "agent",
     "app",
     "deadletters",
     "env",

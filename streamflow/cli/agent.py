@@ -49,8 +49,10 @@ def agent(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="Model: a local model directory for the embedded engine, or the "
-                     "served model's name with --base-url (default: the embedded SmolLM2)."),
+        typer.Option(
+            help="Model: a local model directory for the embedded engine, or the "
+            "served model's name with --base-url (default: the embedded SmolLM2)."
+        ),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="An OpenAI-compatible server (vllm serve, OpenAI...).")

@@ -48,8 +48,10 @@ def scripted(
         if "Its trial run failed" in prompt:
             return json.dumps(repair or {"action": "remove", "operator": NONE})
         if "No operator of the library does this step" in prompt:
-            return json.dumps(gap or {"kind": "generate", "instruction": "Answer briefly.",
-                                      "output_field": "answer"})
+            return json.dumps(
+                gap
+                or {"kind": "generate", "instruction": "Answer briefly.", "output_field": "answer"}
+            )
         return judge
 
     return ScriptedServing(answer)
@@ -57,8 +59,9 @@ def scripted(
 
 def agent(serving: ScriptedServing, cards, retriever, **options) -> PipelineAgent:
     options.setdefault("trial_timeout", 120)
-    return PipelineAgent(serving, AgentOptions(retrieval="bm25", **options), cards=cards,
-                         retriever=retriever)
+    return PipelineAgent(
+        serving, AgentOptions(retrieval="bm25", **options), cards=cards, retriever=retriever
+    )
 
 
 def test_split_request_by_rule():
@@ -67,8 +70,11 @@ def test_split_request_by_rule():
         "documents shorter than 20 words."
     )
     assert goal == "Clean these texts"
-    assert steps == ["turn HTML entities back into characters", "remove links",
-                     "drop documents shorter than 20 words"]
+    assert steps == [
+        "turn HTML entities back into characters",
+        "remove links",
+        "drop documents shorter than 20 words",
+    ]
     goal, steps = split_request(
         "Starting from these problems, solve each one and keep only boxed answers."
     )
@@ -78,8 +84,10 @@ def test_split_request_by_rule():
 
 @needs_sandbox
 async def test_a_scripted_plan_becomes_a_file_that_compiles_and_runs(cards, bm25_retriever):
-    picks = {"Collapse runs of spaces": "RemoveExtraSpacesRefiner",
-             "drop texts with fewer than 12 words": "WordNumberFilter"}
+    picks = {
+        "Collapse runs of spaces": "RemoveExtraSpacesRefiner",
+        "drop texts with fewer than 12 words": "WordNumberFilter",
+    }
     serving = scripted(choose=lambda step, options: picks[step], params={"min_words": 12})
     report = await agent(serving, cards, bm25_retriever).run(
         "Collapse runs of spaces, then drop texts with fewer than 12 words.", TEXTS
@@ -98,9 +106,7 @@ async def test_a_scripted_plan_becomes_a_file_that_compiles_and_runs(cards, bm25
 
 
 @needs_sandbox
-async def test_a_failed_trial_goes_back_to_the_model_and_rounds_count_once(
-    cards, bm25_retriever
-):
+async def test_a_failed_trial_goes_back_to_the_model_and_rounds_count_once(cards, bm25_retriever):
     # the judge answers without a score: the prompted filter fails every row, the model is
     # told and removes that step, the next trial passes
     serving = scripted(
@@ -148,8 +154,11 @@ async def test_data_without_the_fields_the_operators_need_is_refused(cards, bm25
 
 
 async def test_an_impossible_request_is_refused_with_the_reason(cards, bm25_retriever):
-    serving = scripted(feasible=False, reason="it needs live access to a social network",
-                       choose=lambda step, options: NONE)
+    serving = scripted(
+        feasible=False,
+        reason="it needs live access to a social network",
+        choose=lambda step, options: NONE,
+    )
     report = await agent(serving, cards, bm25_retriever).run(
         "Download today's posts about our brand from the social network.", []
     )
@@ -161,9 +170,7 @@ async def test_an_impossible_request_is_refused_with_the_reason(cards, bm25_retr
 async def test_a_doubt_the_plan_does_not_share_is_no_refusal(cards, bm25_retriever):
     # a small model may call anything infeasible; an operator that fits a step outweighs it
     serving = scripted(feasible=False, reason="no pipeline can do what is asked")
-    report = await agent(serving, cards, bm25_retriever).run(
-        "Collapse runs of spaces.", TEXTS
-    )
+    report = await agent(serving, cards, bm25_retriever).run("Collapse runs of spaces.", TEXTS)
     assert not report.refused
     assert report.steps[0].operator == "RemoveExtraSpacesRefiner"
 
@@ -173,8 +180,10 @@ async def test_hostile_model_answers_stay_data_in_the_file_and_the_sandbox(
     cards, bm25_retriever, tmp_path
 ):
     marker = tmp_path / "pwned"
-    payload = (f'"""\nimport os; open({str(marker)!r}, "w").write("x")\n"""' +
-               f"'''\nopen({str(marker)!r}, 'w')\n'''")
+    payload = (
+        f'"""\nimport os; open({str(marker)!r}, "w").write("x")\n"""'
+        + f"'''\nopen({str(marker)!r}, 'w')\n'''"
+    )
     serving = scripted(
         choose=lambda step, options: NONE,
         gap={"kind": "generate", "instruction": payload, "output_field": "answer"},

@@ -9,8 +9,11 @@ def test_field_types_from_the_sample():
 
 
 def test_a_generic_input_binds_to_the_text_field(cards):
-    check = check_plan([Step("collapse spaces", "RemoveExtraSpacesRefiner")], cards,
-                       {"id": "number", "body": "str"})
+    check = check_plan(
+        [Step("collapse spaces", "RemoveExtraSpacesRefiner")],
+        cards,
+        {"id": "number", "body": "str"},
+    )
     assert not check.problems
     assert check.steps[0].bindings == {"input_key": "body"}
 
@@ -31,19 +34,26 @@ def test_a_specific_key_is_never_bound_to_an_unrelated_field(cards):
 
 
 def test_numbers_are_not_text(cards):
-    check = check_plan([Step("collapse", "RemoveExtraSpacesRefiner")], cards,
-                       {"price": "number", "count": "number"})
+    check = check_plan(
+        [Step("collapse", "RemoveExtraSpacesRefiner")],
+        cards,
+        {"price": "number", "count": "number"},
+    )
     assert [i for i, _ in check.problems] == [0]
     assert "price (number)" in check.problems[0][1]
 
 
 def test_a_step_reading_a_later_output_is_moved_after_its_producer(cards):
     solve = Step("solve", "ReasoningAnswerGenerator")  # writes generated_cot
-    boxed = Step("keep boxed answers", "ReasoningAnswerFormatterFilter",
-                 requested={"input_key": "generated_cot"})
+    boxed = Step(
+        "keep boxed answers",
+        "ReasoningAnswerFormatterFilter",
+        requested={"input_key": "generated_cot"},
+    )
     check = check_plan([boxed, solve], cards, {"question": "str"})
     assert [s.operator for s in check.steps] == [
-        "ReasoningAnswerGenerator", "ReasoningAnswerFormatterFilter"
+        "ReasoningAnswerGenerator",
+        "ReasoningAnswerFormatterFilter",
     ]
     assert check.steps[1].bindings["input_key"] == "generated_cot"
     assert any("moved after ReasoningAnswerGenerator" in n for n in check.notes)
@@ -52,14 +62,17 @@ def test_a_step_reading_a_later_output_is_moved_after_its_producer(cards):
 def test_an_output_that_would_overwrite_a_field_gets_a_fresh_name(cards):
     first = Step("answer", "ReasoningAnswerGenerator")
     second = Step("answer again", "ReasoningAnswerGenerator")
-    check = check_plan([first, second], cards, {"instruction": "str"})
+    check_plan([first, second], cards, {"instruction": "str"})
     assert first.bindings["output_key"] == "generated_cot"
     assert second.bindings["output_key"] == "generated_cot_2"
 
 
 def test_parameters_are_checked_against_the_signature_and_the_request(cards):
-    step = Step("drop documents shorter than 25 words", "WordNumberFilter",
-                params={"min_words": "25", "max_words": 999, "colour": "red"})
+    step = Step(
+        "drop documents shorter than 25 words",
+        "WordNumberFilter",
+        params={"min_words": "25", "max_words": 999, "colour": "red"},
+    )
     check = check_plan([step], cards, {"text": "str"}, "drop documents shorter than 25 words")
     assert step.params == {"min_words": 25}  # converted; invented number and unknown dropped
     assert any("colour" in n for n in check.notes)

@@ -13,7 +13,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
 ]
 
-GOOD = '''
+GOOD = """
 from streamflow.operators.core_text import PromptedGenerator
 from streamflow.operators.general_text import RemoveExtraSpacesRefiner
 from streamflow.pipeline import Pipeline
@@ -32,7 +32,7 @@ class AgentPipeline(Pipeline):
     def forward(self):
         self.spaces.run(self.storage.step(), input_key="text")
         self.summary.run(self.storage.step(), input_key="text", output_key="summary")
-'''
+"""
 SAMPLE = [{"text": "a   b"}, {"text": "c  d"}, {"text": "never seen"}]
 
 
@@ -41,8 +41,10 @@ async def test_a_pipeline_runs_on_the_first_rows_and_its_llm_calls_go_through_th
     trial = await trial_run(GOOD, SAMPLE, serving, rows=2, timeout=120)
     assert trial.stage == "done", trial.error
     assert [r["text"] for r in trial.rows] == ["a b", "c d"]
-    assert [r["summary"] for r in trial.rows] == ["SUMMARY of Summarise: a b",
-                                                  "SUMMARY of Summarise: c d"]
+    assert [r["summary"] for r in trial.rows] == [
+        "SUMMARY of Summarise: a b",
+        "SUMMARY of Summarise: c d",
+    ]
     assert serving.prompts == ["Summarise: a b", "Summarise: c d"]
     assert check_output(trial, ["summary"], SAMPLE) == []
 
@@ -57,7 +59,8 @@ async def test_a_compile_error_is_reported_as_such():
 
 async def test_generated_code_cannot_reach_the_host(tmp_path):
     marker = tmp_path / "pwned"
-    hostile = f'''
+    hostile = (
+        f"""
 import os, socket
 try:
     open({str(marker)!r}, "w").write("x")
@@ -68,9 +71,10 @@ try:
     print("NETWORK")
 except OSError:
     pass
-''' + GOOD
-    trial = await trial_run(hostile, SAMPLE, ScriptedServing(lambda p: "ok"), rows=1,
-                            timeout=120)
+"""
+        + GOOD
+    )
+    trial = await trial_run(hostile, SAMPLE, ScriptedServing(lambda p: "ok"), rows=1, timeout=120)
     assert trial.stage == "done", trial.error
     assert not marker.exists()
 
@@ -88,11 +92,13 @@ def test_output_checks_name_what_failed():
         "done",
         rows=[{"text": "a", "summary": ""}],
         rows_out=1,
-        stats={"steps": [
-            {"name": "source", "rows_in": 0, "rows_out": 3},
-            {"name": "WordNumberFilter", "rows_in": 3, "rows_out": 0, "failed": 0},
-            {"name": "sink", "rows_in": 0, "rows_out": 0},
-        ]},
+        stats={
+            "steps": [
+                {"name": "source", "rows_in": 0, "rows_out": 3},
+                {"name": "WordNumberFilter", "rows_in": 3, "rows_out": 0, "failed": 0},
+                {"name": "sink", "rows_in": 0, "rows_out": 0},
+            ]
+        },
     )
     problems = check_output(trial, ["answer"], [{"text": "a"}])
     assert any("answer" in p for p in problems)

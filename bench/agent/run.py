@@ -106,6 +106,7 @@ async def oracle_plan(
     readable: tuple,
     cards: dict,
     serving: LLMServing,
+    timeout: float,
 ) -> dict[str, Any]:
     steps = []
     for slot in task["gold"]:
@@ -131,7 +132,7 @@ async def oracle_plan(
     ).source
     env = {"STREAMFLOW_DATABASES": databases} if databases else {}
     trial = await trial_run(
-        source, rows, serving, rows=max(len(rows), 1), timeout=600, readable=readable, env=env
+        source, rows, serving, rows=max(len(rows), 1), timeout=timeout, readable=readable, env=env
     )
     failed = output_checks(
         trial.rows, trial.rows_out, task.get("output_keys", []), task.get("checks", {})
@@ -215,7 +216,7 @@ async def main(args: argparse.Namespace) -> None:
             options = AgentOptions(
                 max_rounds=args.max_rounds,
                 trial_rows=max(len(rows), 1),
-                trial_timeout=600,
+                trial_timeout=args.trial_timeout,
                 retrieval=args.retrieval,
                 databases=databases,
                 readable=readable,
@@ -243,7 +244,7 @@ async def main(args: argparse.Namespace) -> None:
                     f"recall@{k}": retrieval_recall(task["gold"], ranking, k) for k in KS
                 }
                 result["oracle_plan"] = await oracle_plan(
-                    task, rows, databases, readable, cards, serving
+                    task, rows, databases, readable, cards, serving, args.trial_timeout
                 )
             results.append(result)
             print(json.dumps(result), file=sys.stderr)
@@ -273,6 +274,7 @@ if __name__ == "__main__":
     parser.add_argument("--base-url", default=None)
     parser.add_argument("--retrieval", default="hybrid", choices=["hybrid", "bm25"])
     parser.add_argument("--max-rounds", type=int, default=2)
+    parser.add_argument("--trial-timeout", type=float, default=240.0)
     parser.add_argument("--oracle", action="store_true")
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--out")

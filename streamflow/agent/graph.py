@@ -304,7 +304,13 @@ class PipelineAgent:
                 await self._fill_params(state, step)
             steps.append(step)
         steps = _merge_repeats(steps)
-        steps, notes, unsatisfied = await self._check(state, steps, tried)
+        notes: list[str] = []
+        for _ in range(3):  # a replacement changes the fields later steps see: check again
+            steps, more, unsatisfied = await self._check(state, steps, tried)
+            notes += more
+            real = [s for s in steps if s.operator != NONE]
+            if unsatisfied or not check_plan(real, self.cards, state["fields"]).problems:
+                break
         refused = ""
         if state.get("doubt") and all(s.operator == NONE for s in steps):
             refused = state["doubt"]  # the model doubts it, and no operator fits any step
@@ -330,6 +336,19 @@ class PipelineAgent:
         assert self.cards is not None
         check = check_plan(steps, self.cards, state["fields"], state["request"])
         notes = state["notes"] + check.notes
+        stuck = {check.steps[i].description for i, _ in check.problems if i < len(check.steps)}
+        stuck = {d for d in stuck if not any(s.gap for s in steps if s.description == d)}
+        if stuck:
+            # library steps the fields cannot feed once the gaps are in: a written prompt each
+            for i, step in enumerate(steps):
+                if step.description in stuck:
+                    notes.append(
+                        f"{step.operator}: its fields do not exist at this point; a "
+                        "written prompt does this step"
+                    )
+                    steps[i] = await self._prompted_step(state, step)
+            check = check_plan(steps, self.cards, state["fields"], state["request"])
+            notes += check.notes
         unsatisfied = [msg for _, msg in check.problems]
         return {
             "steps": check.steps,
@@ -521,11 +540,7 @@ class PipelineAgent:
             cands = [c.name for c in state["candidates"][original]] if original is not None else []
             fixed = None
             for name in [c for c in cands if c != bad.operator]:
-                trial_steps = [
-                    s if s is not bad else self._step(bad.description, name, cands)
-                    for s in check.steps
-                ]
-                if not check_plan(trial_steps, self.cards, state["fields"]).problems:
+                if self._fits(state, check.steps, bad, self._step(bad.description, name, cands)):
                     fixed = name
                     notes.append(f"{bad.operator}: {problem}; took {name} instead (rule)")
                     break
@@ -535,20 +550,13 @@ class PipelineAgent:
                     state, bad.description, left, f"({bad.operator} cannot be used: {problem})"
                 )
                 if choice != NONE:
-                    probe = [
-                        s if s is not bad else self._step(bad.description, choice, cands)
-                        for s in check.steps
-                    ]
-                    if not check_plan(probe, self.cards, state["fields"]).problems:
+                    replacement = self._step(bad.description, choice, cands)
+                    if self._fits(state, check.steps, bad, replacement):
                         fixed = choice
                         notes.append(f"{bad.operator}: {problem}; the model chose {choice}")
             if fixed is None:
                 gap = Step(bad.description, "PromptedGenerator", gap=True)
-                probe = [gap if s is bad else s for s in check.steps]
-                if any(
-                    i == check.steps.index(bad)
-                    for i, _ in check_plan(probe, self.cards, state["fields"]).problems
-                ):
+                if not self._fits(state, check.steps, bad, gap):
                     unsatisfied.append(f"step '{bad.description}': {problem}")
                     continue
                 notes.append(
@@ -569,14 +577,19 @@ class PipelineAgent:
     def _checks_clean(
         self, state: AgentState, steps: list[Step], index: int, name: str, shown: list[str]
     ) -> bool:
-        """Whether the plan with step ``index`` done by ``name`` passes every rule."""
+        """Whether step ``index`` done by ``name`` passes every rule in this plan."""
+        return self._fits(
+            state, steps, steps[index], self._step(steps[index].description, name, shown)
+        )
+
+    def _fits(self, state: AgentState, steps: list[Step], old: Step, new: Step) -> bool:
+        """Whether ``new`` in place of ``old`` has no problem of its own (other steps' problems
+        are theirs to solve)."""
         assert self.cards is not None
-        probe = [
-            self._step(s.description, name, shown) if i == index else s
-            for i, s in enumerate(steps)
-            if s.operator != NONE or i == index
-        ]
-        return not check_plan(probe, self.cards, state["fields"]).problems
+        probe = [new if s is old else s for s in steps if s.operator != NONE or s is old]
+        check = check_plan(probe, self.cards, state["fields"])
+        where = next((i for i, s in enumerate(check.steps) if s is new), None)
+        return where is not None and all(i != where for i, _ in check.problems)
 
     async def _prompted_step(self, state: AgentState, step: Step) -> Step:
         schema = {

@@ -143,7 +143,8 @@ def _available(
             name = step.bindings.get(key.name)
             if name:
                 available.pop(name, None)
-                available[name] = "str"  # the newest last: a generic input prefers it
+                # the newest last: a generic input prefers it; scores are not text
+                available[name] = "score" if _scores(card, key) else "str"
     return available
 
 
@@ -374,3 +375,16 @@ def _note(notes: list[str], note: str) -> None:
 def _latest_text(available: dict[str, str]) -> str | None:
     texts = [n for n, t in available.items() if t in ("str", "null")]
     return texts[-1] if texts else None
+
+
+SCORE_WORDS = {"score", "scores", "eval", "rating", "reward", "num", "count", "length"}
+
+
+def _scores(card: OperatorCard, key: KeySpec) -> bool:
+    """Whether ``key`` of ``card`` writes a score (a number), not text."""
+    return (
+        card.kind in ("sample_evaluator", "filter")
+        and not (
+            key.words & {"label", "category", "type", "difficulty", "text", "answer", "reason"}
+        )
+    ) or bool(key.words & SCORE_WORDS)

@@ -309,7 +309,10 @@ class PipelineAgent:
             steps, more, unsatisfied = await self._check(state, steps, tried)
             notes += more
             real = [s for s in steps if s.operator != NONE]
-            if unsatisfied or not check_plan(real, self.cards, state["fields"]).problems:
+            if (
+                unsatisfied
+                or not check_plan(real, self.cards, state["fields"], state["request"]).problems
+            ):
                 break
         refused = ""
         if state.get("doubt") and all(s.operator == NONE for s in steps):
@@ -587,7 +590,7 @@ class PipelineAgent:
         are theirs to solve)."""
         assert self.cards is not None
         probe = [new if s is old else s for s in steps if s.operator != NONE or s is old]
-        check = check_plan(probe, self.cards, state["fields"])
+        check = check_plan(probe, self.cards, state["fields"], state["request"])
         where = next((i for i, s in enumerate(check.steps) if s is new), None)
         return where is not None and all(i != where for i, _ in check.problems)
 

@@ -48,6 +48,8 @@ class Step:
     """Key bindings asked for (a written prompt's output field); the rest are derived."""
     bindings: dict[str, str] = field(default_factory=dict)
     """The bindings :func:`check_plan` derived (re-derived on every check)."""
+    asked: dict[str, Any] | None = None
+    """The parameters as first given (``params`` is re-derived from them on every check)."""
     why: str = ""
     gap: bool = False
     """True: no operator covered the description; a prompted operator stands in."""
@@ -127,6 +129,9 @@ def check_plan(
         index = len(check.steps)
         check.steps.append(step)
         step.bindings = dict(step.requested)
+        if step.asked is None:
+            step.asked = dict(step.params)
+        step.params = dict(step.asked)
         _check_params(step, card, request, check.notes, check.problems, index)
         _bind(step, card, available, check.notes, check.problems, index)
     check.fields = list(_available(check.steps, cards, sample_fields))

@@ -62,6 +62,8 @@ def main():
         steps = [str(getattr(s, "label", s)) for s in getattr(plan, "steps", [])]
     except Exception as exc:
         return emit(stage="compile", error=f"{type(exc).__name__}: {exc}")
+    sys.stdout.write("\\n@@COMPILED@@\\n")
+    sys.stdout.flush()
     try:
         result = pipeline.run(input=spec.get("input"), output="out.jsonl",
                               max_failed_fraction=1.0)
@@ -98,10 +100,12 @@ class Trial:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     """Output checks that failed (see :func:`check_output`)."""
+    reached_run: bool = False
+    """The sandbox stopped it (time, memory) after ``compile()`` had passed."""
 
     @property
     def compiled(self) -> bool:
-        return self.stage in ("run", "done", "sandbox")
+        return self.stage in ("run", "done") or (self.stage == "sandbox" and self.reached_run)
 
     @property
     def ok(self) -> bool:
@@ -176,6 +180,7 @@ async def trial_run(
             "sandbox",
             error=f"{result.detail or result.reason}: " + " | ".join(tail),
             seconds=result.wall_seconds,
+            reached_run="@@COMPILED@@" in result.stdout,
         )
     report = json.loads(result.stdout[marker + len("@@TRIAL@@") :].strip().splitlines()[0])
     return Trial(

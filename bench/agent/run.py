@@ -9,6 +9,8 @@ The oracle ladder (``--oracle``) shows each stage on its own:
 
 - ``oracle_retrieval``: the query of each slot is the first sentence of its first operator's own
   description (a well-phrased step); recall@k of the retriever on those queries;
+- ``--baseline`` replaces the model by a rule (the first offered option everywhere): what
+  retrieval and the rules reach alone;
 - ``oracle_plan``: the gold operators (the first of each slot that the library has), in gold
   order, go through binding, assembly, compile and the sandboxed run; no model decides anything
   but the LLM steps' answers on the sample.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -43,7 +46,7 @@ from streamflow.agent.scoring import (
     output_checks,
     retrieval_recall,
 )
-from streamflow.agent.verify import trial_run
+from streamflow.agent.verify import check_output, trial_run
 from streamflow.serving.base import LLMServing, SamplingParams
 
 KS = (1, 3, 5, 10)
@@ -136,7 +139,7 @@ async def oracle_plan(
     )
     failed = output_checks(
         trial.rows, trial.rows_out, task.get("output_keys", []), task.get("checks", {})
-    )
+    ) + check_output(trial, [], rows)  # the agent's own checks: no step drops every row ...
     return {
         "valid": trial.compiled,
         "runs": trial.stage == "done" and not failed,
@@ -183,7 +186,28 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def first_option(prompt: str) -> str:
+    """The no-model baseline: every question answered with its first offered option (the
+    top retrieved operator), no parameters, no refusal; a pipeline's own LLM steps get "4"."""
+    if "Split the request" in prompt:
+        return json.dumps({"feasible": True, "reason": "", "steps": []})
+    if "Which operator does this step?" in prompt:
+        found = re.search(r"\n- (\w+)\(", prompt)
+        return json.dumps({"operator": found.group(1) if found else "NONE"})
+    if "Its trial run failed" in prompt:
+        return json.dumps({"action": "remove", "operator": "NONE"})
+    if "No operator of the library does this step" in prompt:
+        return json.dumps({"kind": "generate", "instruction": "Answer.", "output_field": "answer"})
+    if "parameter values" in prompt:
+        return "{}"
+    return "4"
+
+
 def make_serving(args: argparse.Namespace) -> LLMServing:
+    if args.baseline:
+        from streamflow.testing import ScriptedServing
+
+        return ScriptedServing(first_option)
     params = SamplingParams(temperature=0.0, max_tokens=384)
     if args.base_url:
         from streamflow.serving.openai_compat import OpenAIServing
@@ -276,6 +300,9 @@ if __name__ == "__main__":
     parser.add_argument("--max-rounds", type=int, default=2)
     parser.add_argument("--trial-timeout", type=float, default=240.0)
     parser.add_argument("--oracle", action="store_true")
+    parser.add_argument(
+        "--baseline", action="store_true", help="no model: always the top retrieved operator"
+    )
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--out")
     parser.add_argument("--keep", help="folder for each task's report and pipeline file")

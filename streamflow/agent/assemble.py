@@ -163,7 +163,7 @@ def _wrap_long_imports(lines: list[str]) -> list[str]:
 
 def _title(request: str) -> str:
     first = request.strip().split(". ")[0].rstrip(".")
-    return (first[:90] + "...") if len(first) > 90 else first + "."
+    return (first[:80] + "...") if len(first) > 80 else first + "."
 
 
 def _docstring(

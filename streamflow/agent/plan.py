@@ -89,7 +89,9 @@ def field_types(sample: list[dict[str, Any]]) -> dict[str, str]:
             )
             if types.get(key, "null") == "null":
                 types[key] = kind
-    return types
+    # the longest text last: a generic input (``input_key``) reads the main text of the rows
+    length = {k: sum(len(r[k]) for r in sample if isinstance(r.get(k), str)) for k in types}
+    return dict(sorted(types.items(), key=lambda kv: (kv[1] == "str", length[kv[0]])))
 
 
 def snake_name(name: str) -> str:
@@ -382,7 +384,7 @@ def _latest_text(available: dict[str, str]) -> str | None:
     return texts[-1] if texts else None
 
 
-SCORE_WORDS = {"score", "scores", "eval", "rating", "reward", "num", "count", "length"}
+SCORE_WORDS = {"score", "scores", "eval", "rating", "reward", "num", "count", "length", "flag"}
 
 
 def _scores(card: OperatorCard, key: KeySpec) -> bool:

@@ -4,8 +4,11 @@ from streamflow.agent.plan import Step, check_plan, field_types
 
 
 def test_field_types_from_the_sample():
-    types = field_types([{"text": "a", "n": 3, "ok": True, "tags": [], "x": None}, {"x": "s"}])
-    assert types == {"text": "str", "n": "number", "ok": "bool", "tags": "list", "x": "str"}
+    types = field_types(
+        [{"text": "a long text", "n": 3, "ok": True, "tags": [], "x": None}, {"x": "s"}]
+    )
+    assert types == {"n": "number", "ok": "bool", "tags": "list", "x": "str", "text": "str"}
+    assert list(types)[-1] == "text"  # the longest text last: what a generic input reads
 
 
 def test_a_generic_input_binds_to_the_text_field(cards):

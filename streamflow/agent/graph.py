@@ -206,6 +206,8 @@ class PipelineAgent:
             return END
         if state.get("rounds", 0) >= self.options.max_rounds:
             return END
+        if trial is not None and trial.stage == "sandbox" and trial.compiled:
+            return END  # it compiled and ran out of time or memory: no step to blame
         return "repair"
 
     async def run(self, request: str, sample: list[dict[str, Any]]) -> AgentReport:

@@ -50,7 +50,8 @@ class ServingRelay:
         app = web.Application()
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
-        self._runner = web.AppRunner(app, access_log=None)
+        # a trial stopped by its time limit leaves requests waiting: do not wait for them
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.UnixSite(self._runner, self.socket).start()
         os.chmod(self.socket, 0o777)  # the sandbox runs as an unprivileged uid of its own

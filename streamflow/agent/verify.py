@@ -175,7 +175,8 @@ async def trial_run(
             await relay.__aexit__(None, None, None)
     marker = result.stdout.rfind("@@TRIAL@@")
     if marker < 0:
-        tail = (result.stderr or result.stdout).strip().splitlines()[-6:]
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        tail = [line for line in lines if "@@COMPILED@@" not in line][-6:]
         return Trial(
             "sandbox",
             error=f"{result.detail or result.reason}: " + " | ".join(tail),

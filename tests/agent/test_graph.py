@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Callable
 
+import anyio
 import pytest
 
 from streamflow.agent import AgentOptions, PipelineAgent, split_request
@@ -201,3 +202,23 @@ async def test_hostile_model_answers_stay_data_in_the_file_and_the_sandbox(
     assert not marker.exists()
     assert report.ok, report.text()
     assert report.sample_output[0]["answer"] == payload
+
+
+class SlowForThePipeline(ScriptedServing):
+    """Answers the agent at once and the pipeline's own step after a long wait."""
+
+    async def _complete(self, messages, json_schema, params):
+        if "Answer briefly." in str(messages[-1]["content"]):
+            await anyio.sleep(60)
+        return await super()._complete(messages, json_schema, params)
+
+
+@needs_sandbox
+async def test_a_trial_out_of_time_is_reported_not_repaired(cards, bm25_retriever):
+    serving = SlowForThePipeline(scripted(choose=lambda step, options: NONE).answer)
+    report = await agent(serving, cards, bm25_retriever, trial_timeout=6, max_rounds=2).run(
+        "Write a short answer for each text.", TEXTS
+    )
+    assert not report.ok and report.compiled
+    assert report.rounds == 0 and report.trial_stage == "sandbox"
+    assert any("wall-clock" in u for u in report.unsatisfied)

@@ -47,15 +47,20 @@ class ServingRelay:
         self.folder = tempfile.mkdtemp(prefix="relay-", dir=base)
         os.chmod(self.folder, 0o755)
         self.socket = os.path.join(self.folder, "llm.sock")
-        app = web.Application()
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_post("/v1/chat/completions", self._chat)
+        app = self.app()
         # a trial stopped by its time limit leaves requests waiting: do not wait for them
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.UnixSite(self._runner, self.socket).start()
         os.chmod(self.socket, 0o777)  # the sandbox runs as an unprivileged uid of its own
         return self
+
+    def app(self) -> web.Application:
+        """The endpoint as an aiohttp application (to serve it elsewhere, e.g. on TCP)."""
+        app = web.Application()
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        return app
 
     async def __aexit__(self, *exc: object) -> None:
         if self._runner is not None:

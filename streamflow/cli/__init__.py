@@ -13,6 +13,7 @@ import typer
 
 from streamflow.actors.base import OperatorKind
 from streamflow.cli import init, models, ops, pipelines, prompts
+from streamflow.cli.agent import agent
 from streamflow.cli.common import err, out
 from streamflow.cli.environment import env
 from streamflow.cli.init import (
@@ -48,6 +49,7 @@ app.command()(status)
 app.command()(deadletters)
 app.command()(env)
 app.command()(migrate)
+app.command()(agent)
 app.add_typer(init.app, name="init")
 
 # Compatibility: the names of the single-module CLI this package replaced.
@@ -65,6 +67,7 @@ __all__ = [
     "CacheDirOption",
     "Kind",
     "PackageOption",
+    "agent",
     "app",
     "deadletters",
     "env",

@@ -1,0 +1,224 @@
+"""The agent's graph end to end with a scripted model: every node, the repair loop, refusals."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+from collections.abc import Callable
+
+import anyio
+import pytest
+
+from streamflow.agent import AgentOptions, PipelineAgent, split_request
+from streamflow.agent.graph import NONE
+from streamflow.testing import ScriptedServing
+
+needs_sandbox = pytest.mark.skipif(shutil.which("bwrap") is None, reason="no bubblewrap")
+
+TEXTS = [
+    {"text": "The  river path   runs eleven kilometres from the old mill to the harbour."},
+    {"text": "Our   library card works at every branch."},
+]
+
+
+def scripted(
+    *,
+    steps: list[str] | None = None,
+    feasible: bool = True,
+    reason: str = "",
+    choose: Callable[[str, list[str]], str] = lambda step, options: options[0],
+    repair: dict[str, str] | None = None,
+    gap: dict[str, str] | None = None,
+    judge: str = "4 - fine",
+    params: dict[str, object] | None = None,
+) -> ScriptedServing:
+    """A model that answers the agent's questions (recognised by their wording) by script, and
+    the pipeline's own LLM steps with ``judge``."""
+
+    def answer(prompt: str) -> str:
+        if "Split the request" in prompt:
+            return json.dumps({"feasible": feasible, "reason": reason, "steps": steps or []})
+        if "Which operator does this step?" in prompt:
+            step = re.search(r"\nStep: (.*)\n", prompt).group(1)
+            options = re.findall(r"^- (\w+)\(", prompt, flags=re.M)
+            return json.dumps({"operator": choose(step, options)})
+        if "parameter values" in prompt:
+            return json.dumps(params or {})
+        if "Its trial run failed" in prompt:
+            return json.dumps(repair or {"action": "remove", "operator": NONE})
+        if "No operator of the library does this step" in prompt:
+            return json.dumps(
+                gap
+                or {"kind": "generate", "instruction": "Answer briefly.", "output_field": "answer"}
+            )
+        return judge
+
+    return ScriptedServing(answer)
+
+
+def agent(serving: ScriptedServing, cards, retriever, **options) -> PipelineAgent:
+    options.setdefault("trial_timeout", 120)
+    return PipelineAgent(
+        serving, AgentOptions(retrieval="bm25", **options), cards=cards, retriever=retriever
+    )
+
+
+def test_split_request_by_rule():
+    goal, steps = split_request(
+        "Clean these texts: turn HTML entities back into characters, remove links, and drop "
+        "documents shorter than 20 words."
+    )
+    assert goal == "Clean these texts"
+    assert steps == [
+        "turn HTML entities back into characters",
+        "remove links",
+        "drop documents shorter than 20 words",
+    ]
+    goal, steps = split_request(
+        "Starting from these problems, solve each one and keep only boxed answers."
+    )
+    assert goal == "Starting from these problems"
+    assert steps == ["solve each one", "keep only boxed answers"]
+
+
+@needs_sandbox
+async def test_a_scripted_plan_becomes_a_file_that_compiles_and_runs(cards, bm25_retriever):
+    picks = {
+        "Collapse runs of spaces": "RemoveExtraSpacesRefiner",
+        "drop texts with fewer than 12 words": "WordNumberFilter",
+    }
+    serving = scripted(choose=lambda step, options: picks[step], params={"min_words": 12})
+    report = await agent(serving, cards, bm25_retriever).run(
+        "Collapse runs of spaces, then drop texts with fewer than 12 words.", TEXTS
+    )
+    assert report.ok, report.text()
+    assert [s.operator for s in report.steps] == ["RemoveExtraSpacesRefiner", "WordNumberFilter"]
+    assert report.compiled and report.ran and report.rounds == 0
+    assert report.rows_out == 1  # the 7-word text is dropped
+    assert report.sample_output[0]["text"].startswith("The river path runs")
+    tree = ast.parse(report.source)
+    assert "WordNumberFilter(min_words=12)" in report.source
+    assert "input_key='text'" in report.source
+    assert any(isinstance(n, ast.ClassDef) and n.name == "AgentPipeline" for n in tree.body)
+    assert report.cost["calls"] == len(serving.requests) >= 3
+    assert all(schema is not None for _, schema in serving.requests)  # JSON answers only
+
+
+@needs_sandbox
+async def test_a_failed_trial_goes_back_to_the_model_and_rounds_count_once(cards, bm25_retriever):
+    # the judge answers without a score: the prompted filter fails every row, the model is
+    # told and removes that step, the next trial passes
+    serving = scripted(
+        choose=lambda step, options: "RemoveExtraSpacesRefiner" if "spaces" in step else NONE,
+        gap={"kind": "filter", "instruction": "Is it polite?", "output_field": "polite"},
+        judge="I cannot say.",
+    )
+    report = await agent(serving, cards, bm25_retriever, max_rounds=2).run(
+        "Collapse runs of spaces, then keep only texts that sound polite.", TEXTS
+    )
+    assert report.ok, report.text()
+    assert report.rounds == 1
+    repair_prompts = [p for p in serving.prompts if "Its trial run failed" in p]
+    assert len(repair_prompts) == 1
+    assert "PromptedFilter" in repair_prompts[0] and "no score" in repair_prompts[0]
+    assert [s.operator for s in report.steps] == ["RemoveExtraSpacesRefiner"]
+    assert any("round 1: removed step PromptedFilter" in r for r in report.repairs)
+
+
+@needs_sandbox
+async def test_repair_rounds_are_bounded(cards, bm25_retriever):
+    serving = scripted(
+        choose=lambda step, options: NONE,
+        gap={"kind": "filter", "instruction": "Is it polite?", "output_field": "polite"},
+        repair={"action": "replace", "operator": NONE},
+        judge="no idea",
+    )
+    report = await agent(serving, cards, bm25_retriever, max_rounds=2).run(
+        "Keep only texts that sound polite.", TEXTS
+    )
+    assert not report.ok and report.rounds == 2
+    assert sum("Its trial run failed" in p for p in serving.prompts) == 2
+    assert report.unsatisfied and report.source is not None
+
+
+async def test_data_without_the_fields_the_operators_need_is_refused(cards, bm25_retriever):
+    serving = scripted()
+    report = await agent(serving, cards, bm25_retriever).run(
+        "Collapse runs of spaces in the texts.", [{"price": 3.5, "count": 2}]
+    )
+    assert report.refused and not report.ok
+    assert report.source is None
+    assert "price (number)" in report.reason
+    assert report.trial_stage == ""  # nothing was run
+
+
+async def test_an_impossible_request_is_refused_with_the_reason(cards, bm25_retriever):
+    serving = scripted(
+        feasible=False,
+        reason="it needs live access to a social network",
+        choose=lambda step, options: NONE,
+    )
+    report = await agent(serving, cards, bm25_retriever).run(
+        "Download today's posts about our brand from the social network.", []
+    )
+    assert report.refused and report.source is None
+    assert report.reason == "it needs live access to a social network"
+    assert report.trial_stage == ""  # nothing was assembled or run
+
+
+async def test_a_doubt_the_plan_does_not_share_is_no_refusal(cards, bm25_retriever):
+    # a small model may call anything infeasible; an operator that fits a step outweighs it
+    serving = scripted(feasible=False, reason="no pipeline can do what is asked")
+    report = await agent(serving, cards, bm25_retriever).run("Collapse runs of spaces.", TEXTS)
+    assert not report.refused
+    assert report.steps[0].operator == "RemoveExtraSpacesRefiner"
+
+
+@needs_sandbox
+async def test_hostile_model_answers_stay_data_in_the_file_and_the_sandbox(
+    cards, bm25_retriever, tmp_path
+):
+    marker = tmp_path / "pwned"
+    payload = (
+        f'"""\nimport os; open({str(marker)!r}, "w").write("x")\n"""'
+        + f"'''\nopen({str(marker)!r}, 'w')\n'''"
+    )
+    serving = scripted(
+        choose=lambda step, options: NONE,
+        gap={"kind": "generate", "instruction": payload, "output_field": "answer"},
+        judge=payload,
+    )
+    report = await agent(serving, cards, bm25_retriever).run(
+        f"Write a short answer for each text. {payload}", TEXTS
+    )
+    assert report.source is not None
+    tree = ast.parse(report.source)
+    # the payload is a string constant: the module itself calls nothing but what we write
+    calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    names = {getattr(f, "id", getattr(f, "attr", "")) for f in calls}
+    assert "open" not in names and "write" not in names
+    assert not marker.exists()
+    assert report.ok, report.text()
+    assert report.sample_output[0]["answer"] == payload
+
+
+class SlowForThePipeline(ScriptedServing):
+    """Answers the agent at once and the pipeline's own step after a long wait."""
+
+    async def _complete(self, messages, json_schema, params):
+        if "Answer briefly." in str(messages[-1]["content"]):
+            await anyio.sleep(60)
+        return await super()._complete(messages, json_schema, params)
+
+
+@needs_sandbox
+async def test_a_trial_out_of_time_is_reported_not_repaired(cards, bm25_retriever):
+    serving = SlowForThePipeline(scripted(choose=lambda step, options: NONE).answer)
+    report = await agent(serving, cards, bm25_retriever, trial_timeout=6, max_rounds=2).run(
+        "Write a short answer for each text.", TEXTS
+    )
+    assert not report.ok and report.compiled
+    assert report.rounds == 0 and report.trial_stage == "sandbox"
+    assert any("wall-clock" in u for u in report.unsatisfied)

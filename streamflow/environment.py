@@ -12,7 +12,7 @@ from typing import Any
 from streamflow.models import model_cache_dir
 
 PACKAGES = (
-    "streamflow",
+    "streamflow-data",
     "anyio",
     "msgspec",
     "pyarrow",

@@ -27,7 +27,7 @@ class MissingDependency(StreamflowError, ImportError):
         why = f" ({cause})" if cause else ""
         super().__init__(
             f"{who} the optional dependency {module!r}, which is not installed{why}; "
-            f"install it with: pip install 'streamflow[{extra}]'",
+            f"install it with: pip install 'streamflow-data[{extra}]'",
             name=module,
         )
 

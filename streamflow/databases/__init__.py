@@ -4,7 +4,7 @@ PostgreSQL and MySQL/MariaDB, and a manager of many databases by ``db_id``.
 Read-only is enforced by each connection (read-only file mode and an authorizer, a read-only
 DuckDB instance without file access, read-only transactions on the servers), never by looking at
 the SQL. Every query has a time limit and a row cap. The drivers (duckdb, psycopg, pymysql) are
-imported only when a backend is opened: ``pip install 'streamflow[sql]'``.
+imported only when a backend is opened: ``pip install 'streamflow-data[sql]'``.
 
 >>> from streamflow.databases import DatabaseManager
 >>> dbs = DatabaseManager(source="spider/database")   # DIR/<db_id>/<db_id>.sqlite

@@ -15,5 +15,5 @@ def require_driver(module: str, backend: str, extra: str = "sql") -> ModuleType:
     except ImportError as exc:
         raise MissingDatabaseDriver(
             f"the {backend} connector needs the Python package that provides {module!r}: "
-            f"pip install 'streamflow[{extra}]'"
+            f"pip install 'streamflow-data[{extra}]'"
         ) from exc

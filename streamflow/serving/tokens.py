@@ -84,7 +84,7 @@ def load_tokenizer(name_or_path: str | Path) -> TextTokenizer:
     except ImportError as exc:
         raise TokenizerLoadError(
             f"tokenizer {name_or_path!r} is not a local tokenizer.json and transformers is not "
-            "installed to fetch it: pip install 'streamflow[models]'"
+            "installed to fetch it: pip install 'streamflow-data[models]'"
         ) from exc
     try:
         return TextTokenizer(AutoTokenizer.from_pretrained(str(name_or_path)), str(name_or_path))

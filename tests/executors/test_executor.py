@@ -168,6 +168,6 @@ def test_the_ray_executor_without_ray_names_the_extra(chain, tmp_path, monkeypat
     monkeypatch.setitem(sys.modules, "ray", None)  # an import of ray now fails
     src = write_jsonl(tmp_path / "in.jsonl", [{"n": i} for i in range(4)])
     pipeline = chain(steps(), entry_file=src, output_file=tmp_path / "out.jsonl")
-    with pytest.raises(MissingDependency, match=r"pip install 'streamflow\[ray\]'"):
+    with pytest.raises(MissingDependency, match=r"pip install 'streamflow-data\[ray\]'"):
         pipeline.run(executor="ray")
     assert not (tmp_path / "out.jsonl").exists()

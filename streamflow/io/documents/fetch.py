@@ -35,7 +35,7 @@ __all__ = ["FetchError", "Fetched", "PoliteFetcher", "default_user_agent", "is_u
 
 def default_user_agent() -> str:
     try:
-        ours = version("streamflow")
+        ours = version("streamflow-data")
     except PackageNotFoundError:
         ours = "dev"
     return f"streamflow/{ours} (LLM data preparation; obeys robots.txt)"

@@ -90,7 +90,7 @@ class _Worker:
             self.kill()
             why = hello.get("error") if hello else f"no answer in {start_timeout:g}s"
             raise VerifierStartError(
-                f"math-verify worker did not start: {why}; pip install 'streamflow[math]'"
+                f"math-verify worker did not start: {why}; pip install 'streamflow-data[math]'"
             )
 
     def send(self, task: dict[str, Any]) -> None:
@@ -152,7 +152,7 @@ class AnswerVerifier:
             raise ValueError(f"timeout must be positive, got {timeout}")
         if importlib.util.find_spec("math_verify") is None:
             raise VerifierStartError(
-                "answer checking needs math-verify: pip install 'streamflow[math]'"
+                "answer checking needs math-verify: pip install 'streamflow-data[math]'"
             )
         self.timeout = timeout
         self.processes = processes or max(1, min(4, os.cpu_count() or 1))

@@ -8,7 +8,7 @@ reasoning traces chosen by execution vote (Text2SQLCoTGenerator, Text2SQLCoTVoti
 and labelled by Spider's hardness and by how often a model gets them right
 (SQLComponentClassifier, SQLExecutionClassifier). Every operator takes a ``database_manager``
 (:class:`streamflow.databases.DatabaseManager`); queries run read-only and time-limited.
-Needs ``pip install 'streamflow[sql]'``.
+Needs ``pip install 'streamflow-data[sql]'``.
 """
 
 from streamflow.operators._lazy import lazy_domain

@@ -137,7 +137,7 @@ def test_missing_math_verify_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "math_verify" else real(name)
     )
-    with pytest.raises(Exception, match=r"streamflow\[math\]"):
+    with pytest.raises(Exception, match=r"streamflow-data\[math\]"):
         AnswerVerifier()
 
 

@@ -96,7 +96,7 @@ def test_a_missing_sqlglot_fails_the_construction(manager, monkeypatch) -> None:
     from streamflow.operators.text2sql import SQLComponentClassifier, SQLExecutionFilter
 
     monkeypatch.setitem(__import__("sys").modules, "sqlglot", None)
-    with pytest.raises(MissingDependency, match=r"streamflow\[sql\]"):
+    with pytest.raises(MissingDependency, match=r"streamflow-data\[sql\]"):
         SQLExecutionFilter(manager)
     with pytest.raises(MissingDependency, match="SQLComponentClassifier"):
         SQLComponentClassifier()

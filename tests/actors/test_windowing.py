@@ -1,0 +1,121 @@
+"""Expensive async stages keep their serving's admission limit busy across batch boundaries
+(issue 20): one slow call per batch must not leave places idle while rows remain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import Chain, read_jsonl, write_jsonl
+
+from streamflow.actors.actor import BoundOp, Window, window_for
+from streamflow.channels.stats import OperatorStats
+from streamflow.operators.core_text import PromptedGenerator
+from streamflow.serving.base import Completion, LLMRequestError, Message, SamplingParams
+from streamflow.testing import ScriptedServing
+
+LIMIT = 4
+BATCH = 8
+ROWS = 12 * BATCH
+
+
+class OneSlowPerBatch(ScriptedServing):
+    """Answers after ``fast`` seconds, but the first row of every batch takes ``slow``; fails
+    rows whose number is in ``fail``. At each call's end it notes how many other requests are
+    under way or waiting for a place (made and not finished), and how many were not made yet."""
+
+    def __init__(self, *, slow: float, fast: float, fail: frozenset[int] = frozenset()) -> None:
+        super().__init__(max_in_flight=LIMIT)
+        self.slow, self.fast, self.fail = slow, fast, fail
+        self.made = self.finished = 0
+        self.at_each_end: list[tuple[int, int]] = []  # (other requests made, requests not made)
+
+    async def complete(self, *args: Any, **kwargs: Any) -> Completion:
+        self.made += 1
+        try:
+            return await super().complete(*args, **kwargs)
+        finally:
+            self.finished += 1
+
+    async def _complete(
+        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
+    ) -> Completion:
+        import anyio
+
+        n = int(str(messages[-1]["content"]).rsplit(" ", 1)[-1])
+        await anyio.sleep(self.slow if n % BATCH == 0 else self.fast)
+        self.at_each_end.append((self.made - self.finished - 1, ROWS - self.made))
+        if n in self.fail:
+            raise LLMRequestError(f"row {n} refused")
+        return Completion([f"answer {n}"])
+
+
+def run(tmp_path, serving: OneSlowPerBatch, **options: Any) -> list[dict]:
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
+    out = tmp_path / "out.jsonl"
+    op = PromptedGenerator(serving, user_prompt="")
+    result = Chain(
+        [(op, {"input_key": "text", "output_key": "answer"})],
+        first_entry_file_name=str(src),
+        output_file=str(out),
+    ).run(batch_size=BATCH, **options)
+    assert result.stats.failed == len(serving.fail)
+    return read_jsonl(out)
+
+
+def test_places_stay_busy_while_a_batch_waits_on_its_slow_row(tmp_path) -> None:
+    serving = OneSlowPerBatch(slow=0.1, fast=0.01)
+    rows = run(tmp_path, serving)
+    assert [r["text"] for r in rows] == [f"row {i}" for i in range(ROWS)]  # input order kept
+    assert [r["answer"] for r in rows] == [f"answer {i}" for i in range(ROWS)]
+    # a place freed while rows remain is taken at once: the others fill the limit and more wait
+    idle = [(other, left) for other, left in serving.at_each_end if left and other < LIMIT]
+    assert not idle, f"{len(idle)} places freed with nothing waiting while rows remained"
+    assert serving.peak_in_flight == LIMIT
+
+
+def test_unordered_runs_keep_places_busy_and_lose_nothing(tmp_path) -> None:
+    serving = OneSlowPerBatch(slow=0.1, fast=0.01)
+    rows = run(tmp_path, serving, ordered=False)
+    assert sorted(r["answer"] for r in rows) == sorted(f"answer {i}" for i in range(ROWS))
+    assert not [1 for other, left in serving.at_each_end if left and other < LIMIT]
+
+
+def test_failed_rows_are_dead_letters_and_the_rest_keep_their_order(tmp_path) -> None:
+    fail = frozenset({3, 8, 50})  # 8 is also a slow row
+    serving = OneSlowPerBatch(slow=0.05, fast=0.01, fail=fail)
+    rows = run(tmp_path, serving)
+    assert [r["text"] for r in rows] == [f"row {i}" for i in range(ROWS) if i not in fail]
+
+
+def test_the_window_follows_the_serving_and_a_chosen_worker_count_wins() -> None:
+    def window(op: Any, batch_size: int) -> Window | None:
+        return window_for([BoundOp(op, {}, OperatorStats("s", op.kind))], batch_size)
+
+    # chunks of a quarter of the limit, eight rows under way per place
+    assert window(PromptedGenerator(ScriptedServing(max_in_flight=32)), 256) == Window(8, 32)
+    assert window(PromptedGenerator(ScriptedServing(max_in_flight=256)), 32) == Window(32, 64)
+    assert window(PromptedGenerator(ScriptedServing(max_in_flight=4)), 1) == Window(1, 32)
+    chosen = PromptedGenerator(ScriptedServing(max_in_flight=32)).options(workers=1)
+    assert window(chosen, 256) is None
+
+
+@pytest.mark.parametrize("kind", ["sync", "cheap"])
+def test_other_stages_keep_their_worker_count(kind: str) -> None:
+    from streamflow import Generator
+
+    class Sync(Generator):
+        expensive = True
+        llm_serving = ScriptedServing()
+
+        def process(self, rows: list[dict]) -> list[dict]:
+            return rows
+
+    class Cheap(Generator):
+        llm_serving = ScriptedServing()
+
+        async def process(self, rows: list[dict]) -> list[dict]:
+            return rows
+
+    op = Sync() if kind == "sync" else Cheap()
+    assert window_for([BoundOp(op, {}, OperatorStats("s", op.kind))], 8) is None

@@ -71,19 +71,32 @@ async def ask_each(
 ) -> list[str | Failure | None]:
     """Send every prompt concurrently; ``None`` prompts are skipped (their answer is ``None``).
 
-    A request that failed for good becomes a :class:`Failure` in its place.
+    A request that failed for good (:class:`LLMRequestError`) becomes a :class:`Failure` in its
+    place. A request that raised anything else (a broken answer, a bug in a backend) is made
+    once more, alone, and if it raises again becomes a transient Failure naming the exception:
+    the other rows keep their answers, and nothing else is asked again.
     """
     answers: list[str | Failure | None] = [None] * len(prompts)
 
+    async def ask(prompt: str) -> str:
+        completion = await serving.complete(
+            prompt, system_prompt=system_prompt, json_schema=json_schema
+        )
+        return completion.text
+
     async def one(i: int, prompt: str) -> None:
-        try:
-            completion = await serving.complete(
-                prompt, system_prompt=system_prompt, json_schema=json_schema
-            )
-        except LLMRequestError as exc:
-            answers[i] = Failure(exc.reason, transient=exc.transient)
-        else:
-            answers[i] = completion.text
+        for attempt in (1, 2):
+            try:
+                answers[i] = await ask(prompt)
+                return
+            except LLMRequestError as exc:
+                answers[i] = Failure(exc.reason, transient=exc.transient)
+                return
+            except Exception as exc:
+                if attempt == 2:
+                    answers[i] = Failure(
+                        f"request raised {type(exc).__name__}: {exc} (twice)", transient=True
+                    )
 
     async with anyio.create_task_group() as tg:
         for i, prompt in enumerate(prompts):

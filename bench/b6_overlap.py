@@ -142,12 +142,14 @@ def run_streamflow(
                 op.run(self.storage.step(), input_key=read, output_key=write)
 
     pipeline = ThreeCalls()
+    dst.unlink(missing_ok=True)
     started, cpu_started = time.perf_counter(), time.process_time()
     first_row = first_row_watch(dst, started)
     result = pipeline.run(batch_size=batch_size, ordered=not os.environ.get("B6_UNORDERED"))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return {
-        "impl": "streamflow",
+        "impl": "streamflow" if not workers else f"streamflow-workers-{workers}",
+        "workers": workers,
         "rows": result.rows_written,
         "failed": result.stats.failed,
         "seconds": seconds,
@@ -230,7 +232,6 @@ def measured(result: dict, args: argparse.Namespace, ideal: float, busy: float) 
         lognormal=args.lognormal,
         cap=args.cap,
         batch_size=args.batch_size,
-        workers=args.workers if result["impl"].startswith("streamflow") else None,
         seconds=round(result["seconds"], 3),
         rows_per_s=round(rows_per_s, 1),
         ideal_rows_per_s=round(ideal, 1),
@@ -263,7 +264,8 @@ def run_against_server(args: argparse.Namespace, src: Path, work: Path, ideal: f
         root = f"http://127.0.0.1:{int(server.stdout.readline())}"
         serving = OpenAIServing("b6", f"{root}/v1", max_concurrency=args.cap, timeout=60)
         runs = [
-            lambda: run_streamflow(src, work / "out.jsonl", serving, args.batch_size, args.workers)
+            lambda w=w: run_streamflow(src, work / "out.jsonl", serving, args.batch_size, w)
+            for w in [args.workers, *args.compare_workers]
         ]
         if not args.skip_dataflow and Path(args.dataflow_python).exists():
             runs.append(
@@ -297,6 +299,14 @@ def main() -> None:
     parser.add_argument("--skip-dataflow", action="store_true")
     parser.add_argument(
         "--workers", type=int, default=None, help="streamflow: set the LLM steps' workers"
+    )
+    parser.add_argument(
+        "--compare-workers",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also run streamflow with the LLM steps' workers set to each of these (1: the "
+        "behaviour before issue 20's windows)",
     )
     parser.add_argument(
         "--in-process",

@@ -348,8 +348,8 @@ class Window:
     chunk: int
     """Rows per hook call (an inbound batch is split into chunks of at most this many)."""
     chunks: int
-    """Chunks under way at once; with the one at the head of the window, the bound on rows
-    held in the stage is ``(chunks + 1) x chunk``."""
+    """Chunks under way at once. With the one at the head of the window, the stage holds at
+    most ``(chunks + 1) x chunk`` rows, plus the rest of the inbound batch being cut."""
 
 
 def admission_limit(op: Operator) -> int | None:

@@ -195,3 +195,41 @@ def test_kill_and_resume_of_a_windowed_stage_is_exact(tmp_path) -> None:
         return json.loads(out.stdout)
 
     assert status(killed)["dead_letters"] == status(whole)["dead_letters"] == 12
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_windowed_stage_keeps_the_real_engine_fed(tmp_path, vllm_serving, monkeypatch):
+    """On the embedded engine (admission limit 8): rows keep their order, every place freed
+    while rows remain is taken at once, and the limit is reached."""
+    from streamflow.serving.base import SamplingParams as Params
+
+    rows = 96
+    made = finished = 0
+    at_each_end: list[tuple[int, int]] = []
+    complete = vllm_serving.complete
+
+    async def counted(*args: Any, **kwargs: Any) -> Completion:
+        nonlocal made, finished
+        made += 1
+        try:
+            kwargs["params"] = Params(max_tokens=8)
+            return await complete(*args, **kwargs)
+        finally:
+            at_each_end.append((made - finished - 1, rows - made))
+            finished += 1
+
+    monkeypatch.setattr(vllm_serving, "complete", counted)
+    texts = [f"Say the number {i}." for i in range(rows)]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": t} for t in texts])
+    op = PromptedGenerator(vllm_serving, user_prompt="")
+    result = await Chain(
+        [(op, {"input_key": "text", "output_key": "answer"})],
+        first_entry_file_name=str(src),
+        output_file=str(tmp_path / "out.jsonl"),
+    ).arun(batch_size=16)
+    out = read_jsonl(tmp_path / "out.jsonl")
+    assert [r["text"] for r in out] == texts and result.stats.failed == 0
+    limit = vllm_serving.max_in_flight
+    assert not [1 for other, left in at_each_end if left and other < limit]
+    assert made == rows

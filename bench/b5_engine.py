@@ -95,6 +95,8 @@ async def run_direct(model: Path, src: Path) -> dict[str, Any]:
 class Ask(Generator):
     """One request per row, with the row's own max_tokens; a batch's requests go out together."""
 
+    expensive = True  # as every LLM operator: with no workers chosen, the stage is windowed
+
     def __init__(self, llm_serving: VLLMServing) -> None:
         self.llm_serving = llm_serving
 
@@ -110,7 +112,7 @@ class Ask(Generator):
 class OneOperator(Pipeline):
     def __init__(self, serving: VLLMServing, src: Path, dst: Path, workers: int) -> None:
         self.storage = FileStorage(src, output_file=dst)
-        self.ask = Ask(serving).options(workers=workers)
+        self.ask = Ask(serving).options(workers=workers or None)
 
     def forward(self) -> None:
         self.ask.run(self.storage.step(), input_key="prompt", output_key="answer")
@@ -122,7 +124,7 @@ class ThreeOperators(Pipeline):
 
         self.storage = FileStorage(src, output_file=dst)
         self.steps = [
-            (PromptedGenerator(serving, user_prompt=prompt).options(workers=workers), keys)
+            (PromptedGenerator(serving, user_prompt=prompt).options(workers=workers or None), keys)
             for prompt, *keys in THREE_OPS
         ]
 
@@ -158,7 +160,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="model directory (default: SmolLM2)")
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--workers", type=int, default=8, help="0: none chosen (the serving's window decides)"
+    )
     args = parser.parse_args()
     model = args.model or prepare_default_model()
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,10 +8,16 @@ venv) runs them one after the other, each with ``APILLMServing_request(max_worke
 
 The server is a separate process (``python bench/b6_overlap.py serve ...``): an OpenAI-style
 ``/v1/chat/completions`` that holds each call L seconds, at most C at a time, and reports the
-calls it served and how busy its C slots were (``/stats``).
+calls it served and how busy its C slots were (``/stats``). With ``--lognormal`` a call is held
+for a long-tailed time instead, the way real APIs answer: lognormal with mean L and p99/p50 = 10
+(sigma = ln 10 / 2.326), drawn from a generator seeded with ``--seed`` in the order calls
+arrive, reseeded at each ``/stats/reset`` so every client gets the same draws.
 
     python bench/b6_overlap.py --rows 2000 --latency 0.1 --cap 32 [--batch-size 256]
-        [--dataflow-python /work/bench-venvs/dataflow/bin/python]
+        [--lognormal] [--seed 0] [--dataflow-python /work/bench-venvs/dataflow/bin/python]
+
+"first row" is the time from the start of the run to the first row in the output file
+(open-dataflow writes its output whole, after its last step).
 
 Prints one JSON line per implementation, then a summary on stderr.
 """
@@ -21,11 +27,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,16 +45,27 @@ if TYPE_CHECKING:
 OPS = 3
 READS, WRITES = ("text", "a", "b"), ("a", "b", "c")
 DATAFLOW_PYTHON = "/work/bench-venvs/dataflow/bin/python"
+SIGMA = math.log(10) / 2.3263  # lognormal: p99 / p50 = exp(2.326 sigma) = 10
+
+
+def latency_draws(latency: float, lognormal: bool, seed: int) -> Callable[[], float]:
+    """Seconds per call, in call order: fixed, or lognormal with mean ``latency``."""
+    if not lognormal:
+        return lambda: latency
+    rng = random.Random(seed)
+    mu = math.log(latency) - SIGMA**2 / 2  # mean exp(mu + sigma^2 / 2) = latency
+    return lambda: rng.lognormvariate(mu, SIGMA)
 
 
 # -- the server ------------------------------------------------------------------------------
 
 
-def serve(latency: float, cap: int) -> None:
+def serve(latency: float, cap: int, lognormal: bool = False, seed: int = 0) -> None:
     from aiohttp import web
 
     slots = asyncio.Semaphore(cap)
     stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "busy_seconds": 0.0}
+    draw = [latency_draws(latency, lognormal, seed)]
 
     async def chat(request: web.Request) -> web.Response:
         body = await request.json()
@@ -53,7 +74,7 @@ def serve(latency: float, cap: int) -> None:
             stats["in_flight"] += 1
             stats["peak_in_flight"] = max(stats["peak_in_flight"], stats["in_flight"])
             started = time.monotonic()
-            await asyncio.sleep(latency)
+            await asyncio.sleep(draw[0]())
             stats["busy_seconds"] += time.monotonic() - started
             stats["in_flight"] -= 1
             stats["calls"] += 1
@@ -82,6 +103,7 @@ def serve(latency: float, cap: int) -> None:
 
     async def reset(request: web.Request) -> web.Response:
         stats.update(calls=0, peak_in_flight=0, busy_seconds=0.0)
+        draw[0] = latency_draws(latency, lognormal, seed)
         return web.json_response(stats)
 
     async def main() -> None:
@@ -102,7 +124,9 @@ def serve(latency: float, cap: int) -> None:
 # -- the streamflow side ---------------------------------------------------------------------
 
 
-def run_streamflow(src: Path, dst: Path, serving: LLMServing, batch_size: int) -> dict:
+def run_streamflow(
+    src: Path, dst: Path, serving: LLMServing, batch_size: int, workers: int | None = None
+) -> dict:
     from streamflow import FileStorage, Pipeline
     from streamflow.operators.core_text import PromptedGenerator
 
@@ -110,26 +134,50 @@ def run_streamflow(src: Path, dst: Path, serving: LLMServing, batch_size: int) -
         def __init__(self) -> None:
             self.storage = FileStorage(src, output_file=dst)
             self.ops = [PromptedGenerator(serving, user_prompt=f"step {i}: ") for i in range(OPS)]
+            for op in self.ops if workers else ():
+                op.options(workers=workers)
 
         def forward(self) -> None:
             for op, read, write in zip(self.ops, READS, WRITES, strict=True):
                 op.run(self.storage.step(), input_key=read, output_key=write)
 
+    pipeline = ThreeCalls()
+    dst.unlink(missing_ok=True)
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = ThreeCalls().run(batch_size=batch_size)
+    first_row = first_row_watch(dst, started)
+    result = pipeline.run(batch_size=batch_size, ordered=not os.environ.get("B6_UNORDERED"))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return {
-        "impl": "streamflow",
+        "impl": "streamflow" if not workers else f"streamflow-workers-{workers}",
+        "workers": workers,
         "rows": result.rows_written,
         "failed": result.stats.failed,
         "seconds": seconds,
+        "first_row_s": round(first_row[0], 2) if first_row else None,
         "cpu_seconds": round(cpu, 2),
     }
 
 
-def fixed_latency_serving(latency: float, cap: int) -> LLMServing:
+def first_row_watch(path: Path, started: float) -> list[float]:
+    """Seconds from ``started`` until ``path`` holds a row (polled every 20 ms in a thread)."""
+    found: list[float] = []
+
+    def watch() -> None:
+        while time.perf_counter() - started < 3600:
+            if path.exists() and path.stat().st_size > 0:
+                found.append(time.perf_counter() - started)
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return found
+
+
+def fixed_latency_serving(latency: float, cap: int, lognormal: bool, seed: int) -> LLMServing:
     """The server's behaviour without HTTP: what the pipeline's structure alone allows."""
     import anyio
+
+    draw = latency_draws(latency, lognormal, seed)
 
     from streamflow.serving.base import Completion, LLMServing
 
@@ -144,7 +192,7 @@ def fixed_latency_serving(latency: float, cap: int) -> LLMServing:
             params: SamplingParams,
         ) -> Completion:
             started = time.monotonic()
-            await anyio.sleep(latency)
+            await anyio.sleep(draw())
             self.busy_seconds += time.monotonic() - started
             return Completion(["step answer"])
 
@@ -181,6 +229,7 @@ def measured(result: dict, args: argparse.Namespace, ideal: float, busy: float) 
     result.update(
         bench="B6",
         latency=args.latency,
+        lognormal=args.lognormal,
         cap=args.cap,
         batch_size=args.batch_size,
         seconds=round(result["seconds"], 3),
@@ -194,8 +243,8 @@ def measured(result: dict, args: argparse.Namespace, ideal: float, busy: float) 
 
 
 def run_in_process(args: argparse.Namespace, src: Path, work: Path, ideal: float) -> dict:
-    serving = fixed_latency_serving(args.latency, args.cap)
-    result = run_streamflow(src, work / "out.jsonl", serving, args.batch_size)
+    serving = fixed_latency_serving(args.latency, args.cap, args.lognormal, args.seed)
+    result = run_streamflow(src, work / "out.jsonl", serving, args.batch_size, args.workers)
     result["impl"] = "streamflow-in-process"
     return measured(result, args, ideal, serving.busy_seconds)  # type: ignore[attr-defined]
 
@@ -204,7 +253,9 @@ def run_against_server(args: argparse.Namespace, src: Path, work: Path, ideal: f
     from streamflow.serving.openai_compat import OpenAIServing
 
     server = subprocess.Popen(
-        [sys.executable, __file__, "serve", "--latency", str(args.latency), "--cap", str(args.cap)],
+        [sys.executable, __file__, "serve", "--latency", str(args.latency), "--cap", str(args.cap)]
+        + ["--seed", str(args.seed)]
+        + (["--lognormal"] if args.lognormal else []),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -212,7 +263,10 @@ def run_against_server(args: argparse.Namespace, src: Path, work: Path, ideal: f
         assert server.stdout is not None
         root = f"http://127.0.0.1:{int(server.stdout.readline())}"
         serving = OpenAIServing("b6", f"{root}/v1", max_concurrency=args.cap, timeout=60)
-        runs = [lambda: run_streamflow(src, work / "out.jsonl", serving, args.batch_size)]
+        runs = [
+            lambda w=w: run_streamflow(src, work / "out.jsonl", serving, args.batch_size, w)
+            for w in [args.workers, *args.compare_workers]
+        ]
         if not args.skip_dataflow and Path(args.dataflow_python).exists():
             runs.append(
                 lambda: run_dataflow(args.dataflow_python, src, work, f"{root}/v1", args.cap)
@@ -237,10 +291,23 @@ def main() -> None:
     for p in (parser, server_args):
         p.add_argument("--latency", type=float, default=0.1, help="seconds per call (L)")
         p.add_argument("--cap", type=int, default=32, help="calls served at once (C)")
+        p.add_argument("--lognormal", action="store_true", help="long-tailed latency, mean L")
+        p.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--dataflow-python", default=DATAFLOW_PYTHON)
     parser.add_argument("--skip-dataflow", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="streamflow: set the LLM steps' workers"
+    )
+    parser.add_argument(
+        "--compare-workers",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also run streamflow with the LLM steps' workers set to each of these (1: the "
+        "behaviour before issue 20's windows)",
+    )
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -248,7 +315,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.command == "serve":
-        serve(args.latency, args.cap)
+        serve(args.latency, args.cap, args.lognormal, args.seed)
         return
 
     ideal = args.cap / (OPS * args.latency)
@@ -266,7 +333,8 @@ def main() -> None:
     sf = results[0]
     print(
         f"# L={args.latency}s C={args.cap}: ideal C/(3L) = {ideal:.1f} rows/s; {sf['impl']} "
-        f"{sf['rows_per_s']} rows/s = {sf['of_ideal']:.2f} of ideal (target >= 0.9)",
+        f"{sf['rows_per_s']} rows/s = {sf['of_ideal']:.2f} of ideal (target >= 0.95), "
+        f"first row {sf.get('first_row_s')} s",
         file=sys.stderr,
     )
     if "open-dataflow" in by_impl:

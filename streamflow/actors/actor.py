@@ -8,6 +8,19 @@ actor keeps input order by default (a bounded reorder window of ``workers`` batc
 request, emits in completion order. Checkpoint barriers pass every actor in stream order: a
 barrier leaves an actor only after every batch that came before it.
 
+An expensive async stage (LLM operators: ``expensive``, an ``async def`` hook, an
+``llm_serving``) whose ``workers`` was not chosen works on several batches at once, enough to
+keep its serving's admission limit busy across batch boundaries: while the slow calls of one
+batch are pending, the rows of the next batches already wait for a place, so a freed place is
+taken at once instead of idling until the batch's slowest call returns. The window is explicit
+and bounded (:func:`window_for`: about :data:`ROWS_PER_PLACE` rows per place of the admission
+limit), and a full window stops reading the inbound channel (backpressure, as before). Such a
+stage calls its hook on chunks of a batch (a fraction of the limit), so one slow call holds back
+few rows; each chunk is one hook call whose results are committed together (a chunk is the
+unit of stored results, resume and retries: dead letters and replays are unchanged). Emission
+keeps input order unless the run is unordered: finished chunks leave as soon as every row ahead
+of them has left, merged again up to the batch size when they are ready together.
+
 An :class:`Offload` moves a stage's work elsewhere (the Ray executor's worker pools) while the
 actor stays here: it keeps the order, the barriers, the statistics, the dead letters and an
 expensive step's stored results, so every contract holds wherever the hooks run.
@@ -16,9 +29,10 @@ expensive step's stored results, so every contract holds wherever the hooks run.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -137,7 +151,13 @@ class Actor:
         self.parallel = len(self.ops) > 1 and all(b.branchable for b in self.ops)
         if len(self.ops) > 1 and not self.parallel and not all(b.fusable for b in self.ops):
             raise ValueError("only fusable or independent branchable operators share a stage")
-        self.workers = self.offload.concurrency if self.offload else self.ops[0].op.workers
+        self.window = None if self.offload else window_for(self.ops, self.batch_size)
+        if self.offload:
+            self.workers = self.offload.concurrency
+        elif self.window:
+            self.workers = self.window.chunks
+        else:
+            self.workers = self.ops[0].op.workers
 
     async def run(self, inbound: ItemReceive, outbound: ItemSend) -> None:
         for bound in self.ops:
@@ -240,6 +260,16 @@ class Actor:
                     Batch(item.ids[i : i + self.batch_size], item.rows[i : i + self.batch_size])
                 )
 
+    def _chunks(self, item: Batch) -> list[Batch]:
+        """A batch cut into the window's chunks (whole, outside a window)."""
+        if self.window is None or len(item) <= self.window.chunk:
+            return [item]
+        size = self.window.chunk
+        return [
+            Batch(item.ids[i : i + size], item.rows[i : i + size])
+            for i in range(0, len(item), size)
+        ]
+
     async def _run_unordered(self, inbound: ItemReceive, outbound: ItemSend) -> None:
         """Workers emit as they finish; a barrier waits until every earlier batch is out."""
         work_send, work_recv = anyio.create_memory_object_stream[Batch]()
@@ -255,9 +285,10 @@ class Actor:
                             await drained.wait()
                         await self._emit(outbound, await self._process(item))
                     else:
-                        in_flight += 1
-                        drained = anyio.Event()
-                        await work_send.send(item)
+                        for chunk in self._chunks(item):
+                            in_flight += 1
+                            drained = anyio.Event()
+                            await work_send.send(chunk)
 
         async def worker(work: MemoryObjectReceiveStream[Batch], out: ItemSend) -> None:
             nonlocal in_flight
@@ -287,13 +318,17 @@ class Actor:
         async def dispatch() -> None:
             async with window_send, work_send:
                 async for item in inbound:
-                    slot = _Slot(item)
-                    await window_send.send(slot)
-                    if isinstance(item, Barrier):
-                        slot.result = item
-                        slot.done.set()
-                    else:
-                        await work_send.send(slot)
+                    parts: Sequence[Item] = (
+                        [item] if isinstance(item, Barrier) else self._chunks(item)
+                    )
+                    for part in parts:
+                        slot = _Slot(part)
+                        await window_send.send(slot)
+                        if isinstance(part, Barrier):
+                            slot.result = part
+                            slot.done.set()
+                        else:
+                            await work_send.send(slot)
 
         async def worker(work: MemoryObjectReceiveStream[_Slot]) -> None:
             async with work:
@@ -304,10 +339,26 @@ class Actor:
 
         async def emit() -> None:
             async with window_recv:
-                async for slot in window_recv:
+                slot: _Slot | None = None
+                while True:
+                    if slot is None:
+                        try:
+                            slot = await window_recv.receive()
+                        except anyio.EndOfStream:
+                            return
                     await slot.done.wait()
-                    assert slot.result is not None
-                    await self._emit(outbound, slot.result)
+                    result, slot = slot.result, None
+                    assert result is not None
+                    while isinstance(result, Batch) and len(result) < self.batch_size:
+                        try:  # chunks done behind it leave with it, up to a batch
+                            slot = window_recv.receive_nowait()
+                        except (anyio.WouldBlock, anyio.EndOfStream):
+                            break
+                        if not slot.done.is_set() or not isinstance(slot.result, Batch):
+                            break
+                        result = Batch(result.ids + slot.result.ids, result.rows + slot.result.rows)
+                        slot = None
+                    await self._emit(outbound, result)
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(dispatch)
@@ -315,6 +366,62 @@ class Actor:
                 tg.start_soon(worker, work_recv.clone())
             work_recv.close()
             tg.start_soon(emit)
+
+
+ROWS_PER_PLACE = 8
+"""How many rows an expensive async stage keeps under way per place of its serving's admission
+limit: one place's worth in flight, the rest already started while the oldest chunk waits on
+its slowest call (a long-tailed API's slowest of a few hundred calls takes about ten mean
+latencies, and stages sharing one serving each need their share of that). Measured in B6."""
+
+CHUNKS_PER_LIMIT = 4
+"""A windowed stage calls its hook on chunks of about ``limit / CHUNKS_PER_LIMIT`` rows: small
+enough that a chunk's slowest call holds back few rows, large enough that per-call costs (the
+hook, the store's commit) stay small next to the requests."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """How an expensive async stage spreads its rows over its serving's admission limit."""
+
+    chunk: int
+    """Rows per hook call (an inbound batch is split into chunks of at most this many)."""
+    chunks: int
+    """Chunks under way at once. With the one at the head of the window, the stage holds at
+    most ``(chunks + 1) x chunk`` rows, plus the rest of the inbound batch being cut."""
+
+
+def admission_limit(op: Operator) -> int | None:
+    """The admission limit of the serving ``op`` calls (``llm_serving.max_in_flight``), if any."""
+    limit = getattr(getattr(op, "llm_serving", None), "max_in_flight", None)
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None
+
+
+def window_for(ops: list[BoundOp], batch_size: int) -> Window | None:
+    """The window of an expensive async stage; ``None`` for every other stage.
+
+    A stage qualifies when each of its operators is expensive, stateless, awaits its hook,
+    calls a serving with an admission limit and has no ``workers`` chosen by the user (a chosen
+    count always wins: the stage then works on that many whole batches, as before). Chunks
+    hold ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))`` rows, and enough of them run at
+    once to hold ``ROWS_PER_PLACE x limit`` rows.
+    """
+    limits = []
+    for bound in ops:
+        op = bound.op
+        limit = admission_limit(op)
+        if (
+            limit is None
+            or not op.expensive
+            or op.stateful
+            or getattr(op, "workers_chosen", False)
+            or not inspect.iscoroutinefunction(op.hook)
+        ):
+            return None
+        limits.append(limit)
+    limit = max(limits)
+    chunk = max(1, min(batch_size, math.ceil(limit / CHUNKS_PER_LIMIT)))
+    return Window(chunk, max(2, math.ceil(ROWS_PER_PLACE * limit / chunk)))
 
 
 def stages(
@@ -432,7 +539,14 @@ def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[
 
 
 async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
-    """:func:`_retrying` with the hook awaited, or sent to its thread or process."""
+    """:func:`_retrying` with the hook awaited, or sent to its thread or process.
+
+    An ``async def`` hook's rows are retried concurrently (at most the serving's admission
+    limit, or :data:`RETRY_CONCURRENCY`, at once) rather than one after the other: a batch of
+    64 requests where one raises costs two rounds of calls, not 65.
+    """
+    if inspect.iscoroutinefunction(bound.op.hook):
+        return await _concurrent_retrying(bound, ids, rows)
     retry = _retrying(bound.op, ids, rows)
     try:
         call_ids, call_rows = next(retry)
@@ -449,6 +563,49 @@ async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -
     except StopIteration as done:
         results: list[Any] = done.value
         return results
+
+
+RETRY_CONCURRENCY = 16
+"""Rows of a raising batch retried at once by an awaited hook that names no serving."""
+
+
+async def _concurrent_retrying(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
+    """:func:`_retrying`'s algorithm for an awaited hook, with the single rows retried at once."""
+    op = bound.op
+
+    async def call(call_ids: list[str], call_rows: list[Row]) -> list[Any]:
+        token = current_row_ids.set(call_ids)
+        try:
+            return op.check_results(call_rows, await call_hook(op, call_rows, bound.keys))
+        finally:
+            current_row_ids.reset(token)
+
+    try:
+        return await call(ids, rows)
+    except OperatorContractError:
+        raise
+    except Exception as exc:
+        _raise_if_stopping(exc)
+    results: list[Any] = [None] * len(rows)
+    broken: list[OperatorContractError] = []
+    limiter = anyio.CapacityLimiter(admission_limit(op) or RETRY_CONCURRENCY)
+
+    async def alone(i: int) -> None:
+        async with limiter:
+            try:
+                results[i] = (await call([ids[i]], [rows[i]]))[0]
+            except OperatorContractError as exc:
+                broken.append(exc)
+            except Exception as exc:
+                _raise_if_stopping(exc)
+                results[i] = Failure(_describe(exc), transient=True)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(len(rows)):
+            tg.start_soon(alone, i)
+    if broken:
+        raise broken[0]
+    return results
 
 
 async def _apply_async(bound: BoundOp, batch: Batch, offload: Offload | None = None) -> Outcome:

@@ -59,6 +59,9 @@ class Operator:
 
     _config: dict[str, Any]
     workers: int
+    workers_chosen: bool
+    """Whether ``workers`` was set with :meth:`options`; if not, an expensive async stage
+    derives how many batches it works on at once from its serving's admission limit."""
     executor_kind: ExecutorKind
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
@@ -66,6 +69,7 @@ class Operator:
         self._config = _bind_config(cls, args, kwargs)
         parallel = cls.executor == "process" and not cls.stateful
         self.workers = (os.cpu_count() or 1) if parallel else 1
+        self.workers_chosen = False
         self.executor_kind = cls.executor
         return self
 
@@ -86,6 +90,7 @@ class Operator:
             if self.stateful and workers != 1:
                 raise ValueError(f"{self.name} is stateful and runs on exactly one worker")
             self.workers = workers
+            self.workers_chosen = True
         if executor is not None:
             if executor not in ("thread", "process"):
                 raise ValueError(f"{self.name}: executor must be 'thread' or 'process'")
@@ -308,7 +313,7 @@ class DatasetEvaluator(Operator):
         vars(self).update(state)
 
 
-_RUNTIME_ATTRS = frozenset({"_config", "workers", "executor_kind"})
+_RUNTIME_ATTRS = frozenset({"_config", "workers", "workers_chosen", "executor_kind"})
 
 KIND_CLASSES: dict[OperatorKind, type[Operator]] = {
     cls.kind: cls

@@ -79,21 +79,35 @@ async def ask_each(
 ) -> list[str | Failure | None]:
     """Send every prompt concurrently; ``None`` prompts are skipped (their answer is ``None``).
 
-    A request that failed for good becomes a :class:`Failure` in its place, and so does an
-    answer cut off at ``max_tokens`` (``finish_reason`` "length"), unless ``accept_truncated``:
-    then its text is kept and counted in the step's ``truncated`` statistic.
+    A request that failed for good (:class:`LLMRequestError`) becomes a :class:`Failure` in its
+    place, and so does an answer cut off at ``max_tokens`` (``finish_reason`` "length"), unless
+    ``accept_truncated``: then its text is kept and counted in the step's ``truncated``
+    statistic. A request that raised anything else (a broken answer, a bug in a backend) is made
+    once more, alone, and if it raises again becomes a transient Failure naming the exception:
+    the other rows keep their answers, and nothing else is asked again. A server that stops
+    the run (:class:`RunStopped`) stops it.
     """
     answers: list[str | Failure | None] = [None] * len(prompts)
 
     async def one(i: int, prompt: str) -> None:
-        try:
-            completion = await serving.complete(
-                prompt, system_prompt=system_prompt, json_schema=json_schema
-            )
-        except LLMRequestError as exc:
-            answers[i] = Failure(exc.reason, transient=exc.transient)
+        for attempt in (1, 2):
+            try:
+                completion = await serving.complete(
+                    prompt, system_prompt=system_prompt, json_schema=json_schema
+                )
+            except LLMRequestError as exc:
+                answers[i] = Failure(exc.reason, transient=exc.transient)
+                return
+            except RunStopped:
+                raise
+            except Exception as exc:
+                if attempt == 2:
+                    answers[i] = Failure(
+                        f"request raised {type(exc).__name__}: {exc} (twice)", transient=True
+                    )
+                continue
+            answers[i] = answer_text(completion, serving, accept_truncated)
             return
-        answers[i] = answer_text(completion, serving, accept_truncated)
 
     try:
         async with anyio.create_task_group() as tg:

@@ -58,11 +58,20 @@ async def test_accepted_truncated_answers_are_kept_and_counted(chain, tmp_path):
 
 
 async def test_an_error_inside_the_requests_is_reported_as_itself():
-    def answer(prompt: str) -> str:
-        raise TypeError(f"cannot answer {prompt}")
+    calls: list[str] = []
 
-    with pytest.raises(TypeError, match="cannot answer b"):
-        await ask_each(ScriptedServing(answer), [None, "b"])
+    def answer(prompt: str) -> str:
+        calls.append(prompt)
+        if prompt == "b":
+            raise TypeError(f"cannot answer {prompt}")
+        return prompt.upper()
+
+    answers = await ask_each(ScriptedServing(answer), [None, "b", "c"])
+    assert answers[0] is None and answers[2] == "C"
+    failure = answers[1]
+    assert isinstance(failure, Failure) and failure.transient
+    assert failure.reason == "request raised TypeError: cannot answer b (twice)"
+    assert sorted(calls) == ["b", "b", "c"]  # the raising request alone was asked again
 
 
 async def test_a_broken_serving_fails_rows_with_its_own_error_not_an_exception_group(
@@ -78,7 +87,9 @@ async def test_a_broken_serving_fails_rows_with_its_own_error_not_an_exception_g
     )
     errors = [d.error for d in result.dead_letters.records()]
     assert len(errors) == 2
-    assert all(e.startswith("TypeError: content is not a str") for e in errors), errors
+    assert all(e == "request raised TypeError: content is not a str (twice)" for e in errors), (
+        errors
+    )
 
 
 async def test_a_run_stopping_error_stops_the_run(chain, tmp_path):

@@ -79,8 +79,8 @@ def load_quality_classifier(
         )
         model.load_state_dict(weights, strict=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise ModelLoadError(f"cannot load model {name_or_path!r}: {first.strip()}") from exc
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelLoadError(f"cannot load model {name_or_path!r}: {detail}") from exc
     model.config = SimpleNamespace(
         id2label=id2label,
         max_position_embeddings=getattr(backbone_config, "max_position_embeddings", None),

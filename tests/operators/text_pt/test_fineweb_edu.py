@@ -47,7 +47,7 @@ def test_filter_keeps_the_range_and_fails_empty_text(tiny_bert_classifier_dir):
     op = FineWebEduFilter(
         min_score=scores[2], model_name_or_path=str(tiny_bert_classifier_dir), batch_size=2
     )
-    out = apply(op, [*ROWS, {"raw_content": "  "}])
+    out = apply(op, [{"raw_content": t} for t in [*TEXTS, "  "]])
     assert len(out.batch.rows) == 3
     assert all(r["FinewebEduScore"] >= scores[2] for r in out.batch.rows)
     assert len(out.dropped) == 2 and all("outside" in d.reason for d in out.dropped)
@@ -65,7 +65,7 @@ def test_scores_are_replayed_on_resume(chain, tmp_path, tiny_bert_classifier_dir
     (the model directory is gone by then, so recomputing would fail every row)."""
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_bert_classifier_dir, model_dir)
-    src = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"raw_content": t} for t in TEXTS])
     out = tmp_path / "out.jsonl"
 
     def pipeline(min_words: int):

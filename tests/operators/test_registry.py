@@ -50,6 +50,7 @@ DOMAINS = [
     "pdf2vqa",
     "reasoning",
     "text2sql",
+    "text_pt",
     "text_sft",
     "web",
 ]

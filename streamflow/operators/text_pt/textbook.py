@@ -3,8 +3,10 @@
 ``kenhktsui/llm-data-textbook-quality-fasttext-classifer-v2`` (file ``model.bin``) labels a
 text ``__label__High``, ``__label__Mid`` or ``__label__Low`` (after the textbook-quality
 criterion of *Textbooks Are All You Need*). The score is the expectation over all labels,
-High = 5, Mid = 3, Low = 1, weighted by the model's probabilities; newlines are replaced by
-spaces first (fastText reads one line). fastText runs on the CPU and is fast: a batch is one
+High = 5, Mid = 3, Low = 1, weighted by the model's probabilities, renormalised to sum to 1
+(fastText adds 1e-5 to each, so DataFlow's unnormalised sum can exceed 5 and a ``max_score``
+of 5 would drop the surest texts); newlines are replaced by spaces first (fastText reads one
+line). fastText runs on the CPU and is fast: a batch is one
 ``predict`` call. The model is fetched from the hub on first use (``model_cache_dir``) unless
 ``model_path`` names a local ``.bin`` file.
 """
@@ -75,9 +77,10 @@ class _TextbookScorer:
         lines = [_NEWLINES.sub(" ", str(texts[i])) for i in todo]
         labels, probabilities = model.predict(lines, k=-1)
         for i, names, probs in zip(todo, labels, probabilities, strict=True):
-            out[i] = float(
-                sum(LABEL_SCORES.get(n, 0.0) * float(p) for n, p in zip(names, probs, strict=True))
-            )
+            weights = [float(p) for p in probs]
+            total = sum(weights)
+            score = sum(LABEL_SCORES.get(n, 0.0) * w for n, w in zip(names, weights, strict=True))
+            out[i] = score / total
         return out
 
 

@@ -55,7 +55,9 @@ def test_filter_keeps_allowed_labels(tiny_quality_dir, tiny_encoder_dir):
     allowed = [want[0]]
     op = DebertaV3Filter(allowed_scores=allowed, model_name=str(tiny_quality_dir))
     out = apply(op, ROWS, input_key="text", output_key="quality")
-    assert [r["text"] for r in out.batch.rows] == [t for t, w in zip(TEXTS, want) if w in allowed]
+    assert [r["text"] for r in out.batch.rows] == [
+        t for t, w in zip(TEXTS, want, strict=True) if w in allowed
+    ]
     assert all(r["quality"] == want[0] for r in out.batch.rows)
     assert all("not allowed" in d.reason for d in out.dropped)
 

@@ -14,9 +14,9 @@ from streamflow.testing import apply
 
 fasttext = pytest.importorskip("fasttext")
 
-HIGH = "theorem proof equation derivative integral energy photosynthesis".split()
-LOW = "lol click buy cheap deal omg subscribe".split()
-MID = "story weekend travel recipe garden movie".split()
+HIGH = ["theorem", "proof", "equation", "derivative", "integral", "energy", "photosynthesis"]
+LOW = ["lol", "click", "buy", "cheap", "deal", "omg", "subscribe"]
+MID = ["story", "weekend", "travel", "recipe", "garden", "movie"]
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,24 @@ from streamflow.operators.reasoning.verify import shared_verifier
 __all__ = ["BenchStats", "judge_verdict", "math_matches", "write_report"]
 
 
+_MATHY = re.compile(r"[0-9\\^=+*/{}()\u03c0\u221a]")
+
+
 async def math_matches(pairs: list[tuple[Any, Any]]) -> list[bool]:
-    """For each ``(model answer, reference)``: is the answer's final answer equal to it?"""
+    """For each ``(model answer, reference)``: is the answer's final answer equal to it?
+
+    Two plain words ("Paris", "Lyon") hold nothing math-verify could equate, so pairs where
+    neither side has a digit or a math sign are decided here (unequal) without starting the
+    checker's worker processes.
+    """
     checks = [(reference, extract_answer(answer)) for answer, reference in pairs]
-    verdicts = await shared_verifier().acheck_many(checks)
-    return [v.equal is True for v in verdicts]
+    todo = [i for i, (ref, ans) in enumerate(checks) if _MATHY.search(f"{ref}{ans}")]
+    out = [False] * len(checks)
+    if todo:
+        verdicts = await shared_verifier().acheck_many([checks[i] for i in todo])
+        for i, verdict in zip(todo, verdicts, strict=True):
+            out[i] = verdict.equal is True
+    return out
 
 
 _VERDICT = re.compile(r'"judgement_result"\s*:\s*"?(true|false)\b', re.I)

@@ -109,7 +109,8 @@ class BenchAnswerGenerator(LLMOperator, Generator):
         self.system_prompt = system_prompt
         self.allow_overwrite = allow_overwrite
         self.force_generate = force_generate
-        self._use(llm_serving)
+        if self.generates:  # a type scored by likelihood sends nothing: no engine for it
+            self._use(llm_serving)
 
     @property
     def generates(self) -> bool:

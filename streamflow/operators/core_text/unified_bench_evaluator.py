@@ -162,18 +162,17 @@ class UnifiedBenchDatasetEvaluator(DatasetEvaluator):
             if eval_type == "key2_qa" and use_semantic_judge
             else DEFAULT_METRICS[eval_type]
         )
-        self._llm_serving = llm_serving
+        # The judge: only the semantic metric needs one (the embedded model when none is given)
+        self.llm_serving: LLMServing | None = (
+            llm_serving
+            if llm_serving is not None or self.metric_type != "semantic_judge"
+            else default_serving()
+        )
         self.total = self.valid = 0
         self.score_sum = 0.0
 
-    @property
-    def llm_serving(self) -> LLMServing:
-        if self._llm_serving is None:
-            self._llm_serving = default_serving()
-        return self._llm_serving
-
     def _likelihood(self, name: str) -> Any:
-        serving = self._llm_serving
+        serving = self.llm_serving
         method = getattr(serving, name, None) if serving is not None else None
         return method if callable(method) else None
 
@@ -283,6 +282,7 @@ class UnifiedBenchDatasetEvaluator(DatasetEvaluator):
                 self.prompt_template.build_prompt(answer=p, reference_answer=t[0])
                 for _, t, p in todo
             ]
+            assert self.llm_serving is not None  # set for the semantic metric
             replies = await ask_each(self.llm_serving, prompts, system_prompt=self.system_prompt)
             for (i, _, _), reply in zip(todo, replies, strict=True):
                 if reply is None or isinstance(reply, Failure):

@@ -100,9 +100,11 @@ def test_text_pt_synthetic_rewrites_the_kept_documents(tmp_path):
 
 
 @pytest.mark.slow
-def test_text_pt_synthetic_on_the_real_engine(tmp_path, vllm_serving):
+@pytest.mark.asyncio(loop_scope="session")
+async def test_text_pt_synthetic_on_the_real_engine(tmp_path, vllm_serving):
     out = tmp_path / "qa.jsonl"
-    result = TextPTSyntheticPipeline(vllm_serving).run(output=out, run_dir=tmp_path / "run")
+    pipeline = TextPTSyntheticPipeline(vllm_serving)
+    result = await pipeline.arun(output=out, run_dir=tmp_path / "run")
     rows = read_jsonl(out)
     assert len(rows) == 6 and result.dead_letters.count == 0
     assert all(r["generated_content"].strip() for r in rows)

@@ -51,6 +51,7 @@ DOMAINS = [
     "pdf2vqa",
     "reasoning",
     "text2sql",
+    "text_pt",
     "text_sft",
     "web",
 ]

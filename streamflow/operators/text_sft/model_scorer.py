@@ -81,15 +81,20 @@ class ModelScorer:
         with self._load_lock:
             if self._loaded is None:
                 try:
-                    self._loaded = load_model(
-                        self.model_kind, self.model_name_or_path, self.device, self.model_cache_dir
-                    )
+                    self._loaded = self.load()
                     self.prepare(self._loaded)
                 except ModelLoadError as exc:
                     self._loaded = exc
             if isinstance(self._loaded, ModelLoadError):
                 raise self._loaded
             return self._loaded
+
+    def load(self) -> LoadedModel:
+        """Load the tokenizer and model; a scorer whose model is not a plain ``Auto*`` class
+        overrides it (raising :class:`ModelLoadError` when it cannot load)."""
+        return load_model(
+            self.model_kind, self.model_name_or_path, self.device, self.model_cache_dir
+        )
 
     def prepare(self, loaded: LoadedModel) -> None:
         """Hook for a scorer's one-off set-up after loading (token ids, padding side)."""

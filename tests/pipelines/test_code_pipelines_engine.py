@@ -8,6 +8,7 @@ dead letter), and every row that reaches the end carries a sandbox verdict from 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,10 @@ pytestmark = [
 ]
 
 
-async def test_code_to_sft_data_on_the_engine(tmp_path: Path, vllm_serving) -> None:
+async def test_code_to_sft_data_on_the_engine(tmp_path: Path, vllm_serving, monkeypatch) -> None:
+    # the session engine answers at most 64 tokens; code needs more (a cut-off answer would
+    # fail its row, as it should)
+    monkeypatch.setattr(vllm_serving, "params", replace(vllm_serving.params, max_tokens=384))
     seeds = read_jsonl(SAMPLES / "code_synthesis_input.jsonl")[:3]
     source = tmp_path / "seeds.jsonl"
     write_jsonl(source, seeds)
@@ -30,12 +34,13 @@ async def test_code_to_sft_data_on_the_engine(tmp_path: Path, vllm_serving) -> N
         input=source, output=tmp_path / "sft.jsonl", run_dir=tmp_path / "run"
     )
     stats = {s.name: s for s in result.stats.operators}
-    for name in (
+    assert stats["CodeCodeToInstructionGenerator"].rows_in == 3
+    for name in (  # a step may fail a row (a dead letter with its reason); none is skipped
         "CodeCodeToInstructionGenerator",
         "CodeInstructionToCodeGenerator",
         "CodeQualitySampleEvaluator",
     ):
-        assert stats[name].rows_in == 3 and stats[name].requests >= 1, name
+        assert stats[name].rows_in >= 1 and stats[name].requests >= 1, name
     for s in result.stats.operators:
         if s.name not in ("source", "sink") and s.rows_in:
             assert s.rows_in == s.rows_out + s.dropped + s.failed, s.name

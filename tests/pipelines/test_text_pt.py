@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,10 @@ def test_text_pt_synthetic_rewrites_the_kept_documents(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.asyncio(loop_scope="session")
-async def test_text_pt_synthetic_on_the_real_engine(tmp_path, vllm_serving):
+async def test_text_pt_synthetic_on_the_real_engine(tmp_path, vllm_serving, monkeypatch):
+    # the session engine answers at most 64 tokens; a Q/A rewrite needs more (a cut-off answer
+    # would fail its row, as it should)
+    monkeypatch.setattr(vllm_serving, "params", replace(vllm_serving.params, max_tokens=384))
     out = tmp_path / "qa.jsonl"
     pipeline = TextPTSyntheticPipeline(vllm_serving)
     result = await pipeline.arun(output=out, run_dir=tmp_path / "run")

@@ -73,6 +73,6 @@ async def test_meta_rating_on_the_real_engine(chain, tmp_path, vllm_serving):
     assert len(rows) + len(failed) == len(texts)  # nothing lost: a row is scored or failed
     for row in rows:
         assert all(isinstance(row[n], float) for n in NAMES)
-    for f in failed:
-        assert "score list" in f.error
+    for f in failed:  # an unreadable list, or an answer cut off at the engine's 64 tokens
+        assert "score list" in f.error or f.error.startswith("answer cut off at max_tokens")
     assert result.stats.operators[0].requests == len(texts)

@@ -150,7 +150,7 @@ def run_streamflow(
     from streamflow.serving.openai_compat import OpenAIServing
 
     serving = OpenAIServing("b12", base_url, max_concurrency=cap, timeout=120, params=SAMPLING)
-    pipeline = ReasoningMathPipeline(serving, llm_workers=workers or None)
+    pipeline = ReasoningMathPipeline(serving, llm_workers=workers)
     first_row: list[float] = []
 
     async def watch(stats: RunStats) -> None:
@@ -210,12 +210,7 @@ def main() -> None:
         p.add_argument("--cap", type=int, default=32, help="calls served at once (C)")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        help="batches per LLM step at once (0, the default: the stage's window, from the serving)",
-    )
+    parser.add_argument("--workers", type=int, default=8, help="batches per LLM step at once")
     parser.add_argument("--unordered", action="store_true", help="streamflow: completion order")
     parser.add_argument("--dataflow-python", default=DATAFLOW_PYTHON)
     parser.add_argument("--skip-dataflow", action="store_true")

@@ -52,7 +52,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -73,7 +73,7 @@ class ReasoningMathPipeline(Pipeline):
         num_prompts: int = 3,
         max_answer_token_length: int = 8192,
         tokenizer_dir: str | None = None,
-        llm_workers: int | None = None,
+        llm_workers: int = LLM_WORKERS,
     ) -> None:
         self.storage = FileStorage(str(SAMPLES / "math.jsonl"), output_file="reasoning_math.jsonl")
         serving = llm_serving if llm_serving is not None else serving_from_environment(SAMPLING)
@@ -120,7 +120,7 @@ class ReasoningMathPipeline(Pipeline):
         self.token_report = ReasoningTokenDatasetEvaluator(tokenizer_dir, tokenizer_source)
 
         for op in vars(self).values():
-            if llm_workers and getattr(op, "llm_serving", None) is serving and op is not serving:
+            if getattr(op, "llm_serving", None) is serving and op is not serving:
                 op.options(workers=llm_workers)
 
     def forward(self) -> None:

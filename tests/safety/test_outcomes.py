@@ -8,49 +8,19 @@ and checks the exit status, what was said and what is on disk.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, read_jsonl, write_jsonl
-
-PIPELINE = '''
-import os
-import anyio
-from streamflow import FileStorage, Generator, Pipeline
-
-
-class Shout(Generator):
-    def process(self, rows, input_key, output_key):
-        return [{**r, output_key: str(r[input_key]).upper()} for r in rows]
-
-
-class Costly(Generator):
-    """Counts its calls in calls.log; sleeps SLEEP seconds a batch."""
-
-    expensive = True
-
-    async def process(self, rows, input_key):
-        await anyio.sleep(float(os.environ.get("SLEEP", "0")))
-        with open("calls.log", "a") as log:
-            log.writelines(f"{r[input_key]}\\n" for r in rows)
-        return rows
-
-
-class Demo(Pipeline):
-    def __init__(self):
-        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
-        self.shout = Shout()
-        self.costly = Costly()
-
-    def forward(self):
-        self.shout.run(self.storage.step(), input_key="text", output_key="loud")
-        self.costly.run(self.storage.step(), input_key="text")
-'''
+from helpers import write_jsonl
+from hostile import (
+    project,
+    rows,
+    start,
+    streamflow,
+    texts,
+    wait_for_calls,
+)
 
 FAILING = """
 from streamflow import FileStorage, Generator, Pipeline
@@ -100,61 +70,6 @@ class Job(Pipeline):
     def forward(self):
         self.flaky.run(self.storage.step(), input_key="n", output_key="m")
 '''
-
-
-def rows(n: int, start: int = 0) -> list[dict]:
-    return [{"text": f"row {i}"} for i in range(start, start + n)]
-
-
-def project(tmp_path: Path, n: int = 50) -> Path:
-    (tmp_path / "demo.py").write_text(PIPELINE)
-    write_jsonl(tmp_path / "in.jsonl", rows(n))
-    return tmp_path
-
-
-def environment(extra: dict | None) -> dict:
-    """This checkout's streamflow (not whichever is installed), plus ``extra``."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
-
-
-def streamflow(cwd: Path, *args: str, env: dict | None = None, timeout: float = 120):
-    return subprocess.run(
-        [sys.executable, "-m", "streamflow", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=environment(env),
-    )
-
-
-def start(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamflow", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(env),
-    )
-
-
-def calls(cwd: Path) -> list[str]:
-    log = cwd / "calls.log"
-    return log.read_text().splitlines() if log.exists() else []
-
-
-def wait_for_calls(cwd: Path, at_least: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while len(calls(cwd)) < at_least:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the run made no progress"
-        time.sleep(0.05)
-
-
-def texts(path: Path) -> list[str]:
-    return [r["text"] for r in read_jsonl(path)]
 
 
 def one_paragraph(stderr: str) -> bool:

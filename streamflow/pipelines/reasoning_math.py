@@ -52,7 +52,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, pin_llm_workers, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -119,9 +119,7 @@ class ReasoningMathPipeline(Pipeline):
         )
         self.token_report = ReasoningTokenDatasetEvaluator(tokenizer_dir, tokenizer_source)
 
-        for op in vars(self).values():
-            if getattr(op, "llm_serving", None) is serving and op is not serving:
-                op.options(workers=llm_workers)
+        pin_llm_workers(self, serving, llm_workers)
 
     def forward(self) -> None:
         self.question_filter_step1.run(self.storage.step(), input_key="instruction")

@@ -44,7 +44,7 @@ from streamflow.pipeline import Pipeline
 from streamflow.prompts.base import as_text
 from streamflow.rows import Row
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, pin_llm_workers, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -141,9 +141,7 @@ class ReasoningMathFusionPipeline(Pipeline):
         )
         self.extract_new_problem = NewProblemExtractor()
 
-        for op in vars(self).values():
-            if getattr(op, "llm_serving", None) is serving and op is not serving:
-                op.options(workers=llm_workers)
+        pin_llm_workers(self, serving, llm_workers)
 
     def forward(self) -> None:
         pair = {"input_problem_1": "question", "input_problem_2": "most_similar_problem"}

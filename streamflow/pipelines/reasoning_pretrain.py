@@ -32,7 +32,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
+from streamflow.serving.choose import LLM_WORKERS, pin_llm_workers, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -77,9 +77,7 @@ class ReasoningPretrainPipeline(Pipeline):
         )
         self.sft_to_pretrain_step6 = ReasoningPretrainFormatConvertGenerator()
 
-        for op in vars(self).values():
-            if getattr(op, "llm_serving", None) is serving and op is not serving:
-                op.options(workers=llm_workers)
+        pin_llm_workers(self, serving, llm_workers)
 
     def forward(self) -> None:
         self.question_filter_step1.run(self.storage.step(), input_key="instruction")

@@ -17,7 +17,7 @@ import os
 
 from streamflow.serving.base import LLMServing, SamplingParams
 
-__all__ = ["BASE_URL_ENV", "LLM_WORKERS", "serving_from_environment"]
+__all__ = ["BASE_URL_ENV", "LLM_WORKERS", "pin_llm_workers", "serving_from_environment"]
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
 LLM_WORKERS = 32
@@ -37,3 +37,11 @@ def serving_from_environment(params: SamplingParams | None = None) -> LLMServing
     from streamflow.serving.vllm_backend import VLLMServing
 
     return VLLMServing(params=params)
+
+
+def pin_llm_workers(pipeline: object, serving: LLMServing, workers: int) -> None:
+    """Let each step of ``pipeline`` (an attribute) that calls ``serving`` work on ``workers``
+    batches at once."""
+    for op in vars(pipeline).values():
+        if getattr(op, "llm_serving", None) is serving and op is not serving:
+            op.options(workers=workers)

@@ -48,8 +48,9 @@ class ScriptedServing(LLMServing):
 
     ``answer`` may raise :class:`~streamflow.serving.base.LLMRequestError` to fail a request,
     and may return a list of ``n`` texts for a request of several samples (``params.n``; a
-    single text is repeated). Every request is kept in ``requests`` as ``(messages,
-    json_schema)`` and its sampling parameters in ``params_seen``.
+    single text is repeated). An answer for which ``cut_off(text)`` is true comes back as if
+    cut off at ``max_tokens`` (``finish_reason`` "length"). Every request is kept in
+    ``requests`` as ``(messages, json_schema)`` and its sampling parameters in ``params_seen``.
     """
 
     model = "scripted"
@@ -61,9 +62,11 @@ class ScriptedServing(LLMServing):
         delay: float = 0.0,
         max_in_flight: int = 64,
         params: SamplingParams | None = None,
+        cut_off: Callable[[str], bool] = lambda text: False,
     ) -> None:
         super().__init__(max_in_flight=max_in_flight, params=params)
         self.answer = answer
+        self.cut_off = cut_off
         self.delay = delay
         self.requests: list[tuple[list[Message], dict[str, Any] | None]] = []
         self.params_seen: list[SamplingParams] = []
@@ -83,5 +86,7 @@ class ScriptedServing(LLMServing):
         if isinstance(answer, list):  # one text per sample (a request with params.n > 1)
             if len(answer) != params.n:
                 raise ValueError(f"scripted {len(answer)} samples for a request of n={params.n}")
-            return Completion(list(answer), Usage(3, 2 * params.n))
-        return Completion([answer] * params.n, Usage(3, 2))
+            texts, usage = list(answer), Usage(3, 2 * params.n)
+        else:
+            texts, usage = [answer] * params.n, Usage(3, 2)
+        return Completion(texts, usage, ["length" if self.cut_off(t) else "stop" for t in texts])

@@ -13,9 +13,11 @@ ones should keep:
   (no score, invalid JSON) fails that row alone: it goes to the dead letters with the reason.
   Nothing falls back to a silent default (DataFlow scores an unparsable answer 0).
 - An answer cut off at ``max_tokens`` (``finish_reason`` "length") fails its row: a cut-off
-  answer looks complete downstream. Operators that write free text take
-  ``accept_truncated=True`` to keep such answers; each one kept is counted (``truncated`` in
-  the step's statistics and the run summary).
+  answer looks complete downstream. Every LLM operator keeps such answers instead after
+  ``op.accept_truncated_answers()`` (and the free-text generators take ``accept_truncated=True``
+  in their constructors); each one kept is counted (``truncated`` in the step's statistics and
+  the run summary). Operators that call the serving themselves check with :func:`answer_text`
+  or :func:`answer_texts`.
 - Without ``llm_serving`` they use the embedded default model, one engine shared by all.
 - An empty or missing input is not sent: generators write ``""``, the refiner leaves the row
   as it is, the filter drops it, the evaluator and the JSON generator fail it.
@@ -23,11 +25,12 @@ ones should keep:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import anyio
 
@@ -35,14 +38,16 @@ from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import RunStopped
 from streamflow.prompts.base import as_text
 from streamflow.rows import Failure, Row
-from streamflow.serving.base import Completion, LLMRequestError, LLMServing
+from streamflow.serving.base import Completion, LLMRequestError, LLMServing, SamplingParams
 
 __all__ = [
     "DEFAULT_JUDGE_PROMPT",
     "DEFAULT_SYSTEM_PROMPT",
     "LLMOperator",
     "answer_text",
+    "answer_texts",
     "ask_each",
+    "ask_samples",
     "default_serving",
     "has_content",
     "no_score",
@@ -52,6 +57,8 @@ __all__ = [
     "split_by_tokens",
     "with_answer",
 ]
+
+T = TypeVar("T")
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful agent."
 DEFAULT_JUDGE_PROMPT = "Please evaluate the quality of this data on a scale from 1 to 5."
@@ -87,13 +94,56 @@ async def ask_each(
     the other rows keep their answers, and nothing else is asked again. A server that stops
     the run (:class:`RunStopped`) stops it.
     """
-    answers: list[str | Failure | None] = [None] * len(prompts)
+    return await _ask_all(
+        serving,
+        prompts,
+        lambda completion: answer_text(completion, serving, accept_truncated),
+        system_prompt=system_prompt,
+        json_schema=json_schema,
+    )
+
+
+async def ask_samples(
+    serving: LLMServing,
+    prompts: Sequence[str | None],
+    n: int,
+    *,
+    system_prompt: str = "",
+    json_schema: dict[str, Any] | None = None,
+    params: SamplingParams | None = None,
+    accept_truncated: bool = False,
+) -> list[list[str] | Failure | None]:
+    """``n`` answers to each prompt in ONE request each (``SamplingParams(n=...)``: vLLM's and
+    OpenAI's ``n``; ``params`` default to the serving's), all prompts concurrently, failing as
+    :func:`ask_each` does; a serving that returns another number of samples fails the row."""
+    params = dataclasses.replace(params or serving.params, n=n)
+
+    def read(completion: Completion) -> list[str] | Failure:
+        if len(completion.texts) != n:
+            return Failure(f"asked for {n} samples, the serving returned {len(completion.texts)}")
+        return answer_texts(completion, serving, accept_truncated)
+
+    return await _ask_all(
+        serving, prompts, read, system_prompt=system_prompt, json_schema=json_schema, params=params
+    )
+
+
+async def _ask_all(
+    serving: LLMServing,
+    prompts: Sequence[str | None],
+    read: Callable[[Completion], T | Failure],
+    *,
+    system_prompt: str,
+    json_schema: dict[str, Any] | None,
+    params: SamplingParams | None = None,
+) -> list[T | Failure | None]:
+    answers: list[T | Failure | None] = [None] * len(prompts)
 
     async def one(i: int, prompt: str) -> None:
         for attempt in (1, 2):
             try:
                 completion = await serving.complete(
-                    prompt, system_prompt=system_prompt, json_schema=json_schema
+                    prompt, system_prompt=system_prompt, json_schema=json_schema, params=params
                 )
             except LLMRequestError as exc:
                 answers[i] = Failure(exc.reason, transient=exc.transient)
@@ -106,7 +156,7 @@ async def ask_each(
                         f"request raised {type(exc).__name__}: {exc} (twice)", transient=True
                     )
                 continue
-            answers[i] = answer_text(completion, serving, accept_truncated)
+            answers[i] = read(completion)
             return
 
     try:
@@ -125,18 +175,36 @@ def answer_text(
 ) -> str | Failure:
     """The first sample's text, or a :class:`Failure` when it was cut off at ``max_tokens``
     and truncated answers are not accepted (accepted ones count in the step's statistics)."""
-    if completion.finish_reasons[:1] != ["length"]:
-        return completion.text
+    texts = answer_texts(completion, serving, accept_truncated, samples=1)
+    return texts if isinstance(texts, Failure) else texts[0]
+
+
+def answer_texts(
+    completion: Completion,
+    serving: LLMServing,
+    accept_truncated: bool = False,
+    *,
+    samples: int | None = None,
+) -> list[str] | Failure:
+    """The texts of the first ``samples`` samples (all by default), or a :class:`Failure` when
+    one was cut off at ``max_tokens`` and truncated answers are not accepted; accepted ones
+    count in the step's statistics."""
+    reasons = completion.finish_reasons[:samples]
+    texts = completion.texts[:samples]
+    cut = [i for i, reason in enumerate(reasons) if reason == "length"]
+    if not cut:
+        return list(texts)
     if not accept_truncated:
+        which = "answer" if len(texts) == 1 else f"{len(cut)} of {len(texts)} sampled answers"
         return Failure(
-            f"answer cut off at max_tokens={serving.params.max_tokens} (finish_reason "
+            f"{which} cut off at max_tokens={serving.params.max_tokens} (finish_reason "
             f"'length'): raise max_tokens, or accept_truncated=True keeps such answers; "
-            f"{completion.text[:60]!r}"
+            f"{texts[cut[0]][:60]!r}"
         )
     stats = current_stats.get()
     if isinstance(stats, OperatorStats):
-        stats.truncated += 1
-    return completion.text
+        stats.truncated += len(cut)
+    return list(texts)
 
 
 def has_content(value: Any) -> bool:
@@ -152,7 +220,8 @@ class LLMOperator:
     """The mixin of every LLM operator: its serving, and ``expensive`` (results kept on resume).
 
     ``accept_truncated`` (default False) keeps answers cut off at ``max_tokens`` instead of
-    failing their rows; the operators that write free text take it as a constructor option.
+    failing their rows: set it with :meth:`accept_truncated_answers` (the operators that write
+    free text also take it as a constructor option).
     """
 
     expensive: ClassVar[bool] = True
@@ -161,6 +230,50 @@ class LLMOperator:
 
     def _use(self, llm_serving: LLMServing | None) -> None:
         self.llm_serving = llm_serving if llm_serving is not None else default_serving()
+
+    def accept_truncated_answers(self, accept: bool = True) -> Self:
+        """Keep answers cut off at ``max_tokens`` (counted in ``truncated``) instead of failing
+        their rows. Recorded in the configuration, so a resumed run with a different choice
+        recomputes this step. Returns ``self`` for chaining."""
+        self.accept_truncated = accept
+        self._config["accept_truncated"] = accept  # type: ignore[attr-defined]
+        return self
+
+    async def ask(
+        self,
+        prompts: Sequence[str | None],
+        *,
+        system_prompt: str = "",
+        json_schema: dict[str, Any] | None = None,
+    ) -> list[str | Failure | None]:
+        """:func:`ask_each` on this operator's serving, honouring ``accept_truncated``."""
+        return await ask_each(
+            self.llm_serving,
+            prompts,
+            system_prompt=system_prompt,
+            json_schema=json_schema,
+            accept_truncated=self.accept_truncated,
+        )
+
+    async def ask_samples(
+        self,
+        prompts: Sequence[str | None],
+        n: int,
+        *,
+        system_prompt: str = "",
+        json_schema: dict[str, Any] | None = None,
+        params: SamplingParams | None = None,
+    ) -> list[list[str] | Failure | None]:
+        """:func:`ask_samples` on this operator's serving, honouring ``accept_truncated``."""
+        return await ask_samples(
+            self.llm_serving,
+            prompts,
+            n,
+            system_prompt=system_prompt,
+            json_schema=json_schema,
+            params=params,
+            accept_truncated=self.accept_truncated,
+        )
 
 
 _NUM = r"(\d+(?:\.\d+)?)(?!\w|\.\d)"

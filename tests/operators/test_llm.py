@@ -4,24 +4,25 @@ inside the concurrent requests is reported as itself, and a run-stopping error s
 
 from __future__ import annotations
 
+import functools
+
+import anyio
 import pytest
 from helpers import read_jsonl, write_jsonl
 
 from streamflow.operators.core_text import FormatStrPromptedGenerator, PromptedGenerator
-from streamflow.operators.llm import ask_each
+from streamflow.operators.knowledge_cleaning import KBCTextCleaner
+from streamflow.operators.llm import ask_each, ask_samples
+from streamflow.plan import describe_operator
 from streamflow.prompts.base import FormatStrPrompt
 from streamflow.rows import Failure
-from streamflow.serving.base import Completion, SamplingParams, ServerPausedError
+from streamflow.serving.base import SamplingParams, ServerPausedError
 from streamflow.testing import ScriptedServing, apply
 
 
-class CutOff(ScriptedServing):
-    """Answers ``<prompt>``, cut off at max_tokens for prompts containing "long"."""
-
-    async def _complete(self, messages, json_schema, params):
-        completion = await super()._complete(messages, json_schema, params)
-        finish = "length" if "long" in str(messages[-1]["content"]) else "stop"
-        return Completion(completion.texts, completion.usage, [finish])
+def CutOff(answer=lambda prompt: f"<{prompt}>", **options) -> ScriptedServing:
+    """Answers ``<prompt>``, cut off at max_tokens where the answer contains "long"."""
+    return ScriptedServing(answer, cut_off=lambda text: "long" in text, **options)
 
 
 def test_a_cut_off_answer_fails_its_row_by_default():
@@ -104,9 +105,30 @@ async def test_a_run_stopping_error_stops_the_run(chain, tmp_path):
         )
 
 
-def test_answers_keep_their_order_and_skip_none_prompts():
-    import anyio
+def test_sampled_answers_fail_when_one_is_cut_off_unless_accepted():
+    serving = CutOff(lambda prompt: [f"{prompt} one", f"{prompt} two"], params=SamplingParams())
+    strict = anyio.run(functools.partial(ask_samples, serving, ["a long", "short", None], 2))
+    assert isinstance(strict[0], Failure)
+    assert strict[0].reason.startswith("2 of 2 sampled answers cut off at max_tokens=")
+    assert strict[1:] == [["short one", "short two"], None]
+    assert [p.n for p in serving.params_seen] == [2, 2]  # one request of two samples each
+    kept = anyio.run(functools.partial(ask_samples, serving, ["a long"], 2, accept_truncated=True))
+    assert kept == [["a long one", "a long two"]]
 
+
+def test_every_llm_operator_can_accept_truncated_answers_and_its_fingerprint_says_so():
+    cleaner = KBCTextCleaner(CutOff())
+    before = describe_operator(cleaner)
+    rows = [{"raw_chunk": "a long chunk"}]
+    (failed,) = apply(cleaner, rows, input_key="raw_chunk", output_key="clean").failed
+    assert failed[2].startswith("answer cut off at max_tokens=")
+    assert cleaner.accept_truncated_answers() is cleaner
+    assert describe_operator(cleaner) != before  # a resume with the other choice recomputes
+    out = apply(cleaner, rows, input_key="raw_chunk", output_key="clean")
+    assert [r["clean"] for r in out.batch.rows] and not out.failed
+
+
+def test_answers_keep_their_order_and_skip_none_prompts():
     answers = anyio.run(ask_each, ScriptedServing(), ["a", None, "c"])
     assert answers == ["<a>", None, "<c>"]
     assert not any(isinstance(a, Failure) for a in answers)

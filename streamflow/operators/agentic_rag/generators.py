@@ -26,7 +26,7 @@ import anyio
 
 from streamflow.operators._dropping import Drop, DroppingRowGenerator
 from streamflow.operators.agentic_rag import prompts as P
-from streamflow.operators.llm import LLMOperator
+from streamflow.operators.llm import LLMOperator, answer_text
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMRequestError, LLMServing
 
@@ -67,14 +67,18 @@ class _Stop(Exception):
 
 
 class _Agentic(LLMOperator):
-    async def ask(self, stage: str, prompt: str, system: str = "") -> str:
+    async def ask_stage(self, stage: str, prompt: str, system: str = "") -> str:
         try:
-            return (await self.llm_serving.complete(prompt, system_prompt=system)).text
+            completion = await self.llm_serving.complete(prompt, system_prompt=system)
         except LLMRequestError as exc:
             raise _Stop(f"{stage}: {exc.reason}", failed=True, transient=exc.transient) from None
+        answer = answer_text(completion, self.llm_serving, self.accept_truncated)
+        if isinstance(answer, Failure):
+            raise _Stop(f"{stage}: {answer.reason}", failed=True)
+        return answer
 
     async def ask_json(self, stage: str, prompt: str, system: str = "") -> Any:
-        answer = await self.ask(stage, prompt, system)
+        answer = await self.ask_stage(stage, prompt, system)
         data = loads_lenient(answer)
         if data is None:
             raise _Stop(f"{stage}: no JSON in the answer {answer[:80]!r}")
@@ -277,13 +281,13 @@ class AgenticRAGAtomicTaskGenerator(_Agentic, DroppingRowGenerator):
         refined = str(cleaned.get("refined_answer", "")) if isinstance(cleaned, dict) else ""
         if not refined:
             raise _Stop("refine: no refined_answer")
-        llm = await self.ask(
+        llm = await self.ask_stage(
             "unaided answer", P.AtomicTaskGeneratorAnswerPrompt().build_prompt(question)
         )
         llm_score = await self.score("unaided score", refined, llm)
         if llm_score >= 1:
             raise _Stop(f"the model answers it unaided (score {llm_score:g})")
-        golden = await self.ask(
+        golden = await self.ask_stage(
             "document answer",
             P.AtomicTaskGeneratorGoldenDocAnswerPrompt().build_prompt(doc, question),
         )
@@ -408,7 +412,7 @@ class AgenticRAGDepthQAGenerator(_Agentic, DroppingRowGenerator):
             deeper = asked.get("new_query") if isinstance(asked, dict) else None
             if not deeper:
                 raise _Stop(f"round {k} question: no new_query")
-            unaided = await self.ask(
+            unaided = await self.ask_stage(
                 f"round {k} unaided answer",
                 P.DepthQAGeneratorAnswerPrompt().build_prompt(str(deeper)),
             )

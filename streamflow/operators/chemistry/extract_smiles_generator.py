@@ -8,7 +8,7 @@ from typing import Any
 
 from streamflow.actors.base import Generator
 from streamflow.operators.chemistry.prompts import ExtractSmilesFromTextPrompt
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -49,7 +49,7 @@ class ExtractSmilesFromTextGenerator(LLMOperator, Generator):
             + str(row.get(input_content_key) or "")
             for row in rows
         ]
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         out: list[Row | Failure] = []
         for row, answer in zip(rows, answers, strict=True):
             if isinstance(answer, Failure) or answer is None:

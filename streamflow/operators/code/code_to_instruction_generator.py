@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamflow.actors.base import Generator
 from streamflow.operators.code._base import field_text, resolve_template
 from streamflow.operators.code.prompts import CodeCodeToInstructionGeneratorPrompt, DiyCodePrompt
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -45,7 +45,7 @@ class CodeCodeToInstructionGenerator(LLMOperator, Generator):
         for row in rows:
             code = field_text(row, input_key)
             prompts.append(None if code is None else self.prompt_template.build_prompt(code=code))
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         return [
             answer if isinstance(answer, Failure) else {**row, output_key: (answer or "").strip()}
             for row, answer in zip(rows, answers, strict=True)

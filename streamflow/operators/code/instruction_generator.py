@@ -22,7 +22,7 @@ import random
 from streamflow.actors.base import RowGenerator
 from streamflow.operators.code._base import field_text, resolve_template
 from streamflow.operators.code.prompts import CodeInstructionGeneratePrompt
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row, current_row_ids
 from streamflow.serving.base import LLMServing
@@ -80,7 +80,7 @@ class CodeInstructionGenerator(LLMOperator, RowGenerator):
                     few_shot_examples=[{"instruction": e} for e in examples]
                 )
             )
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         out: list[list[Row] | Failure] = [[] for _ in rows]
         for j, answer in enumerate(answers):
             slot = j % len(rows)

@@ -7,7 +7,7 @@ import re
 from streamflow.actors.base import Generator
 from streamflow.operators.code._base import field_text, resolve_template
 from streamflow.operators.code.prompts import CodeInstructionToCodeGeneratorPrompt, DiyCodePrompt
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -61,7 +61,7 @@ class CodeInstructionToCodeGenerator(LLMOperator, Generator):
             prompts.append(
                 None if text is None else self.prompt_template.build_prompt(instruction=text)
             )
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         return [
             answer
             if isinstance(answer, Failure)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from streamflow.actors.base import Filter, SampleEvaluator
 from streamflow.operators.code._base import Verdict, field_text, resolve_template
 from streamflow.operators.code.prompts import CodeQualityEvaluatorPrompt, DiyCodePrompt
-from streamflow.operators.llm import LLMOperator, ask_each, parse_json_object, parse_score
+from streamflow.operators.llm import LLMOperator, parse_json_object, parse_score
 from streamflow.prompts.base import DIYPromptABC, PromptTemplate
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -88,7 +88,7 @@ async def review(
             if instruction is None or code is None
             else template.build_prompt(instruction=instruction, code=code)
         )
-    answers = await ask_each(op.llm_serving, prompts, json_schema=json_schema)
+    answers = await op.ask(prompts, json_schema=json_schema)
     out: list[tuple[int | float, str] | Failure] = []
     for prompt, answer in zip(prompts, answers, strict=True):
         if prompt is None:

@@ -22,7 +22,7 @@ import string
 from typing import Any, Literal
 
 from streamflow.actors.base import Generator
-from streamflow.operators.llm import LLMOperator, ask_each, has_content
+from streamflow.operators.llm import LLMOperator, has_content
 from streamflow.prompts.base import DIYPromptABC, FormatStrPrompt, PromptFieldError, as_text
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -170,8 +170,7 @@ class BenchAnswerGenerator(LLMOperator, Generator):
             self._prompt(row, input_question_key, input_choices_key, input_context_key)
             for row in rows
         ]
-        answers = await ask_each(
-            self.llm_serving,
+        answers = await self.ask(
             [p if isinstance(p, str) else None for p in prompts],
             system_prompt=self.system_prompt,
         )

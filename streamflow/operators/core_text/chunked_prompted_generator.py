@@ -15,7 +15,6 @@ from streamflow.actors.base import Generator
 from streamflow.operators.llm import (
     DEFAULT_SYSTEM_PROMPT,
     LLMOperator,
-    ask_each,
     has_content,
     split_by_tokens,
     with_answer,
@@ -97,7 +96,7 @@ class ChunkedPromptedGenerator(LLMOperator, Generator):
             for t in texts
         ]
         prompts = [f"{self.system_prompt}\n{c}" for chunks in chunked for c in chunks]
-        answers = iter(await ask_each(self.llm_serving, prompts, json_schema=self.json_schema))
+        answers = iter(await self.ask(prompts, json_schema=self.json_schema))
         out: list[Row | Failure] = []
         for row, text, chunks in zip(rows, texts, chunked, strict=True):
             parts = [next(answers) for _ in chunks]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamflow.actors.base import Generator
-from streamflow.operators.llm import DEFAULT_SYSTEM_PROMPT, LLMOperator, ask_each, with_answer
+from streamflow.operators.llm import DEFAULT_SYSTEM_PROMPT, LLMOperator, with_answer
 from streamflow.prompts.base import DIYPromptABC, FormatStrPrompt, PromptFieldError
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -70,12 +70,10 @@ class FormatStrPromptedGenerator(LLMOperator, Generator):
             except PromptFieldError as exc:
                 failures[i] = Failure(str(exc))
                 prompts.append(None)
-        answers = await ask_each(
-            self.llm_serving,
+        answers = await self.ask(
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,
-            accept_truncated=self.accept_truncated,
         )
         return [
             failures.get(i) or with_answer(row, output_key, answer or "")

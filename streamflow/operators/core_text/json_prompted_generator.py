@@ -11,7 +11,6 @@ from streamflow.actors.base import Generator
 from streamflow.operators.llm import (
     DEFAULT_SYSTEM_PROMPT,
     LLMOperator,
-    ask_each,
     parse_json_object,
     prompts_for,
 )
@@ -72,8 +71,7 @@ class JsonPromptedGenerator(LLMOperator, Generator):
     ) -> list[Row | Failure]:
         keys = list(output_keys or self.properties)
         prompts = prompts_for(rows, input_key, lambda text: self.user_prompt + text)
-        answers = await ask_each(
-            self.llm_serving,
+        answers = await self.ask(
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,

@@ -17,12 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from streamflow.operators._dropping import Drop, DroppingRowGenerator
 from streamflow.operators.core_text.qa_prompts import Text2MultiHopQAGeneratorPrompt
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -34,9 +35,9 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ceaf]")
 
 @dataclass
 class MultiHopQA:
-    """What both multi-hop generators do with one text."""
+    """What both multi-hop generators do with one text (``ask``: the operator's own)."""
 
-    serving: LLMServing
+    ask: Callable[..., Awaitable[list[str | Failure | None]]]
     prompt: Any
     lang: str = "en"
     num_q: int = 5
@@ -81,7 +82,7 @@ class MultiHopQA:
         system = (
             self.prompt.build_system_prompt() if hasattr(self.prompt, "build_system_prompt") else ""
         )
-        answers = iter(await ask_each(self.serving, prompts, system_prompt=system))
+        answers = iter(await self.ask(prompts, system_prompt=system))
         out: list[list[dict[str, Any]] | str | Failure] = []
         for reason, cs in zip(reasons, contexts, strict=True):
             if reason is not None:
@@ -203,7 +204,7 @@ class Text2MultiHopQAGenerator(LLMOperator, DroppingRowGenerator):
         self.lang = lang
         self.num_q = num_q
         self.prompt_template = prompt_template or Text2MultiHopQAGeneratorPrompt(lang=lang)
-        self._qa = MultiHopQA(self.llm_serving, self.prompt_template, lang, num_q)
+        self._qa = MultiHopQA(self.ask, self.prompt_template, lang, num_q)
 
     async def process(
         self,

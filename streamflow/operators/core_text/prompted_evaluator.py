@@ -9,7 +9,6 @@ from streamflow.actors.base import SampleEvaluator
 from streamflow.operators.llm import (
     DEFAULT_JUDGE_PROMPT,
     LLMOperator,
-    ask_each,
     no_score,
     parse_score,
     prompts_for,
@@ -46,7 +45,7 @@ class PromptedEvaluator(LLMOperator, SampleEvaluator):
         prompts = prompts_for(
             rows, input_key, lambda text: f"{self.system_prompt}\n\n{text}\n\n{ask}"
         )
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         out: list[Row | Failure] = []
         for row, answer in zip(rows, answers, strict=True):
             if answer is None:

@@ -11,7 +11,6 @@ from streamflow.actors.base import Generator
 from streamflow.operators.llm import (
     DEFAULT_SYSTEM_PROMPT,
     LLMOperator,
-    ask_each,
     prompts_for,
     with_answer,
 )
@@ -48,12 +47,10 @@ class PromptedGenerator(LLMOperator, Generator):
         self, rows: list[Row], input_key: str = "raw_content", output_key: str = "generated_content"
     ) -> list[Row | Failure]:
         prompts = prompts_for(rows, input_key, lambda text: self.user_prompt + text)
-        answers = await ask_each(
-            self.llm_serving,
+        answers = await self.ask(
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,
-            accept_truncated=self.accept_truncated,
         )
         return [
             with_answer(row, output_key, answer or "")

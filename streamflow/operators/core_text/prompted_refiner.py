@@ -9,7 +9,6 @@ from streamflow.actors.base import Refiner
 from streamflow.operators.llm import (
     DEFAULT_SYSTEM_PROMPT,
     LLMOperator,
-    ask_each,
     prompts_for,
     with_answer,
 )
@@ -33,7 +32,7 @@ class PromptedRefiner(LLMOperator, Refiner):
 
     async def process(self, rows: list[Row], input_key: str = "raw_content") -> list[Row | Failure]:
         prompts = prompts_for(rows, input_key, lambda text: f"{self.system_prompt}\n\n{text}")
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         return [
             row if answer is None else with_answer(row, input_key, answer)
             for row, answer in zip(rows, answers, strict=True)

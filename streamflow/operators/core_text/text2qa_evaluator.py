@@ -11,7 +11,7 @@ from streamflow.operators.core_text.qa_prompts import (
     Text2QADownstreamValuePrompt,
     Text2QAQuestionQualityPrompt,
 )
-from streamflow.operators.llm import LLMOperator, ask_each, parse_score
+from streamflow.operators.llm import LLMOperator, parse_score
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
 
@@ -82,7 +82,7 @@ class Text2QASampleEvaluator(LLMOperator, SampleEvaluator):
             for row in rows
             for rubric in self.rubrics
         ]
-        answers = iter(await ask_each(self.llm_serving, prompts))
+        answers = iter(await self.ask(prompts))
         out: list[Row | Failure] = []
         for row in rows:
             new = dict(row)

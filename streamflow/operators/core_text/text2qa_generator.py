@@ -10,7 +10,7 @@ from streamflow.operators.core_text.qa_prompts import (
     Text2QAAutoPromptGeneratorPrompt,
     Text2QASeedQuestionGeneratorPrompt,
 )
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
 
@@ -52,8 +52,7 @@ class Text2QAGenerator(LLMOperator, DroppingRowGenerator):
         output_answer_key: str = "generated_answer",
     ) -> list[list[Row] | Drop | Failure]:
         texts = [r.get(input_key) if isinstance(r.get(input_key), str) else None for r in rows]
-        first = await ask_each(
-            self.llm_serving,
+        first = await self.ask(
             [self.prompt_template.build_prompt(t) if t and t.strip() else None for t in texts],
         )
         instructions: list[list[str] | Drop | Failure] = []
@@ -73,7 +72,7 @@ class Text2QAGenerator(LLMOperator, DroppingRowGenerator):
             if isinstance(ps, list)
             for p in ps
         ]
-        answers = iter(await ask_each(self.llm_serving, prompts))
+        answers = iter(await self.ask(prompts))
         out: list[list[Row] | Drop | Failure] = []
         for row, ps in zip(rows, instructions, strict=True):
             if not isinstance(ps, list):

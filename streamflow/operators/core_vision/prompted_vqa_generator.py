@@ -9,7 +9,7 @@ from typing import Any, cast
 import anyio
 
 from streamflow.actors.base import Generator
-from streamflow.operators.llm import LLMOperator
+from streamflow.operators.llm import LLMOperator, answer_text, with_answer
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMRequestError, LLMServing, Message
 
@@ -79,7 +79,9 @@ class PromptedVQAGenerator(LLMOperator, Generator):
             except LLMRequestError as exc:
                 out[i] = Failure(exc.reason, transient=exc.transient)
                 return
-            out[i] = {**row, output_key: completion.text}
+            out[i] = with_answer(
+                row, output_key, answer_text(completion, self.llm_serving, self.accept_truncated)
+            )
 
         async with anyio.create_task_group() as tg:
             for i in range(len(rows)):

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from streamflow.actors.base import Filter
 from streamflow.operators.general_text.prompts import LanguageFilterPrompt
-from streamflow.operators.llm import LLMOperator, ask_each, has_content
+from streamflow.operators.llm import LLMOperator, has_content
 from streamflow.prompts.base import PromptTemplate
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -92,7 +92,7 @@ class LLMLanguageFilter(LLMOperator, Filter):
             else None
             for row in rows
         ]
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         allowed = ", ".join(self.allowed_languages)
         out: list[bool | tuple[bool, str] | Failure] = []
         for row, answer in zip(rows, answers, strict=True):

@@ -26,7 +26,7 @@ import anyio
 from streamflow.actors.base import Generator
 from streamflow.operators.core_vision.prompted_vqa_generator import image_part
 from streamflow.operators.knowledge_cleaning.prompts import MathbookQuestionExtractPrompt
-from streamflow.operators.llm import LLMOperator
+from streamflow.operators.llm import LLMOperator, answer_text
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMRequestError, LLMServing, Message
@@ -124,14 +124,21 @@ class MathBookQuestionExtract(LLMOperator, Generator):
             except LLMRequestError as exc:
                 out.append(Failure(f"{path}: {exc.reason}", transient=exc.transient))
                 continue
-            questions = _split(answers, figures)
+            cut = next((a for a in answers if isinstance(a, Failure)), None)
+            if cut is not None:
+                out.append(Failure(f"{path}: {cut.reason}"))
+                continue
+            questions = _split([str(a) for a in answers], figures)
             await anyio.to_thread.run_sync(_save, folder, Path(path).stem, questions)
             out.append({**row, output_key: questions})
         return out
 
-    async def _ask_pages(self, pages: list[Path], figures: list[tuple[int, Path]]) -> list[str]:
+    async def _ask_pages(
+        self, pages: list[Path], figures: list[tuple[int, Path]]
+    ) -> list[str | Failure]:
+        """Each page's answer, or a Failure where it was cut off (unless accept_truncated)."""
         system = self.prompt_template.build_prompt()
-        answers = [""] * len(pages)
+        answers: list[str | Failure] = [""] * len(pages)
         limiter = anyio.CapacityLimiter(self.max_workers)
 
         async def one(n: int) -> None:
@@ -145,7 +152,8 @@ class MathBookQuestionExtract(LLMOperator, Generator):
                 content.append(await image_part(str(image)))
             messages = cast(list[Message], [{"role": "user", "content": content}])
             async with limiter:
-                answers[n] = (await self.llm_serving.complete(messages, system_prompt=system)).text
+                completion = await self.llm_serving.complete(messages, system_prompt=system)
+            answers[n] = answer_text(completion, self.llm_serving, self.accept_truncated)
 
         async with anyio.create_task_group() as tg:
             for n in range(len(pages)):

@@ -39,7 +39,7 @@ class KBCMultiHopQAGeneratorBatch(LLMOperator, Generator):
         self.seed = seed
         self.lang = lang
         self.prompt_template = prompt_template or Text2MultiHopQAGeneratorPrompt(lang=lang)
-        self._qa = MultiHopQA(self.llm_serving, self.prompt_template, lang, num_q)
+        self._qa = MultiHopQA(self.ask, self.prompt_template, lang, num_q)
 
     async def process(
         self,

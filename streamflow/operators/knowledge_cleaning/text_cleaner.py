@@ -11,7 +11,7 @@ import anyio
 
 from streamflow.actors.base import Generator
 from streamflow.operators.knowledge_cleaning.prompts import KnowledgeCleanerPrompt
-from streamflow.operators.llm import LLMOperator, ask_each
+from streamflow.operators.llm import LLMOperator
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
 from streamflow.serving.base import LLMServing
@@ -51,7 +51,7 @@ class _Cleaner(LLMOperator):
 
     async def _clean(self, texts: list[str | None]) -> list[str | Failure | None]:
         prompts = [self.prompt_template.build_prompt(t) if t and t.strip() else None for t in texts]
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         out: list[str | Failure | None] = []
         for answer in answers:
             if answer is None or isinstance(answer, Failure):

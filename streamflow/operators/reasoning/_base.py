@@ -8,26 +8,20 @@ anything else as a fail, which hides a misbehaving model.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Sequence
 from typing import Any
-
-import anyio
 
 from streamflow.actors.base import Operator
 from streamflow.operators.llm import LLMOperator as LLMOperator
 from streamflow.operators.llm import ask_each, has_content, parse_json_object
 from streamflow.prompts.base import PromptTemplate, as_text
 from streamflow.rows import Failure, Row
-from streamflow.serving.base import LLMRequestError, LLMServing
 
 __all__ = [
     "JUDGEMENT_RESULT_SCHEMA",
     "JUDGEMENT_TEST_SCHEMA",
     "LLMOperator",
     "ask_each",
-    "ask_samples",
     "field_text",
     "has_content",
     "parse_json_object",
@@ -75,41 +69,6 @@ def field_text(row: Row, key: str) -> str | None:
     """A field as prompt text, or ``None`` where it is missing or blank (no request then)."""
     value = row.get(key)
     return as_text(value) if has_content(value) else None
-
-
-async def ask_samples(
-    serving: LLMServing,
-    prompts: Sequence[str | None],
-    n: int,
-    *,
-    system_prompt: str = "",
-    json_schema: dict[str, Any] | None = None,
-) -> list[list[str] | Failure | None]:
-    """``n`` sampled answers per prompt, in ONE request each (``SamplingParams(n=...)``: vLLM's
-    ``n``, OpenAI's ``n``), all prompts concurrently. ``None`` prompts are skipped."""
-    params = dataclasses.replace(serving.params, n=n)
-    answers: list[list[str] | Failure | None] = [None] * len(prompts)
-
-    async def one(i: int, prompt: str) -> None:
-        try:
-            completion = await serving.complete(
-                prompt, system_prompt=system_prompt, json_schema=json_schema, params=params
-            )
-        except LLMRequestError as exc:
-            answers[i] = Failure(exc.reason, transient=exc.transient)
-            return
-        if len(completion.texts) != n:
-            answers[i] = Failure(
-                f"asked for {n} samples, the serving returned {len(completion.texts)}"
-            )
-        else:
-            answers[i] = list(completion.texts)
-
-    async with anyio.create_task_group() as tg:
-        for i, prompt in enumerate(prompts):
-            if prompt is not None:
-                tg.start_soon(one, i, prompt)
-    return answers
 
 
 _THINK = re.compile(r"<think>.*?</think>", re.S)

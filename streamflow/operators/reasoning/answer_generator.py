@@ -5,7 +5,6 @@ from __future__ import annotations
 from streamflow.actors.base import Generator
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_each,
     field_text,
     resolve_template,
 )
@@ -59,7 +58,7 @@ class ReasoningAnswerGenerator(LLMOperator, Generator):
             prompts.append(
                 None if question is None else self.prompt_template.build_prompt(question=question)
             )
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         return [
             answer if isinstance(answer, Failure) else {**row, output_key: answer or ""}
             for row, answer in zip(rows, answers, strict=True)

@@ -8,7 +8,6 @@ from typing import Any
 from streamflow.actors.base import Filter
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_each,
     has_content,
     parse_judgement,
     resolve_template,
@@ -83,8 +82,7 @@ class ReasoningAnswerModelJudgeFilter(LLMOperator, Filter):
                     **{k: v for k, v in given.items() if k in accepted}
                 )
             )
-        replies = await ask_each(
-            self.llm_serving,
+        replies = await self.ask(
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,

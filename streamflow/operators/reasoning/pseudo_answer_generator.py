@@ -7,7 +7,6 @@ from collections import Counter
 from streamflow.actors.base import Generator
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_samples,
     field_text,
     resolve_template,
 )
@@ -73,7 +72,7 @@ class ReasoningPseudoAnswerGenerator(LLMOperator, Generator):
             prompts.append(
                 None if question is None else self.prompt_template.build_prompt(question=question)
             )
-        samples = await ask_samples(self.llm_serving, prompts, self.max_times)
+        samples = await self.ask_samples(prompts, self.max_times)
         out: list[Row | Failure] = []
         for row, solutions in zip(rows, samples, strict=True):
             if isinstance(solutions, Failure):

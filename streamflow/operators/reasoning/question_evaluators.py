@@ -16,7 +16,6 @@ from typing import Any
 from streamflow.actors.base import SampleEvaluator
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_each,
     field_text,
     parse_json_object,
     resolve_template,
@@ -247,7 +246,10 @@ async def _ask(
         prompts.append(
             None if question is None else op.prompt_template.build_prompt(**{field: question})
         )
-    return await ask_each(op.llm_serving, prompts, system_prompt=system, json_schema=json_schema)
+    answers: list[str | Failure | None] = await op.ask(
+        prompts, system_prompt=system, json_schema=json_schema
+    )
+    return answers
 
 
 def _json_in(reply: str) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ from typing import Any
 from streamflow.actors.base import Filter
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_each,
     field_text,
     parse_judgement,
     resolve_template,
@@ -72,8 +71,7 @@ class ReasoningQuestionFilter(LLMOperator, Filter):
             prompts.append(
                 None if question is None else self.prompt_template.build_prompt(question=question)
             )
-        replies = await ask_each(
-            self.llm_serving,
+        replies = await self.ask(
             prompts,
             system_prompt=self.system_prompt,
             json_schema=self.json_schema,

@@ -8,7 +8,6 @@ from typing import Any
 from streamflow.actors.base import Generator
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_samples,
     field_text,
     resolve_template,
 )
@@ -110,8 +109,7 @@ class ReasoningQuestionFusionGenerator(LLMOperator, Generator):
                     input_question_1=first, input_question_2=second
                 )
             )
-        replies = await ask_samples(
-            self.llm_serving,
+        replies = await self.ask_samples(
             prompts,
             self.num_prompts,
             system_prompt=system_prompt_of(self.prompt_template),

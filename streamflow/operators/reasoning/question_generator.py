@@ -8,7 +8,6 @@ from typing import Any
 from streamflow.actors.base import RowGenerator
 from streamflow.operators.reasoning._base import (
     LLMOperator,
-    ask_each,
     field_text,
     resolve_template,
     strip_thinking,
@@ -89,7 +88,7 @@ class ReasoningQuestionGenerator(LLMOperator, RowGenerator):
         for row, row_id in zip(rows, ids, strict=True):
             question = field_text(row, input_key)
             per_row.append(self.prompts_for(question, row_id) if question is not None else [])
-        answers = iter(await ask_each(self.llm_serving, [p for ps in per_row for p in ps]))
+        answers = iter(await self.ask([p for ps in per_row for p in ps]))
         out: list[list[Row] | Failure] = []
         for row, prompts in zip(rows, per_row, strict=True):
             replies = [next(answers) for _ in prompts]

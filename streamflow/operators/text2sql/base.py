@@ -19,12 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import anyio
-
 from streamflow.databases import DatabaseManager, Schema
 from streamflow.errors import StreamflowError
+from streamflow.operators.llm import LLMOperator
 from streamflow.rows import Failure, fingerprint
-from streamflow.serving.base import LLMRequestError, LLMServing, SamplingParams
+from streamflow.serving.base import LLMServing, SamplingParams
 
 __all__ = [
     "MULTI_SAMPLE_TEMPERATURE",
@@ -157,31 +156,21 @@ def sampling_params(
 
 
 async def ask_samples(
-    serving: LLMServing,
+    op: LLMOperator,
     prompts: list[str | None],
     n: int,
     *,
     system_prompt: str = "",
     temperature: float | None = None,
 ) -> list[list[str] | Failure | None]:
-    """``n`` answers to each prompt in one request each (``SamplingParams(n=...)``), all prompts
-    concurrently; ``None`` prompts are skipped; a request that failed for good is a Failure."""
-    params = sampling_params(serving, n, temperature)
-    answers: list[list[str] | Failure | None] = [None] * len(prompts)
-
-    async def one(i: int, prompt: str) -> None:
-        try:
-            completion = await serving.complete(prompt, system_prompt=system_prompt, params=params)
-        except LLMRequestError as exc:
-            answers[i] = Failure(exc.reason, transient=exc.transient)
-        else:
-            answers[i] = list(completion.texts)
-
-    async with anyio.create_task_group() as tg:
-        for i, prompt in enumerate(prompts):
-            if prompt is not None:
-                tg.start_soon(one, i, prompt)
-    return answers
+    """``n`` answers to each prompt in one request each, sampled by :func:`sampling_params`'s
+    rules, through ``op`` (so its ``accept_truncated`` holds)."""
+    return await op.ask_samples(
+        prompts,
+        n,
+        system_prompt=system_prompt,
+        params=sampling_params(op.llm_serving, n, temperature),
+    )
 
 
 def as_manager(database_manager: Any) -> DatabaseManager:

@@ -92,7 +92,7 @@ class SQLByColumnGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
                             )
                             plan.append((i, db_id))
                             prompts.append(prompt)
-        answers = await ask_samples(self.llm_serving, prompts, 1)
+        answers = await ask_samples(self, prompts, 1)
         for (i, db_id), answer in zip(plan, answers, strict=True):
             children = out[i]
             if isinstance(children, Failure):

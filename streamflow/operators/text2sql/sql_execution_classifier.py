@@ -96,7 +96,7 @@ class SQLExecutionClassifier(LLMOperator, Text2SQLOperator, SampleEvaluator):
             else:
                 prompts[i] = prompt
         answers = await ask_samples(
-            self.llm_serving,
+            self,
             prompts,
             self.num_generations,
             system_prompt=SYSTEM_PROMPT,

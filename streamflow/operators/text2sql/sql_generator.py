@@ -137,7 +137,7 @@ class SQLGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
                     )
                     plan.append((i, db_id, complexity))
                     prompts.append(prompt)
-        answers = await ask_samples(self.llm_serving, prompts, 1)
+        answers = await ask_samples(self, prompts, 1)
         for (i, db_id, complexity), answer in zip(plan, answers, strict=True):
             if isinstance(out[i], Failure):
                 continue

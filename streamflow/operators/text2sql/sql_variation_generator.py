@@ -105,7 +105,7 @@ class SQLVariationGenerator(LLMOperator, Text2SQLOperator, RowGenerator):
                     )
                 )
                 plan.append((i, db_id, variation))
-        answers = await ask_samples(self.llm_serving, prompts, 1)
+        answers = await ask_samples(self, prompts, 1)
         for (i, db_id, variation), answer in zip(plan, answers, strict=True):
             children = out[i]
             if isinstance(children, Failure):

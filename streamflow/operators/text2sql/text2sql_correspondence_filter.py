@@ -101,7 +101,7 @@ class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
                 sql=sql,
                 db_details="\n\n".join(schema.create_statements()),
             )
-        answers = await ask_samples(self.llm_serving, prompts, 1)
+        answers = await ask_samples(self, prompts, 1)
         for i, answer in enumerate(answers):
             if answer is None:
                 continue

@@ -98,9 +98,7 @@ class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
                 evidence=evidence,
                 db_engine=schema.dialect,
             )
-        answers = await ask_samples(
-            self.llm_serving, prompts, self.sampling_num, temperature=self.temperature
-        )
+        answers = await ask_samples(self, prompts, self.sampling_num, temperature=self.temperature)
         for i, answer in enumerate(answers):
             if isinstance(answer, Failure):
                 out[i] = answer

@@ -142,7 +142,7 @@ class Text2SQLQuestionGenerator(LLMOperator, Text2SQLOperator, Generator):
                 column_info=_used_column_comments(schema.create_statements(), sql),
             )
         answers = await ask_samples(
-            self.llm_serving,
+            self,
             prompts,
             self.question_candidates_num,
             system_prompt=SYSTEM_PROMPT,

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from streamflow.actors.base import SampleEvaluator
-from streamflow.operators.llm import LLMOperator, ask_each, prompts_for
+from streamflow.operators.llm import LLMOperator, prompts_for
 from streamflow.operators.text_pt.prompts import DEFAULT_DIMENSIONS, MetaPrompt, check_dimensions
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
@@ -68,9 +68,7 @@ class MetaSampleEvaluator(LLMOperator, SampleEvaluator):
     async def process(self, rows: list[Row], input_key: str = "raw_content") -> list[Row | Failure]:
         template: Any = self.prompt_template
         prompts = prompts_for(rows, input_key, lambda text: template.build_prompt(text=text))
-        answers = await ask_each(
-            self.llm_serving, prompts, system_prompt=template.build_system_prompt()
-        )
+        answers = await self.ask(prompts, system_prompt=template.build_system_prompt())
         out: list[Row | Failure] = []
         for row, answer in zip(rows, answers, strict=True):
             if answer is None:

@@ -9,7 +9,7 @@ answer onto the wrong row); a request that fails fails its row alone.
 from __future__ import annotations
 
 from streamflow.actors.base import Generator
-from streamflow.operators.llm import LLMOperator, ask_each, prompts_for
+from streamflow.operators.llm import LLMOperator, prompts_for
 from streamflow.operators.text_pt.prompts import Phi4QAGeneratorPrompt
 from streamflow.prompts.base import DIYPromptABC
 from streamflow.rows import Failure, Row
@@ -45,7 +45,7 @@ class Phi4QAGenerator(LLMOperator, Generator):
     ) -> list[Row | Failure]:
         template = self.prompt_template
         prompts = prompts_for(rows, input_key, lambda text: template.build_prompt(content=text))
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         out: list[Row | Failure] = []
         for row, answer in zip(rows, answers, strict=True):
             if isinstance(answer, Failure):

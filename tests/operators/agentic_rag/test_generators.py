@@ -66,6 +66,15 @@ def test_atomic_tasks_keep_what_needs_the_document() -> None:
     assert [d.id for d in out.dropped] == ["e"] and "empty field" in out.dropped[0].reason
 
 
+def test_a_stage_answer_cut_off_at_max_tokens_fails_the_row() -> None:
+    llm = ScriptedServing(atomic_model, cut_off=lambda text: "content_identifier" in text)
+    out = apply(AgenticRAGAtomicTaskGenerator(llm), [{"prompts": DOC}], ids=["d"])
+    (failed,) = out.failed
+    assert failed[0] == "d" and "answer cut off at max_tokens=" in failed[2]
+    kept = apply(AgenticRAGAtomicTaskGenerator(llm).accept_truncated_answers(), [{"prompts": DOC}])
+    assert len(kept.batch.rows) == 1
+
+
 def test_depth_rounds_write_their_fields() -> None:
     def model(prompt: str) -> str:
         if "Element:" in prompt:

@@ -12,6 +12,7 @@ from PIL import Image
 
 from streamflow.operators.core_vision.prompted_vqa_generator import PromptedVQAGenerator
 from streamflow.serving.openai_compat import OpenAIServing
+from streamflow.testing import ScriptedServing, apply
 
 
 class VisionServer:
@@ -90,3 +91,14 @@ async def test_image_and_prompt_go_as_content_parts(server: VisionServer, tmp_pa
     assert base64.b64decode(picture["image_url"]["url"][len(prefix) :]) == image.read_bytes()
     second = next(b for b in server.bodies if len(b["messages"][-1]["content"]) == 3)
     assert second["messages"][-1]["content"][2]["image_url"]["url"] == "https://example.org/b.png"
+
+
+def test_an_answer_cut_off_at_max_tokens_fails_its_row(tmp_path: Path) -> None:
+    image = tmp_path / "chart.png"
+    Image.new("RGB", (4, 4), "red").save(image)
+    serving = ScriptedServing(lambda prompt: "It is red and", cut_off=lambda text: True)
+    rows = [{"raw_content": "What colour is it?", "image": str(image)}]
+    (failed,) = apply(PromptedVQAGenerator(serving), rows).failed
+    assert failed[2].startswith("answer cut off at max_tokens=")
+    kept = apply(PromptedVQAGenerator(serving).accept_truncated_answers(), rows)
+    assert kept.batch.rows[0]["generated_content"] == "It is red and"

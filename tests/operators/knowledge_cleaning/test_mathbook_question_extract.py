@@ -53,3 +53,13 @@ def test_pages_and_figures_go_to_the_vision_model(tmp_path: Path) -> None:
     assert [p["type"] for p in last].count("image_url") == 1  # type: ignore[union-attr]
     assert (tmp_path / "out" / "book" / "book.md").read_text().count("---") == 2
     assert "no PDF" in out.failed[0][2]
+
+
+def test_a_page_answer_cut_off_at_max_tokens_fails_the_book(tmp_path: Path) -> None:
+    llm = ScriptedServing(lambda content: "Find the area", cut_off=lambda text: True)
+    op = MathBookQuestionExtract(llm, dpi=40, output_folder=str(tmp_path / "out"))
+    rows = [{"pdf_path": str(book(tmp_path / "book.pdf"))}]
+    (failed,) = apply(op, rows).failed
+    assert "book.pdf: answer cut off at max_tokens=" in failed[2]
+    (row,) = apply(op.accept_truncated_answers(), rows).batch.rows
+    assert [q["text"] for q in row["questions"]] == ["Find the area", "Find the area"]

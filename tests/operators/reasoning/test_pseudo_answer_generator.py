@@ -56,6 +56,14 @@ def test_a_serving_that_returns_too_few_samples_fails_the_row() -> None:
     assert out.failed[0][2] == "asked for 4 samples, the serving returned 1"
 
 
+def test_a_sample_cut_off_at_max_tokens_fails_the_row_unless_accepted() -> None:
+    serving = ScriptedServing(samples, cut_off=lambda text: "5" in text)
+    out = apply(ReasoningPseudoAnswerGenerator(serving, max_times=3), [{"instruction": "2+2?"}])
+    assert out.failed[0][2].startswith("1 of 3 sampled answers cut off at max_tokens=")
+    op = ReasoningPseudoAnswerGenerator(serving, max_times=3).accept_truncated_answers()
+    assert apply(op, [{"instruction": "2+2?"}]).batch.rows[0]["pseudo_answer_value"] == "4"
+
+
 # -- one request per row at an OpenAI-compatible server --------------------------------------
 
 

@@ -63,6 +63,14 @@ def test_answer_without_sql_and_failed_requests(manager) -> None:
     assert failed.batch.rows == [] and failed.failed[0][2] == "context too long"
 
 
+def test_an_answer_cut_off_at_max_tokens_fails_the_row(manager) -> None:
+    serving = ScriptedServing(lambda p: sql_answer("SELECT 1"), cut_off=lambda text: True)
+    out = apply(SQLGenerator(serving, manager, generate_num=1), [{}])
+    assert out.batch.rows == [] and out.failed[0][2].startswith("answer cut off at max_tokens=")
+    kept = apply(SQLGenerator(serving, manager, generate_num=1).accept_truncated_answers(), [{}])
+    assert [c["SQL"] for c in kept.batch.rows] == ["SELECT 1", "SELECT 1"]
+
+
 def test_needs_databases_and_a_positive_count(manager) -> None:
     with pytest.raises(ValueError, match="database_manager"):
         SQLGenerator(ScriptedServing())

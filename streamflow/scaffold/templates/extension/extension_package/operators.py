@@ -5,10 +5,10 @@ Each is declared in pyproject.toml under "streamflow.operators".
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from streamflow import Generator
-from streamflow.operators.llm import ask_each, default_serving
+from streamflow.operators.llm import LLMOperator
 from streamflow.rows import Failure
 from streamflow.serving.base import LLMServing
 
@@ -27,15 +27,15 @@ class ExtensionPackageWordCounter(Generator):
         return [{**row, output_key: len(str(row[input_key]).split())} for row in rows]
 
 
-class ExtensionPackageSummarizer(Generator):
+class ExtensionPackageSummarizer(LLMOperator, Generator):
     """Adds a one-sentence summary of a text field, asked of an LLM with its prompt template
     (ExtensionPackageSummaryPrompt).
 
     Without ``llm_serving`` it uses streamflow's embedded default model. A request that fails
-    for good fails its row alone: the row goes to the dead letters with the reason.
+    for good, or an answer cut off at max_tokens, fails its row alone: the row goes to the dead
+    letters with the reason. LLMOperator makes it ``expensive``: a resume reuses its answers.
     """
 
-    expensive: ClassVar[bool] = True  # answers are kept in the run store: a resume reuses them
     ALLOWED_PROMPTS = (ExtensionPackageSummaryPrompt,)
 
     def __init__(
@@ -43,14 +43,14 @@ class ExtensionPackageSummarizer(Generator):
         llm_serving: LLMServing | None = None,
         prompt_template: ExtensionPackageSummaryPrompt | None = None,
     ) -> None:
-        self.llm_serving = llm_serving if llm_serving is not None else default_serving()
+        self._use(llm_serving)
         self.prompt_template = prompt_template or ExtensionPackageSummaryPrompt()
 
     async def process(
         self, rows: list[dict[str, Any]], input_key: str = "text", output_key: str = "summary"
     ) -> list[dict[str, Any] | Failure]:
         prompts = [self.prompt_template.build_prompt(text=str(row[input_key])) for row in rows]
-        answers = await ask_each(self.llm_serving, prompts)
+        answers = await self.ask(prompts)
         return [
             answer if isinstance(answer, Failure) else {**row, output_key: str(answer).strip()}
             for row, answer in zip(rows, answers, strict=True)

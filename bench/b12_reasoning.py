@@ -141,7 +141,13 @@ def write_rows(path: Path, rows: int) -> None:
 
 
 def run_streamflow(
-    src: Path, dst: Path, base_url: str, cap: int, batch_size: int, ordered: bool, workers: int
+    src: Path,
+    dst: Path,
+    base_url: str,
+    cap: int,
+    batch_size: int,
+    ordered: bool,
+    workers: int | None,
 ) -> dict:
     import anyio
 
@@ -210,7 +216,12 @@ def main() -> None:
         p.add_argument("--cap", type=int, default=32, help="calls served at once (C)")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=8, help="batches per LLM step at once")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="batches per LLM step at once (default: each stage's window, from the serving)",
+    )
     parser.add_argument("--unordered", action="store_true", help="streamflow: completion order")
     parser.add_argument("--dataflow-python", default=DATAFLOW_PYTHON)
     parser.add_argument("--skip-dataflow", action="store_true")

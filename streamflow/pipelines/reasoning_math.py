@@ -52,7 +52,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, pin_llm_workers, serving_from_environment
+from streamflow.serving.choose import pin_llm_workers, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -73,7 +73,7 @@ class ReasoningMathPipeline(Pipeline):
         num_prompts: int = 3,
         max_answer_token_length: int = 8192,
         tokenizer_dir: str | None = None,
-        llm_workers: int = LLM_WORKERS,
+        llm_workers: int | None = None,
     ) -> None:
         self.storage = FileStorage(str(SAMPLES / "math.jsonl"), output_file="reasoning_math.jsonl")
         serving = llm_serving if llm_serving is not None else serving_from_environment(SAMPLING)

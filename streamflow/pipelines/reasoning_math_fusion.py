@@ -44,7 +44,7 @@ from streamflow.pipeline import Pipeline
 from streamflow.prompts.base import as_text
 from streamflow.rows import Row
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, pin_llm_workers, serving_from_environment
+from streamflow.serving.choose import pin_llm_workers, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -112,7 +112,7 @@ class ReasoningMathFusionPipeline(Pipeline):
     """Pair, fuse three ways, spread, judge solvability, extract the new problems."""
 
     def __init__(
-        self, llm_serving: LLMServing | None = None, llm_workers: int = LLM_WORKERS
+        self, llm_serving: LLMServing | None = None, llm_workers: int | None = None
     ) -> None:
         self.storage = FileStorage(
             str(SAMPLES / "fusion.jsonl"), output_file="reasoning_math_fusion.jsonl"

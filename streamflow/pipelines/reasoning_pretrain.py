@@ -32,7 +32,7 @@ from streamflow.operators.reasoning.question_filter import ReasoningQuestionFilt
 from streamflow.operators.reasoning.question_generator import ReasoningQuestionGenerator
 from streamflow.pipeline import Pipeline
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, pin_llm_workers, serving_from_environment
+from streamflow.serving.choose import pin_llm_workers, serving_from_environment
 from streamflow.storage import FileStorage
 
 SAMPLES = Path(str(resources.files("streamflow.pipelines") / "samples" / "reasoning"))
@@ -50,7 +50,7 @@ class ReasoningPretrainPipeline(Pipeline):
         self,
         llm_serving: LLMServing | None = None,
         num_prompts: int = 3,
-        llm_workers: int = LLM_WORKERS,
+        llm_workers: int | None = None,
     ) -> None:
         self.storage = FileStorage(
             str(SAMPLES / "pretrain.jsonl"), output_file="reasoning_pretrain.jsonl"

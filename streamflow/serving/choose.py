@@ -39,9 +39,12 @@ def serving_from_environment(params: SamplingParams | None = None) -> LLMServing
     return VLLMServing(params=params)
 
 
-def pin_llm_workers(pipeline: object, serving: LLMServing, workers: int) -> None:
+def pin_llm_workers(pipeline: object, serving: LLMServing, workers: int | None) -> None:
     """Let each step of ``pipeline`` (an attribute) that calls ``serving`` work on ``workers``
-    batches at once."""
+    batches at once; ``None`` leaves them unset, so each step's window follows the serving's
+    admission limit (B12: the first row sooner, the same throughput)."""
+    if workers is None:
+        return
     for op in vars(pipeline).values():
         if getattr(op, "llm_serving", None) is serving and op is not serving:
             op.options(workers=workers)

@@ -125,12 +125,18 @@ async def test_reasoning_math_on_gsm8k_with_the_real_engine(
                 assert decision[1].startswith(("judged ill-posed", "empty question"))
     assert len(seen["question_filter_step1"]) == ROWS
 
-    # -- the generator: each seed that passed comes back flagged, with at most 2 new questions
+    # -- the generator: each seed that passed comes back flagged, with at most 2 new questions;
+    # a seed whose synthesis answer was cut off at max_tokens is a dead letter saying so
     passed = steps["ReasoningQuestionFilter"].rows_out
-    generated = steps["ReasoningQuestionGenerator"].rows_out
-    assert passed <= generated <= 3 * passed
+    synthesis = steps["ReasoningQuestionGenerator"]
+    seeds = passed - synthesis.failed
+    assert synthesis.failed <= passed // 2
+    assert seeds <= synthesis.rows_out <= 3 * seeds
+    for letter in result.dead_letters.records():
+        if letter.operator == "ReasoningQuestionGenerator":
+            assert letter.error.startswith("question synthesis: answer cut off"), letter
     flags = [r["Synth_or_Input"] for r, _ in seen["question_filter_step3"]]
-    assert flags.count("input") == passed and set(flags) <= {"input", "synth"}
+    assert flags.count("input") == seeds and set(flags) <= {"input", "synth"}
     synth = [r for r, _ in seen["question_filter_step3"] if r["Synth_or_Input"] == "synth"]
     assert all(set(r) == {"instruction", "Synth_or_Input"} and r["instruction"] for r in synth)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
@@ -12,8 +14,19 @@ from rich.table import Table
 
 from streamflow.errors import StreamflowError
 
-err = Console(stderr=True)
-out = Console()
+PIPED_WIDTH = 160
+"""Columns of a console writing to a pipe or file: rich's 80 would wrap each table row over
+several lines (a step's name cut in two), which ``grep`` and logs cannot use. ``$COLUMNS``
+still wins."""
+
+
+def _console(stderr: bool) -> Console:
+    piped = not (sys.stderr if stderr else sys.stdout).isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None)
+
+
+err = _console(stderr=True)
+out = _console(stderr=False)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -133,6 +133,20 @@ def test_ctrl_c_or_sigterm_cancels_cleanly(tmp_path, signum):
     assert "interrupted" in stderr
 
 
+def test_status_piped_keeps_one_line_per_step(tmp_path):
+    project = make_project(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    run = streamflow("run", "demo.py", "--run-dir", "rd", cwd=project, env=env)
+    assert run.wait(timeout=120) == 0, run.stderr.read()  # type: ignore[union-attr]
+    status = streamflow("status", "rd", cwd=project, env=env)
+    text, _ = status.communicate(timeout=60)
+    assert status.returncode == 0
+    rows = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 2}
+    source = f"{project / 'in.jsonl'} (jsonl)"
+    assert {source, "Shout", "Slow"} <= set(rows), text  # each step whole, on its own line
+    assert rows["Shout"].split("│")[3].strip() == "50"  # its "in" column
+
+
 def test_ops_list_and_show():
     runner = CliRunner()
     listed = runner.invoke(app, ["ops", "list", "--kind", "filter", "--json"])

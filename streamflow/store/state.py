@@ -1,7 +1,8 @@
 """Operator state that outlives a batch: in memory for a plain run, in LMDB for a run directory.
 
 The first primitive is "this key belongs to the first row that claimed it":
-:meth:`OperatorState.claim` (one key per row, exact dedup) and :meth:`OperatorState.claim_all`
+:meth:`OperatorState.claim` (one key per row, exact dedup), :meth:`OperatorState.claim_each`
+(several keys per row, each decided alone: paragraph dedup) and :meth:`OperatorState.claim_all`
 (several keys per row, with a stored value per kept row and an optional check of each candidate:
 near-dedup by LSH). The second, :meth:`OperatorState.match_or_add`, keeps buckets of every kept
 row under a key, for searches that must miss no one (exact Hamming distance, cosine within
@@ -22,6 +23,11 @@ class OperatorState(Protocol):
     def claim(self, keys: list[bytes]) -> list[str | None]:
         """Claim one key per row of the running hook; None where the row now owns it, else the
         id of the row that owned it first."""
+        ...
+
+    def claim_each(self, keys_per_row: list[list[bytes]]) -> list[list[str | None]]:
+        """Claim several keys per row of the running hook, each on its own: per row, per key,
+        None where the row now owns it, else the id of the row that owned it first."""
         ...
 
     def claim_all(
@@ -81,10 +87,16 @@ class MemoryState:
         self._lock = threading.Lock()
 
     def claim(self, keys: list[bytes]) -> list[str | None]:
+        return self._claim(keys, row_ids())
+
+    def claim_each(self, keys_per_row: list[list[bytes]]) -> list[list[str | None]]:
+        return _per_row(keys_per_row, self._claim(*_flatten(keys_per_row)))
+
+    def _claim(self, keys: list[bytes], ids: list[str]) -> list[str | None]:
         owners = self._owners
         out: list[str | None] = []
         with self._lock:
-            for key, row_id in zip(keys, row_ids(), strict=True):
+            for key, row_id in zip(keys, ids, strict=True):
                 held = owners.setdefault(key, row_id)
                 out.append(None if held == row_id else held)
         return out
@@ -170,6 +182,9 @@ class StoreState:
     def claim(self, keys: list[bytes]) -> list[str | None]:
         return self.store.claim(self.step, keys, row_ids())
 
+    def claim_each(self, keys_per_row: list[list[bytes]]) -> list[list[str | None]]:
+        return _per_row(keys_per_row, self.store.claim(self.step, *_flatten(keys_per_row)))
+
     def claim_all(
         self,
         keys_per_row: list[list[bytes]],
@@ -192,3 +207,15 @@ class StoreState:
         return self.store.match_or_add(
             self.step, lookup_keys, row_ids(), records, find, insert_keys, payloads
         )
+
+
+def _flatten(keys_per_row: list[list[bytes]]) -> tuple[list[bytes], list[str]]:
+    """The keys of the running hook's rows in one list, each beside its row's id."""
+    ids = row_ids()
+    flat = [(key, row_id) for keys, row_id in zip(keys_per_row, ids, strict=True) for key in keys]
+    return [key for key, _ in flat], [row_id for _, row_id in flat]
+
+
+def _per_row(keys_per_row: list[list[bytes]], owners: list[str | None]) -> list[list[str | None]]:
+    it = iter(owners)
+    return [[next(it) for _ in keys] for keys in keys_per_row]

@@ -2,8 +2,9 @@
 
 Model scorers and the filters built on them (NVIDIA's DeBERTa-v3 quality classifier,
 FineWeb-Edu, PairQual, perplexity under a causal LM, QuRating, the fastText textbook
-classifier), an LLM rating on several dimensions (Meta), CCNet's hash deduplication, and the
-phi-4 style rewrite of a passage as question-answer turns. Each name is imported on first use.
+classifier), an LLM rating on several dimensions (Meta), CCNet's hash deduplication of
+documents and of paragraphs (streamflow's own), and the phi-4 style rewrite of a passage as
+question-answer turns. Each name is imported on first use.
 """
 
 from streamflow.operators._lazy import lazy_domain
@@ -12,6 +13,7 @@ __getattr__, __dir__, __all__ = lazy_domain(
     __name__,
     operators={
         "CCNetDeduplicateFilter": "ccnet_dedup",
+        "CCNetParagraphDeduplicateRefiner": "ccnet_paragraph_dedup",
         "DebertaV3Filter": "debertav3",
         "DebertaV3SampleEvaluator": "debertav3",
         "FineWebEduFilter": "fineweb_edu",

@@ -6,13 +6,18 @@ rule filters, ``TextPTFilterPipeline``) over N documents made of real prose: the
 the shared web pages' main text (``../shared/data/web-pages``, extracted with
 HtmlTextExtractor), each document 8 to 40 of them drawn at random (seeded), so documents are
 distinct but read like web text, and the rule filters keep some and drop others.
+``dataflow``: open-dataflow's own ``PTTextFilter_CPUPipeline`` over the same documents, in its
+virtual environment (``--dataflow-python``; ``bench/b16_dataflow.py``).
+``paragraphs``: ``CCNetParagraphDeduplicateRefiner()`` over N pages of those sentences, one per
+line, each page with the same navigation line and a footer that differs only in its year.
 ``ccnet``: ``CCNetDeduplicateFilter()`` alone over B8's documents (``bench/b8_minhash.py``:
 2-4 KB of Zipf pseudo-words, ~15% edited copies; exact repeats are rare, so it measures the
 hashing and the store). One child process per measurement; the parent reports rows/s, peak RSS,
 anonymous RSS (the heap) at each tenth of the run, and the rows kept. One JSON line each.
 
     .venv/bin/python bench/b16_text_pt.py [--pipeline-docs 5000] [--ccnet-docs 100000]
-        [--only text_pt_filter ccnet]
+        [--paragraph-docs 20000] [--only text_pt_filter dataflow paragraphs ccnet]
+        [--dataflow-python /tmp/dfvenv/bin/python]
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ PAGES = BENCH_DIR.parent.parent / "shared" / "data" / "web-pages"
 SEED = 16
 
 
-def prose_documents(n: int, path: Path) -> None:
-    """``n`` documents of 8-40 sentences drawn from the web pages' main text."""
+def prose_documents(n: int, path: Path, pages: bool = False) -> None:
+    """``n`` documents of 8-40 sentences drawn from the web pages' main text; with ``pages``,
+    one sentence per line between a navigation line and a footer."""
     from streamflow.operators.web import HtmlTextExtractor
 
     html = [
@@ -55,18 +61,37 @@ def prose_documents(n: int, path: Path) -> None:
     rng = random.Random(SEED)
     with path.open("w") as out:
         for _ in range(n):
-            doc = " ".join(rng.choices(sentences, k=rng.randint(8, 40)))
+            chosen = rng.choices(sentences, k=rng.randint(8, 40))
+            if pages:
+                footer = f"(c) {rng.randint(1995, 2025)} Example Press. All rights reserved."
+                doc = "\n".join(["Home | News | Sport | Contact", *chosen, footer])
+            else:
+                doc = " ".join(chosen)
             out.write(json.dumps({"raw_content": doc}, ensure_ascii=False) + "\n")
 
 
 def child(name: str, src: str, dst: str, run_dir: str) -> None:
     from streamflow import FileStorage, Pipeline
-    from streamflow.operators.text_pt import CCNetDeduplicateFilter
+    from streamflow.operators.text_pt import (
+        CCNetDeduplicateFilter,
+        CCNetParagraphDeduplicateRefiner,
+    )
     from streamflow.pipelines.text_pt_filter import TextPTFilterPipeline
 
     pipeline: Pipeline
     if name == "text_pt_filter":
         pipeline = TextPTFilterPipeline()
+    elif name == "paragraphs":
+
+        class Paragraphs(Pipeline):
+            def __init__(self) -> None:
+                self.storage = FileStorage(src, output_file=dst, run_dir=run_dir)
+                self.boilerplate = CCNetParagraphDeduplicateRefiner()
+
+            def forward(self) -> None:
+                self.boilerplate.run(self.storage.step(), input_key="raw_content")
+
+        pipeline = Paragraphs()
     else:
 
         class Dedup(Pipeline):
@@ -113,6 +138,29 @@ def measure(name: str, src: Path, data_dir: Path) -> dict:
     }
 
 
+def measure_dataflow(python: str, src: Path, data_dir: Path) -> dict:
+    """open-dataflow's pipeline in its own environment, timed around ``forward()``."""
+    n = sum(1 for _ in src.open("rb"))
+    cache = data_dir / "b16pt_dataflow_cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    script = BENCH_DIR / "b16_dataflow.py"
+    proc = subprocess.run(
+        [python, str(script), str(src), str(cache)], capture_output=True, text=True, check=False
+    )
+    shutil.rmtree(cache, ignore_errors=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith('{"impl"')]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"b16_dataflow.py failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    stats = json.loads(lines[-1])
+    return {
+        "bench": "B16-text_pt",
+        "what": "open-dataflow text_pt_filter",
+        "docs": n,
+        **stats,
+        "docs_per_s": round(n / stats["seconds"], 1),
+    }
+
+
 def main() -> None:
     if len(sys.argv) == 6 and sys.argv[1] == "--child":
         child(*sys.argv[2:])
@@ -120,15 +168,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline-docs", type=int, default=5_000)
     parser.add_argument("--ccnet-docs", type=int, default=100_000)
-    parser.add_argument("--only", nargs="+", default=["text_pt_filter", "ccnet"])
+    parser.add_argument("--paragraph-docs", type=int, default=20_000)
+    parser.add_argument(
+        "--only", nargs="+", default=["text_pt_filter", "dataflow", "paragraphs", "ccnet"]
+    )
     parser.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data")
+    parser.add_argument("--dataflow-python", default="/tmp/dfvenv/bin/python")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    prose = args.data_dir / f"b16pt_prose_{args.pipeline_docs}.jsonl"
+    if {"text_pt_filter", "dataflow"} & set(args.only) and not prose.exists():
+        prose_documents(args.pipeline_docs, prose)
     if "text_pt_filter" in args.only:
-        src = args.data_dir / f"b16pt_prose_{args.pipeline_docs}.jsonl"
+        print(json.dumps(measure("text_pt_filter", prose, args.data_dir)), flush=True)
+    if "dataflow" in args.only:
+        print(json.dumps(measure_dataflow(args.dataflow_python, prose, args.data_dir)), flush=True)
+    if "paragraphs" in args.only:
+        src = args.data_dir / f"b16pt_pages_{args.paragraph_docs}.jsonl"
         if not src.exists():
-            prose_documents(args.pipeline_docs, src)
-        print(json.dumps(measure("text_pt_filter", src, args.data_dir)), flush=True)
+            prose_documents(args.paragraph_docs, src, pages=True)
+        print(json.dumps(measure("paragraphs", src, args.data_dir)), flush=True)
     if "ccnet" in args.only:
         src = args.data_dir / f"b8_docs_{args.ccnet_docs}.jsonl"
         if not src.exists():

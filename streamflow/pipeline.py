@@ -30,6 +30,7 @@ from streamflow.executors import (
     make_executor,
 )
 from streamflow.interrupts import cancel_on_signal
+from streamflow.operators.llm import LLMOperator
 from streamflow.plan import Plan, compile_plan
 from streamflow.session import Session, open_session
 from streamflow.storage import FileStorage
@@ -52,6 +53,18 @@ class Pipeline:
 
     def forward(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def accept_truncated_answers(self) -> list[str]:
+        """Let every LLM step (an attribute, or in a list or dict attribute) keep answers cut
+        off at ``max_tokens`` instead of failing their rows; returns the steps' names. A small
+        model with a low ``max_tokens`` then feeds every step (each kept answer is counted)."""
+        names = []
+        for value in vars(self).values():
+            for op in _members(value):
+                if isinstance(op, LLMOperator):
+                    op.accept_truncated_answers()
+                    names.append(type(op).__name__)
+        return names
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -212,3 +225,10 @@ def _dataflow_forward_arguments(pipeline: Pipeline, kwargs: dict[str, Any]) -> d
             )
         kwargs["resume"] = True
     return kwargs
+
+
+def _members(value: Any) -> list[Any]:
+    """An attribute's operators: itself, or the items of a list, tuple or dict."""
+    if isinstance(value, dict):
+        return list(value.values())
+    return list(value) if isinstance(value, list | tuple) else [value]

@@ -97,6 +97,12 @@ def run(
             "else a private local cluster."
         ),
     ] = None,
+    accept_truncated: Annotated[
+        bool,
+        typer.Option(
+            help="Keep LLM answers cut off at max_tokens (counted) instead of failing their rows."
+        ),
+    ] = False,
     json_summary: Annotated[
         bool, typer.Option("--json", help="Print the final statistics as JSON on stdout.")
     ] = False,
@@ -118,6 +124,8 @@ def run(
         pipeline = pipeline_class()
     except Exception as exc:  # a constructor's ValueError is a user's mistake, not a crash
         fail(_unbuildable(target, pipeline_class, exc), 2)
+    if accept_truncated:
+        pipeline.accept_truncated_answers()
     storage_dir = getattr(getattr(pipeline, "storage", None), "run_dir", None)
     if (resume or overwrite) and run_dir is None and storage_dir is None:
         flag = "--resume" if resume else "--overwrite"

@@ -198,7 +198,8 @@ def answer_texts(
         which = "answer" if len(texts) == 1 else f"{len(cut)} of {len(texts)} sampled answers"
         return Failure(
             f"{which} cut off at max_tokens={serving.params.max_tokens} (finish_reason "
-            f"'length'): raise max_tokens, or accept_truncated=True keeps such answers; "
+            f"'length'): raise max_tokens, or keep such answers (accept_truncated, "
+            f"streamflow run --accept-truncated); "
             f"{texts[cut[0]][:60]!r}"
         )
     stats = current_stats.get()

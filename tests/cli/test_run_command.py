@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write_jsonl
+from helpers import read_jsonl, write_jsonl
 from typer.testing import CliRunner
 
 from streamflow import Pipeline, RunOptions
@@ -76,3 +76,34 @@ def test_an_unknown_executor_or_an_address_without_ray_is_a_usage_error(seen) ->
     result = CliRunner().invoke(app, ["run", "demo.py", "--no-progress", "--address", "auto"])
     assert result.exit_code == 2 and "--executor ray" in result.output
     assert not seen  # nothing ran
+
+
+CUT_OFF = """
+from streamflow import FileStorage, Pipeline
+from streamflow.operators.core_text import PromptedGenerator, PromptedRefiner
+from streamflow.testing import ScriptedServing
+
+LLM = ScriptedServing(lambda prompt: "a long answer", cut_off=lambda text: "long" in text)
+
+class Demo(Pipeline):
+    def __init__(self):
+        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
+        self.steps = [PromptedGenerator(LLM), PromptedRefiner(LLM)]
+
+    def forward(self):
+        self.steps[0].run(self.storage.step(), input_key="text", output_key="answer")
+        self.steps[1].run(self.storage.step(), input_key="answer")
+"""
+
+
+def test_accept_truncated_keeps_cut_off_answers_of_every_llm_step(tmp_path, monkeypatch) -> None:
+    (tmp_path / "demo.py").write_text(CUT_OFF)
+    write_jsonl(tmp_path / "in.jsonl", [{"text": "a"}, {"text": "b"}])
+    monkeypatch.chdir(tmp_path)
+    strict = CliRunner().invoke(app, ["run", "demo.py", "--no-progress"])
+    assert strict.exit_code == 1 and "cut off at max_tokens" in strict.output
+    kept = CliRunner().invoke(app, ["run", "demo.py", "--no-progress", "--accept-truncated"])
+    assert kept.exit_code == 0, kept.output
+    assert [r["answer"] for r in read_jsonl(tmp_path / "out.jsonl")] == ["a long answer"] * 2
+    for step in ("PromptedGenerator", "PromptedRefiner"):
+        assert f"{step}: kept 2 answers cut off at max_tokens" in kept.output

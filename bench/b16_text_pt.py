@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
@@ -78,31 +79,21 @@ def child(name: str, src: str, dst: str, run_dir: str) -> None:
     )
     from streamflow.pipelines.text_pt_filter import TextPTFilterPipeline
 
+    class OneStep(Pipeline):
+        def __init__(self, op: Any, input_key: str) -> None:
+            self.storage = FileStorage(src, output_file=dst, run_dir=run_dir)
+            self.op, self.input_key = op, input_key
+
+        def forward(self) -> None:
+            self.op.run(self.storage.step(), input_key=self.input_key)
+
     pipeline: Pipeline
     if name == "text_pt_filter":
         pipeline = TextPTFilterPipeline()
     elif name == "paragraphs":
-
-        class Paragraphs(Pipeline):
-            def __init__(self) -> None:
-                self.storage = FileStorage(src, output_file=dst, run_dir=run_dir)
-                self.boilerplate = CCNetParagraphDeduplicateRefiner()
-
-            def forward(self) -> None:
-                self.boilerplate.run(self.storage.step(), input_key="raw_content")
-
-        pipeline = Paragraphs()
+        pipeline = OneStep(CCNetParagraphDeduplicateRefiner(), "raw_content")
     else:
-
-        class Dedup(Pipeline):
-            def __init__(self) -> None:
-                self.storage = FileStorage(src, output_file=dst, run_dir=run_dir)
-                self.dedup = CCNetDeduplicateFilter()
-
-            def forward(self) -> None:
-                self.dedup.run(self.storage.step(), input_key="text")
-
-        pipeline = Dedup()
+        pipeline = OneStep(CCNetDeduplicateFilter(), "text")
     start = time.perf_counter()
     result = pipeline.run(input=src, output=dst, run_dir=run_dir, batch_size=256)
     seconds = time.perf_counter() - start

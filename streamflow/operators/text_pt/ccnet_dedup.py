@@ -26,7 +26,7 @@ from streamflow.operators.fields import compared_text, one_or_more_keys
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
-__all__ = ["CCNetDeduplicateFilter", "normalize_for_dedup", "sha1_hash"]
+__all__ = ["CCNetDeduplicateFilter", "check_bit_length", "normalize_for_dedup", "sha1_hash"]
 
 _UNICODE_PUNCT = "，。、„”“«»１」「《》´∶：？！（）；–—．～’…━〈〉【】％►"
 _NON_PRINTING = "".join(chr(c) for c in (*range(0, 32), *range(127, 160)))
@@ -47,6 +47,14 @@ def _normalize_text(text: str) -> str:
     return "\n".join(normalize_for_dedup(line) for line in text.split("\n"))
 
 
+def check_bit_length(operator: str, bit_length: int) -> None:
+    """Refuse a truncation of SHA-1 that is not whole bytes of its 160 bits."""
+    if bit_length % 8 or not 8 <= bit_length <= 160:
+        raise ValueError(
+            f"{operator}: bit_length must be a multiple of 8 from 8 to 160, got {bit_length}"
+        )
+
+
 def sha1_hash(data: bytes, bit_length: int = 64) -> int:
     """The first ``bit_length`` bits of SHA-1 as a little-endian integer (CCNet's hash)."""
     digest = hashlib.sha1(data, usedforsecurity=False).digest()
@@ -59,10 +67,7 @@ class CCNetDeduplicateFilter(Filter):
     stateful = True
 
     def __init__(self, bit_length: int = 64, *, normalize: bool = True) -> None:
-        if bit_length % 8 or not 8 <= bit_length <= 160:
-            raise ValueError(
-                f"{self.name}: bit_length must be a multiple of 8 from 8 to 160, got {bit_length}"
-            )
+        check_bit_length(self.name, bit_length)
         self.bit_length = bit_length
         self.normalize = normalize
         self.state: OperatorState = MemoryState()

@@ -25,7 +25,7 @@ import hashlib
 
 from streamflow.actors.base import Refiner
 from streamflow.operators.fields import text_field
-from streamflow.operators.text_pt.ccnet_dedup import normalize_for_dedup
+from streamflow.operators.text_pt.ccnet_dedup import check_bit_length, normalize_for_dedup
 from streamflow.rows import Row
 from streamflow.store.state import MemoryState, OperatorState
 
@@ -38,10 +38,7 @@ class CCNetParagraphDeduplicateRefiner(Refiner):
     stateful = True
 
     def __init__(self, bit_length: int = 64, min_length: int = 0) -> None:
-        if bit_length % 8 or not 8 <= bit_length <= 160:
-            raise ValueError(
-                f"{self.name}: bit_length must be a multiple of 8 from 8 to 160, got {bit_length}"
-            )
+        check_bit_length(self.name, bit_length)
         if min_length < 0:
             raise ValueError(f"{self.name}: min_length must be >= 0, got {min_length}")
         self.bit_length = bit_length

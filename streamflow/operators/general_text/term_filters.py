@@ -27,8 +27,10 @@ class IDCardFilter(_RuleFilter):
 
     The terms ("身份", "ID number", "ID card", "identity", "NRIC number", ...) are DataFlow's;
     streamflow matches the English ones as whole words, so "avoid noise" is not "id no".
-    ``output_key`` gets the number of terms found.
+    ``output_score_key`` gets the number of terms found.
     """
+
+    label_key = "id_card_filter_label"
 
     def __init__(self, threshold: int = 3) -> None:
         self.threshold = threshold
@@ -44,8 +46,10 @@ class WatermarkFilter(_RuleFilter):
     """Drops text containing any of ``watermarks``, case-sensitive (DataFlow).
 
     Differs from DataFlow: the watermarks are literal strings, not regex fragments, and an
-    empty list drops nothing. ``output_key`` gets the number of matches.
+    empty list drops nothing. ``output_score_key`` gets the number of matches.
     """
+
+    label_key = "watermark_filter_label"
 
     def __init__(
         self, watermarks: Sequence[str] = ("Copyright", "Watermark", "Confidential")
@@ -67,8 +71,10 @@ class BlocklistFilter(_RuleFilter):
     Words are matched whole and lower-cased, so entries of several words never match. DataFlow
     ships LDNOOBW's lists; streamflow ships a short English list of its own (``language="en"``).
     ``blocklist_path`` (a file, one entry per line) or ``words`` replace it, and are required
-    for other languages. ``output_key`` gets the number of blocklisted words.
+    for other languages. ``output_score_key`` gets the number of blocklisted words.
     """
+
+    label_key = "blocklist_filter_label"
 
     def __init__(
         self,

@@ -51,9 +51,9 @@ def make(name: str) -> Any:
 
 
 def one(op: Any, text: str) -> tuple[Any, Any]:
-    """(verdict, score) of ``op`` on ``text``."""
+    """(verdict, measured value) of ``op`` on ``text``."""
     row = {"text": text}
-    [verdict] = op.process([row], input_key="text", output_key="score")
+    [verdict] = op.process([row], input_key="text", output_key=None, output_score_key="score")
     return verdict, row["score"]
 
 
@@ -104,14 +104,85 @@ def test_empty_text_is_dropped_with_a_reason(name):
     assert verdict[0] is False and verdict[1]
 
 
+# DataFlow's run() default output_key of each filter (dataflow/operators/general_text/filter/).
+DATAFLOW_LABELS = {
+    "ColonEndFilter": "colonendfilter_label",
+    "SentenceNumberFilter": "sentence_number_filter_label",
+    "LineEndWithEllipsisFilter": "line_end_with_ellipsis_filter_label",
+    "ContentNullFilter": "content_null_filter_label",
+    "SymbolWordRatioFilter": "symbol_word_ratio_filter_label",
+    "AlphaWordsFilter": "alpha_words_filter_label",
+    "HtmlEntityFilter": "html_entity_filter_label",
+    "IDCardFilter": "id_card_filter_label",
+    "NoPuncFilter": "no_punc_filter_label",
+    "SpecialCharacterFilter": "special_character_filter_label",
+    "WatermarkFilter": "watermark_filter_label",
+    "MeanWordLengthFilter": "mean_word_length_filter_label",
+    "StopWordFilter": "stop_word_filter_label",
+    "CurlyBracketFilter": "curly_bracket_filter_label",
+    "CapitalWordsFilter": "capital_words_filter",
+    "LoremIpsumFilter": "loremipsum_filter_label",
+    "UniqueWordsFilter": "unique_words_filter",
+    "CharNumberFilter": "char_number_filter_label",
+    "LineStartWithBulletpointFilter": "line_start_with_bullet_point_filter_label",
+    "LineWithJavascriptFilter": "line_with_javascript_filter_label",
+    "WordNumberFilter": "word_number_filter_label",
+    "BlocklistFilter": "blocklist_filter_label",
+}
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_rows_unchanged_without_output_key_and_scored_with_it(name):
+def test_output_key_defaults_to_dataflow_label_seen_by_the_plan_and_ops_show(name):
+    op_class = OPERATORS.get(name)
+    assert op_class.hook_keys()["output_key"] == DATAFLOW_LABELS[name]
+    params = {p.name: p.default for p in OPERATORS.info(name).keys}
+    assert params["output_key"] == repr(DATAFLOW_LABELS[name])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_label_by_default_nothing_with_output_key_none_score_on_request(name):
     op = make(name)
     row = {"text": "Some text."}
     op.process([row], input_key="text")
+    assert set(row) == {"text", DATAFLOW_LABELS[name]}
+    row = {"text": "Some text."}
+    op.process([row], input_key="text", output_key=None)
     assert row == {"text": "Some text."}
-    op.process([row], input_key="text", output_key="s")
-    assert set(row) == {"text", "s"}
+    if name != "ContentNullFilter":  # it measures nothing
+        op.process([row], input_key="text", output_key=None, output_score_key="s")
+        assert set(row) == {"text", "s"}
+
+
+@pytest.mark.parametrize(
+    ("op", "keep", "drop", "score"),
+    [  # one filter of each rule module: kept rows are labelled 1, dropped ones 0
+        (F.StopWordFilter(), "the cat and the dog sat on a mat", "cat dog mat", 5 / 9),
+        (F.CharNumberFilter(threshold=5), "abc def", "ab c", 6),
+        (F.SpecialCharacterFilter(), "plain words", "bad \ufffd char", 0),
+        (F.ColonEndFilter(), "A full stop.", "The list:", 1),
+        (F.BlocklistFilter(threshold=0), "a clean line", "what bullshit", 0),
+        (F.ContentNullFilter(), "text", "  ", None),
+    ],
+    ids=["word_ratio", "count", "debris", "line", "term", "content_null"],
+)
+def test_dataflow_label_is_1_on_kept_rows_and_0_on_dropped_ones(op, keep, drop, score):
+    label = op.hook_keys()["output_key"]
+    rows: list[dict[str, Any]] = [{"text": keep}, {"text": drop}]
+    out = op.process(rows, input_key="text")
+    assert out[0] is True and out[1][0] is False
+    assert [r[label] for r in rows] == [1, 0]
+    if score is not None:
+        rows = [{"text": keep}]
+        op.process(rows, input_key="text", output_score_key="measured")
+        assert rows[0] == {"text": keep, label: 1, "measured": pytest.approx(score)}
+
+
+def test_word_number_label_holds_the_word_count_as_in_dataflow():
+    op = F.WordNumberFilter(min_words=3)
+    rows: list[dict[str, Any]] = [{"text": "one two three four"}, {"text": "one two"}, {"text": ""}]
+    out = op.process(rows, input_key="text")
+    assert out[0] is True and [v[0] for v in out[1:]] == [False, False]
+    assert [r["word_number_filter_label"] for r in rows] == [4, 2, 0]
 
 
 # -- each rule, on both sides of its threshold ---------------------------------------------------

@@ -67,7 +67,19 @@ class _RuleFilter(Filter):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "label_key" in cls.__dict__:
-            cls.process = _labelled_hook(cls.label_key)
+            hook = _labelled_hook(cls.label_key)
+            hook.__qualname__ = f"{cls.__qualname__}.process"
+            cls.process = hook  # type: ignore[method-assign]
+
+    def process(
+        self,
+        rows: list[Row],
+        input_key: str,
+        output_key: str | None = None,
+        output_score_key: str | None = None,
+    ) -> list[Verdict]:
+        """The hook of a rule filter with no DataFlow counterpart (no ``label_key``)."""
+        return self.filter_rows(rows, input_key, output_key, output_score_key)
 
     def filter_rows(
         self,

@@ -177,6 +177,20 @@ def test_dataflow_label_is_1_on_kept_rows_and_0_on_dropped_ones(op, keep, drop, 
         assert rows[0] == {"text": keep, label: 1, "measured": pytest.approx(score)}
 
 
+def test_a_rule_filter_of_our_own_writes_no_label_unless_asked():
+    class NoDigits(F.CharNumberFilter.__mro__[1]):  # the rule-filter base, with no label_key
+        def check(self, text):
+            n = sum(c.isdigit() for c in text)
+            return n, f"{n} digits" if n else None
+
+    rows: list[dict[str, Any]] = [{"text": "abc"}, {"text": "a1"}]
+    assert NoDigits.hook_keys()["output_key"] is None
+    assert [v is True for v in NoDigits().process(rows, input_key="text")] == [True, False]
+    assert rows == [{"text": "abc"}, {"text": "a1"}]
+    NoDigits().process(rows, input_key="text", output_key="ok", output_score_key="n")
+    assert rows == [{"text": "abc", "ok": 1, "n": 0}, {"text": "a1", "ok": 0, "n": 1}]
+
+
 def test_word_number_label_holds_the_word_count_as_in_dataflow():
     op = F.WordNumberFilter(min_words=3)
     rows: list[dict[str, Any]] = [{"text": "one two three four"}, {"text": "one two"}, {"text": ""}]
@@ -410,9 +424,14 @@ def test_filters_in_a_pipeline_record_reasons_scores_and_dead_letters(chain, tmp
     steps = [
         (F.ContentNullFilter(), {"input_key": "text"}),
         (F.WordNumberFilter(min_words=3), {"input_key": "text", "output_key": "n_words"}),
+        (F.CharNumberFilter(threshold=1), {"input_key": "text", "output_score_key": "chars"}),
     ]
     result = chain(steps, entry_file=src, output_file=out, run_dir=run_dir).run(batch_size=2)
-    assert [r["n_words"] for r in read_jsonl(out)] == [3, 4]
+    labels = {"content_null_filter_label": 1, "char_number_filter_label": 1}
+    assert read_jsonl(out) == [
+        {"text": words(3), "n_words": 3, "chars": 12, **labels},
+        {"text": words(4), "n_words": 4, "chars": 16, **labels},
+    ]
     dropped = result.dropped.records()
     assert [(d.operator, d.reason) for d in dropped] == [("WordNumberFilter", "2 words < min 3")]
     [letter] = result.dead_letters.records()

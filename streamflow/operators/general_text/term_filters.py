@@ -20,6 +20,8 @@ _ID_TERM = re.compile(  # the lookahead lets the engine skip most positions chea
     re.IGNORECASE,
 )
 _NEVER = re.compile(r"(?!)")
+_UNSPACED_LANGUAGES = frozenset({"zh", "ja"})
+"""Languages written without spaces between words: blocklist entries are matched as substrings."""
 
 
 class IDCardFilter(_RuleFilter):
@@ -72,6 +74,10 @@ class BlocklistFilter(_RuleFilter):
     ships LDNOOBW's lists; streamflow ships a short English list of its own (``language="en"``).
     ``blocklist_path`` (a file, one entry per line) or ``words`` replace it, and are required
     for other languages. ``output_score_key`` gets the number of blocklisted words.
+
+    Differs from DataFlow: for languages written without spaces between words
+    (``language="zh"`` or ``"ja"``), entries are found anywhere in the text (each occurrence
+    counts once, the longest entry first), since splitting at spaces finds no words there.
     """
 
     label_key = "blocklist_filter_label"
@@ -98,9 +104,17 @@ class BlocklistFilter(_RuleFilter):
         else:
             given = read_word_list(blocklist_path) if blocklist_path else frozenset()
             self.blocklist = given | {w for w in (w.strip().lower() for w in words or ()) if w}
+        self._substrings: re.Pattern[str] | None = None
+        if language.split("-")[0].lower() in _UNSPACED_LANGUAGES:
+            entries = sorted(self.blocklist, key=lambda w: (-len(w), w))
+            terms = "|".join(map(re.escape, entries))
+            self._substrings = re.compile(terms) if terms else _NEVER
 
     def check(self, text: str) -> tuple[Score, str | None]:
-        n = sum(map(self.blocklist.__contains__, words_of(text.lower(), self.use_tokenizer)))
+        if self._substrings is not None:
+            n = len(self._substrings.findall(text.lower()))
+        else:
+            n = sum(map(self.blocklist.__contains__, words_of(text.lower(), self.use_tokenizer)))
         if n > self.threshold:
             return n, f"{n} blocklisted words > max {self.threshold}"
         return n, None

@@ -398,6 +398,22 @@ def test_blocklist(tmp_path: Path):
         F.BlocklistFilter(language="zz")
 
 
+def test_blocklist_finds_chinese_entries_inside_unspaced_text(tmp_path: Path):
+    with pytest.raises(ValueError, match="no blocklist for language 'zh'; pass blocklist_path"):
+        F.BlocklistFilter(language="zh")
+    path = tmp_path / "zh.txt"
+    path.write_text("垃圾\n垃圾邮件\n\n骗子\n", encoding="utf-8")
+    op = F.BlocklistFilter(language="zh", blocklist_path=str(path), threshold=1)
+    assert one(op, "今天天气很好，我们去公园散步。") == (True, 0)
+    assert one(op, "这是垃圾邮件。") == (True, 1)  # the longest entry, counted once
+    assert reason(op, "这个骗子发了很多垃圾邮件") == "2 blocklisted words > max 1"
+    assert reason(op, "垃圾垃圾垃圾") == "3 blocklisted words > max 1"
+    # Split at spaces (DataFlow's way, kept for other languages) the same text has no entry.
+    spaced = F.BlocklistFilter(language="en", blocklist_path=str(path), threshold=0)
+    assert kept(spaced, "这个骗子发了很多垃圾邮件")
+    assert kept(F.BlocklistFilter(language="ja", words=[], threshold=0), "何でも")
+
+
 def test_bundled_word_lists():
     stop = english_stopwords()
     assert len(stop) == 179 and {"the", "don't", "wouldn't"} <= stop

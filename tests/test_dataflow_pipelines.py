@@ -49,7 +49,11 @@ ROWS = [
     {"text": "a b c d e f g"},
     {"text": " four   words are   here "},
 ]
-KEPT = [{"text": "one two three"}, {"text": "four words are here"}]
+# DataFlow's WordNumberFilter writes the word count under its label column.
+KEPT = [
+    {"text": "one two three", "word_number_filter_label": 3},
+    {"text": "four words are here", "word_number_filter_label": 4},
+]
 
 
 @pytest.fixture

@@ -69,7 +69,8 @@ class WebPretrainPipeline(Pipeline):
         self.language.run(
             self.storage.step(),
             input_key="text",
-            output_key="language",
+            output_key=None,
+            output_language_key="language",
             output_score_key="language_score",
         )
         self.repetition.run(self.storage.step(), input_key="text")

@@ -70,7 +70,11 @@ class Summaries():
 """
 
 ROWS = [{"text": "one  two   three"}, {"text": "just two"}, {"text": " four   words are   here "}]
-KEPT = [{"text": "one two three"}, {"text": "four words are here"}]
+# DataFlow's WordNumberFilter writes the word count under its label column.
+KEPT = [
+    {"text": "one two three", "word_number_filter_label": 3},
+    {"text": "four words are here", "word_number_filter_label": 4},
+]
 
 
 def streamflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

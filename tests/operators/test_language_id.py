@@ -60,12 +60,24 @@ def test_filter_drops_low_confidence_and_writes_label_and_score():
         LanguageFilter([label, "en"], min_score=0.65),
         rows,
         input_key="text",
-        output_key="lang",
+        output_language_key="lang",
         output_score_key="lang_score",
     )
     assert [d.reason for d in outcome.dropped] == [f"language {label} score {score:.2f} < 0.65"]
     (kept,) = outcome.batch.rows
     assert kept["lang"] == "en" and kept["lang_score"] > 0.9
+    assert kept["language_label"] == 1  # DataFlow's keep label, under DataFlow's name
+    assert rows[0]["language_label"] == 0
+
+
+def test_filter_writes_dataflows_label_by_default_and_nothing_when_unbound():
+    rows = [{"text": PROSE["en"]}, {"text": PROSE["de"]}]
+    outcome = apply(LanguageFilter(["en"]), rows, input_key="text")
+    assert outcome.batch.rows == [{"text": PROSE["en"], "language_label": 1}]
+    assert LanguageFilter.hook_keys()["output_key"] == "language_label"
+    rows = [{"text": PROSE["en"]}]
+    outcome = apply(LanguageFilter(["en"]), rows, input_key="text", output_key=None)
+    assert outcome.batch.rows == [{"text": PROSE["en"]}]
 
 
 def test_filter_rejects_bad_parameters():

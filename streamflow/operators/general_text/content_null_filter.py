@@ -14,11 +14,15 @@ class ContentNullFilter(Filter):
     """Drops null, empty and whitespace-only text (DataFlow).
 
     Unlike the other filters, a ``None`` value is dropped rather than a ``TypeError``: finding
-    nulls is this filter's job. ``output_key`` gets the 0/1 keep label.
+    nulls is this filter's job. ``output_key`` gets the 0/1 keep label under DataFlow's name
+    by default (``None`` writes nothing).
     """
 
     def process(
-        self, rows: list[Row], input_key: str, output_key: str | None = None
+        self,
+        rows: list[Row],
+        input_key: str,
+        output_key: str | None = "content_null_filter_label",
     ) -> list[Verdict]:
         out: list[Verdict] = []
         for row in rows:

@@ -33,6 +33,8 @@ class SentenceNumberFilter(_RuleFilter):
     "。！？", which DataFlow lists in its description but leaves out of its pattern.
     """
 
+    label_key = "sentence_number_filter_label"
+
     def __init__(self, min_sentences: int = 3, max_sentences: int = 7500) -> None:
         _check_range(self, min_sentences=min_sentences, max_sentences=max_sentences)
         self.min_sentences = min_sentences
@@ -53,6 +55,8 @@ class MeanWordLengthFilter(_RuleFilter):
     Words are whitespace-separated: English-specific (a Chinese sentence is one long "word").
     The mean is rounded to two decimals before the comparison, as in DataFlow.
     """
+
+    label_key = "mean_word_length_filter_label"
 
     def __init__(self, min_length: float = 3, max_length: float = 10) -> None:
         _check_range(self, min_length=min_length, max_length=max_length)
@@ -77,6 +81,8 @@ class CharNumberFilter(_RuleFilter):
     DataFlow removes spaces, tabs and newlines; streamflow removes every whitespace character.
     """
 
+    label_key = "char_number_filter_label"
+
     def __init__(self, threshold: int = 100) -> None:
         self.threshold = threshold
 
@@ -90,8 +96,12 @@ class CharNumberFilter(_RuleFilter):
 class WordNumberFilter(_RuleFilter):
     """Keeps text with ``min_words`` <= words < ``max_words`` (Gopher, DataFlow).
 
-    Words are whitespace-separated: English-specific (Chinese text counts few words).
+    Words are whitespace-separated: English-specific (Chinese text counts few words). As in
+    DataFlow, ``output_key`` (``word_number_filter_label``) gets the word count, not a 0/1 label.
     """
+
+    label_key = "word_number_filter_label"
+    label_is_score = True
 
     def __init__(self, min_words: int = 20, max_words: int = 100000) -> None:
         _check_range(self, min_words=min_words, max_words=max_words)

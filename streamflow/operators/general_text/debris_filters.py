@@ -32,8 +32,10 @@ _NO_PUNC_SPLIT = re.compile(r"[–.!?,;•/|…\n]")
 class HtmlEntityFilter(_RuleFilter):
     """Drops text with HTML entities ("&nbsp", "&amp;", "＆lt；"): extraction debris (DataFlow).
 
-    ``output_key`` gets the number of entities found.
+    ``output_score_key`` gets the number of entities found.
     """
+
+    label_key = "html_entity_filter_label"
 
     def check(self, text: str) -> tuple[Score, str | None]:
         found = _HTML_ENTITY.findall(text)
@@ -47,8 +49,10 @@ class SpecialCharacterFilter(_RuleFilter):
 
     The patterns are DataFlow's, including the literal text "u200e" (a mangled escape of the
     left-to-right mark, not the mark itself) and "U+1F6xx"-style code point names.
-    ``output_key`` gets the number of matches.
+    ``output_score_key`` gets the number of matches.
     """
+
+    label_key = "special_character_filter_label"
 
     def check(self, text: str) -> tuple[Score, str | None]:
         found = _SPECIAL.findall(text)
@@ -62,6 +66,8 @@ class CurlyBracketFilter(_RuleFilter):
 
     Curly brackets mark code, templates and JSON, not natural language.
     """
+
+    label_key = "curly_bracket_filter_label"
 
     def __init__(self, threshold: float = 0.025) -> None:
         self.threshold = threshold
@@ -79,6 +85,8 @@ class LoremIpsumFilter(_RuleFilter):
     With the default 3e-8, one occurrence drops any text shorter than 33 million characters.
     """
 
+    label_key = "loremipsum_filter_label"
+
     def __init__(self, threshold: float = 3e-8) -> None:
         self.threshold = threshold
 
@@ -95,6 +103,8 @@ class NoPuncFilter(_RuleFilter):
     Long unpunctuated runs are keyword lists, navigation or code. The punctuation is DataFlow's
     (``– . ! ? , ; • / | …``) and words are whitespace-separated: English-specific.
     """
+
+    label_key = "no_punc_filter_label"
 
     def __init__(self, threshold: int = 112) -> None:
         self.threshold = threshold

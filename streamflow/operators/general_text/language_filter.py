@@ -21,9 +21,11 @@ class LanguageFilter(Filter):
     (DataFlow downloads fastText's, into ``model_cache_dir``, accepted and unused here), and a
     row is kept when its most likely language is allowed with ``min_score`` confidence, where
     DataFlow keeps it when an allowed language is among the five most likely, however unlikely.
-    ``output_key`` and ``output_score_key``, when bound, receive the language and its
-    confidence on the rows it keeps; a dropped row's reason holds both. Text with no letters is
-    dropped as ``no language``.
+    ``output_key`` gets DataFlow's 0/1 keep label under DataFlow's name (``language_label``) by
+    default, so it is 1 on every row that survives (``None`` writes nothing). Not in DataFlow:
+    ``output_language_key`` and ``output_score_key``, when bound, receive the language and its
+    confidence; a dropped row's reason holds both. Text with no letters is dropped as
+    ``no language``.
     """
 
     def __init__(
@@ -47,25 +49,30 @@ class LanguageFilter(Filter):
         self,
         rows: list[Row],
         input_key: str = "text",
-        output_key: str | None = None,
+        output_key: str | None = "language_label",
+        output_language_key: str | None = None,
         output_score_key: str | None = None,
     ) -> list[bool | tuple[bool, str]]:
         verdicts: list[bool | tuple[bool, str]] = []
-        allowed = ", ".join(sorted(self.allowed))
         for row in rows:
             language, score = identify(text_field(self.name, row, input_key), self.max_chars)
+            verdict = self.verdict(language, score)
             if output_key is not None:
-                row[output_key] = language
+                row[output_key] = int(verdict is True)
+            if output_language_key is not None:
+                row[output_language_key] = language
             if output_score_key is not None:
                 row[output_score_key] = score
-            if not language:
-                verdicts.append((False, "no language: the text has no letters"))
-            elif language not in self.allowed:
-                verdicts.append((False, f"language {language} ({score:.2f}) not in {allowed}"))
-            elif score < self.min_score:
-                verdicts.append(
-                    (False, f"language {language} score {score:.2f} < {self.min_score}")
-                )
-            else:
-                verdicts.append(True)
+            verdicts.append(verdict)
         return verdicts
+
+    def verdict(self, language: str, score: float) -> bool | tuple[bool, str]:
+        """Keep, or drop with why, a text identified as ``language`` with ``score``."""
+        if not language:
+            return False, "no language: the text has no letters"
+        if language not in self.allowed:
+            allowed = ", ".join(sorted(self.allowed))
+            return False, f"language {language} ({score:.2f}) not in {allowed}"
+        if score < self.min_score:
+            return False, f"language {language} score {score:.2f} < {self.min_score}"
+        return True

@@ -23,8 +23,10 @@ class ColonEndFilter(_RuleFilter):
     """Drops text ending with a colon: an unfinished question or list intro (DataFlow).
 
     Differs from DataFlow: trailing whitespace is ignored and the full-width colon "：" counts.
-    ``output_key`` gets the 0/1 keep label.
+    It measures nothing: ``output_score_key`` gets the 0/1 keep label too.
     """
+
+    label_key = "colonendfilter_label"
 
     def check(self, text: str) -> tuple[Score, str | None]:
         if text.rstrip().endswith((":", "：")):
@@ -37,6 +39,8 @@ class LineEndWithEllipsisFilter(_RuleFilter):
 
     Truncated snippets ("read more…") mark scraped listings rather than prose.
     """
+
+    label_key = "line_end_with_ellipsis_filter_label"
 
     def __init__(self, threshold: float = 0.3) -> None:
         self.threshold = threshold
@@ -58,6 +62,8 @@ class LineStartWithBulletpointFilter(_RuleFilter):
     (not "-" or "*").
     """
 
+    label_key = "line_start_with_bullet_point_filter_label"
+
     def __init__(self, threshold: float = 0.9) -> None:
         self.threshold = threshold
 
@@ -75,9 +81,11 @@ class LineWithJavascriptFilter(_RuleFilter):
     """Drops text of more than 3 lines with fewer than ``threshold`` lines free of "javascript".
 
     After C4's rule against "enable JavaScript" notices, applied per document as DataFlow does;
-    lines of only punctuation and whitespace do not count. ``output_key`` gets the number of
+    lines of only punctuation and whitespace do not count. ``output_score_key`` gets the number of
     lines without "javascript".
     """
+
+    label_key = "line_with_javascript_filter_label"
 
     def __init__(self, threshold: int = 3) -> None:
         self.threshold = threshold

@@ -20,6 +20,8 @@ _ID_TERM = re.compile(  # the lookahead lets the engine skip most positions chea
     re.IGNORECASE,
 )
 _NEVER = re.compile(r"(?!)")
+_UNSPACED_LANGUAGES = frozenset({"zh", "ja"})
+"""Languages written without spaces between words: blocklist entries are matched as substrings."""
 
 
 class IDCardFilter(_RuleFilter):
@@ -27,8 +29,10 @@ class IDCardFilter(_RuleFilter):
 
     The terms ("身份", "ID number", "ID card", "identity", "NRIC number", ...) are DataFlow's;
     streamflow matches the English ones as whole words, so "avoid noise" is not "id no".
-    ``output_key`` gets the number of terms found.
+    ``output_score_key`` gets the number of terms found.
     """
+
+    label_key = "id_card_filter_label"
 
     def __init__(self, threshold: int = 3) -> None:
         self.threshold = threshold
@@ -44,8 +48,10 @@ class WatermarkFilter(_RuleFilter):
     """Drops text containing any of ``watermarks``, case-sensitive (DataFlow).
 
     Differs from DataFlow: the watermarks are literal strings, not regex fragments, and an
-    empty list drops nothing. ``output_key`` gets the number of matches.
+    empty list drops nothing. ``output_score_key`` gets the number of matches.
     """
+
+    label_key = "watermark_filter_label"
 
     def __init__(
         self, watermarks: Sequence[str] = ("Copyright", "Watermark", "Confidential")
@@ -67,8 +73,14 @@ class BlocklistFilter(_RuleFilter):
     Words are matched whole and lower-cased, so entries of several words never match. DataFlow
     ships LDNOOBW's lists; streamflow ships a short English list of its own (``language="en"``).
     ``blocklist_path`` (a file, one entry per line) or ``words`` replace it, and are required
-    for other languages. ``output_key`` gets the number of blocklisted words.
+    for other languages. ``output_score_key`` gets the number of blocklisted words.
+
+    Differs from DataFlow: for languages written without spaces between words
+    (``language="zh"`` or ``"ja"``), entries are found anywhere in the text (each occurrence
+    counts once, the longest entry first), since splitting at spaces finds no words there.
     """
+
+    label_key = "blocklist_filter_label"
 
     def __init__(
         self,
@@ -92,9 +104,17 @@ class BlocklistFilter(_RuleFilter):
         else:
             given = read_word_list(blocklist_path) if blocklist_path else frozenset()
             self.blocklist = given | {w for w in (w.strip().lower() for w in words or ()) if w}
+        self._substrings: re.Pattern[str] | None = None
+        if language.split("-")[0].lower() in _UNSPACED_LANGUAGES:
+            entries = sorted(self.blocklist, key=lambda w: (-len(w), w))
+            terms = "|".join(map(re.escape, entries))
+            self._substrings = re.compile(terms) if terms else _NEVER
 
     def check(self, text: str) -> tuple[Score, str | None]:
-        n = sum(map(self.blocklist.__contains__, words_of(text.lower(), self.use_tokenizer)))
+        if self._substrings is not None:
+            n = len(self._substrings.findall(text.lower()))
+        else:
+            n = sum(map(self.blocklist.__contains__, words_of(text.lower(), self.use_tokenizer)))
         if n > self.threshold:
             return n, f"{n} blocklisted words > max {self.threshold}"
         return n, None

@@ -28,6 +28,8 @@ class SymbolWordRatioFilter(_RuleFilter):
     Words are counted as nltk's WordPunctTokenizer counts them (punctuation runs are words too).
     """
 
+    label_key = "symbol_word_ratio_filter_label"
+
     def __init__(self, threshold: float = 0.4) -> None:
         self.threshold = threshold
 
@@ -48,6 +50,8 @@ class AlphaWordsFilter(_RuleFilter):
     Differs from DataFlow: any Unicode letter counts, not just a-z, so Chinese, Greek or
     Cyrillic text is not dropped wholesale.
     """
+
+    label_key = "alpha_words_filter_label"
 
     def __init__(self, threshold: float = 0.6, use_tokenizer: bool = False) -> None:
         self.threshold = threshold
@@ -73,6 +77,8 @@ class StopWordFilter(_RuleFilter):
     its ``text_process.yaml``.
     """
 
+    label_key = "stop_word_filter_label"
+
     def __init__(self, threshold: float = 0.06, use_tokenizer: bool = False) -> None:
         self.threshold = threshold
         self.use_tokenizer = use_tokenizer
@@ -95,6 +101,8 @@ class CapitalWordsFilter(_RuleFilter):
     Shouting, headings and boilerplate menus. Scripts without case (Chinese) never count.
     """
 
+    label_key = "capital_words_filter"
+
     def __init__(self, threshold: float = 0.2, use_tokenizer: bool = False) -> None:
         self.threshold = threshold
         self.use_tokenizer = use_tokenizer
@@ -113,6 +121,8 @@ class UniqueWordsFilter(_RuleFilter):
     Low lexical variety marks repeated boilerplate and spam. Words are whitespace-separated and
     lower-cased: English-specific.
     """
+
+    label_key = "unique_words_filter"
 
     def __init__(self, threshold: float = 0.1) -> None:
         self.threshold = threshold

@@ -51,9 +51,9 @@ def make(name: str) -> Any:
 
 
 def one(op: Any, text: str) -> tuple[Any, Any]:
-    """(verdict, score) of ``op`` on ``text``."""
+    """(verdict, measured value) of ``op`` on ``text``."""
     row = {"text": text}
-    [verdict] = op.process([row], input_key="text", output_key="score")
+    [verdict] = op.process([row], input_key="text", output_key=None, output_score_key="score")
     return verdict, row["score"]
 
 
@@ -104,14 +104,99 @@ def test_empty_text_is_dropped_with_a_reason(name):
     assert verdict[0] is False and verdict[1]
 
 
+# DataFlow's run() default output_key of each filter (dataflow/operators/general_text/filter/).
+DATAFLOW_LABELS = {
+    "ColonEndFilter": "colonendfilter_label",
+    "SentenceNumberFilter": "sentence_number_filter_label",
+    "LineEndWithEllipsisFilter": "line_end_with_ellipsis_filter_label",
+    "ContentNullFilter": "content_null_filter_label",
+    "SymbolWordRatioFilter": "symbol_word_ratio_filter_label",
+    "AlphaWordsFilter": "alpha_words_filter_label",
+    "HtmlEntityFilter": "html_entity_filter_label",
+    "IDCardFilter": "id_card_filter_label",
+    "NoPuncFilter": "no_punc_filter_label",
+    "SpecialCharacterFilter": "special_character_filter_label",
+    "WatermarkFilter": "watermark_filter_label",
+    "MeanWordLengthFilter": "mean_word_length_filter_label",
+    "StopWordFilter": "stop_word_filter_label",
+    "CurlyBracketFilter": "curly_bracket_filter_label",
+    "CapitalWordsFilter": "capital_words_filter",
+    "LoremIpsumFilter": "loremipsum_filter_label",
+    "UniqueWordsFilter": "unique_words_filter",
+    "CharNumberFilter": "char_number_filter_label",
+    "LineStartWithBulletpointFilter": "line_start_with_bullet_point_filter_label",
+    "LineWithJavascriptFilter": "line_with_javascript_filter_label",
+    "WordNumberFilter": "word_number_filter_label",
+    "BlocklistFilter": "blocklist_filter_label",
+}
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_rows_unchanged_without_output_key_and_scored_with_it(name):
+def test_output_key_defaults_to_dataflow_label_seen_by_the_plan_and_ops_show(name):
+    op_class = OPERATORS.get(name)
+    assert op_class.hook_keys()["output_key"] == DATAFLOW_LABELS[name]
+    params = {p.name: p.default for p in OPERATORS.info(name).keys}
+    assert params["output_key"] == repr(DATAFLOW_LABELS[name])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_label_by_default_nothing_with_output_key_none_score_on_request(name):
     op = make(name)
     row = {"text": "Some text."}
     op.process([row], input_key="text")
+    assert set(row) == {"text", DATAFLOW_LABELS[name]}
+    row = {"text": "Some text."}
+    op.process([row], input_key="text", output_key=None)
     assert row == {"text": "Some text."}
-    op.process([row], input_key="text", output_key="s")
-    assert set(row) == {"text", "s"}
+    if name != "ContentNullFilter":  # it measures nothing
+        op.process([row], input_key="text", output_key=None, output_score_key="s")
+        assert set(row) == {"text", "s"}
+
+
+@pytest.mark.parametrize(
+    ("op", "keep", "drop", "score"),
+    [  # one filter of each rule module: kept rows are labelled 1, dropped ones 0
+        (F.StopWordFilter(), "the cat and the dog sat on a mat", "cat dog mat", 5 / 9),
+        (F.CharNumberFilter(threshold=5), "abc def", "ab c", 6),
+        (F.SpecialCharacterFilter(), "plain words", "bad \ufffd char", 0),
+        (F.ColonEndFilter(), "A full stop.", "The list:", 1),
+        (F.BlocklistFilter(threshold=0), "a clean line", "what bullshit", 0),
+        (F.ContentNullFilter(), "text", "  ", None),
+    ],
+    ids=["word_ratio", "count", "debris", "line", "term", "content_null"],
+)
+def test_dataflow_label_is_1_on_kept_rows_and_0_on_dropped_ones(op, keep, drop, score):
+    label = op.hook_keys()["output_key"]
+    rows: list[dict[str, Any]] = [{"text": keep}, {"text": drop}]
+    out = op.process(rows, input_key="text")
+    assert out[0] is True and out[1][0] is False
+    assert [r[label] for r in rows] == [1, 0]
+    if score is not None:
+        rows = [{"text": keep}]
+        op.process(rows, input_key="text", output_score_key="measured")
+        assert rows[0] == {"text": keep, label: 1, "measured": pytest.approx(score)}
+
+
+def test_a_rule_filter_of_our_own_writes_no_label_unless_asked():
+    class NoDigits(F.CharNumberFilter.__mro__[1]):  # the rule-filter base, with no label_key
+        def check(self, text):
+            n = sum(c.isdigit() for c in text)
+            return n, f"{n} digits" if n else None
+
+    rows: list[dict[str, Any]] = [{"text": "abc"}, {"text": "a1"}]
+    assert NoDigits.hook_keys()["output_key"] is None
+    assert [v is True for v in NoDigits().process(rows, input_key="text")] == [True, False]
+    assert rows == [{"text": "abc"}, {"text": "a1"}]
+    NoDigits().process(rows, input_key="text", output_key="ok", output_score_key="n")
+    assert rows == [{"text": "abc", "ok": 1, "n": 0}, {"text": "a1", "ok": 0, "n": 1}]
+
+
+def test_word_number_label_holds_the_word_count_as_in_dataflow():
+    op = F.WordNumberFilter(min_words=3)
+    rows: list[dict[str, Any]] = [{"text": "one two three four"}, {"text": "one two"}, {"text": ""}]
+    out = op.process(rows, input_key="text")
+    assert out[0] is True and [v[0] for v in out[1:]] == [False, False]
+    assert [r["word_number_filter_label"] for r in rows] == [4, 2, 0]
 
 
 # -- each rule, on both sides of its threshold ---------------------------------------------------
@@ -313,6 +398,22 @@ def test_blocklist(tmp_path: Path):
         F.BlocklistFilter(language="zz")
 
 
+def test_blocklist_finds_chinese_entries_inside_unspaced_text(tmp_path: Path):
+    with pytest.raises(ValueError, match="no blocklist for language 'zh'; pass blocklist_path"):
+        F.BlocklistFilter(language="zh")
+    path = tmp_path / "zh.txt"
+    path.write_text("垃圾\n垃圾邮件\n\n骗子\n", encoding="utf-8")
+    op = F.BlocklistFilter(language="zh", blocklist_path=str(path), threshold=1)
+    assert one(op, "今天天气很好，我们去公园散步。") == (True, 0)
+    assert one(op, "这是垃圾邮件。") == (True, 1)  # the longest entry, counted once
+    assert reason(op, "这个骗子发了很多垃圾邮件") == "2 blocklisted words > max 1"
+    assert reason(op, "垃圾垃圾垃圾") == "3 blocklisted words > max 1"
+    # Split at spaces (DataFlow's way, kept for other languages) the same text has no entry.
+    spaced = F.BlocklistFilter(language="en", blocklist_path=str(path), threshold=0)
+    assert kept(spaced, "这个骗子发了很多垃圾邮件")
+    assert kept(F.BlocklistFilter(language="ja", words=[], threshold=0), "何でも")
+
+
 def test_bundled_word_lists():
     stop = english_stopwords()
     assert len(stop) == 179 and {"the", "don't", "wouldn't"} <= stop
@@ -339,9 +440,14 @@ def test_filters_in_a_pipeline_record_reasons_scores_and_dead_letters(chain, tmp
     steps = [
         (F.ContentNullFilter(), {"input_key": "text"}),
         (F.WordNumberFilter(min_words=3), {"input_key": "text", "output_key": "n_words"}),
+        (F.CharNumberFilter(threshold=1), {"input_key": "text", "output_score_key": "chars"}),
     ]
     result = chain(steps, entry_file=src, output_file=out, run_dir=run_dir).run(batch_size=2)
-    assert [r["n_words"] for r in read_jsonl(out)] == [3, 4]
+    labels = {"content_null_filter_label": 1, "char_number_filter_label": 1}
+    assert read_jsonl(out) == [
+        {"text": words(3), "n_words": 3, "chars": 12, **labels},
+        {"text": words(4), "n_words": 4, "chars": 16, **labels},
+    ]
     dropped = result.dropped.records()
     assert [(d.operator, d.reason) for d in dropped] == [("WordNumberFilter", "2 words < min 3")]
     [letter] = result.dead_letters.records()

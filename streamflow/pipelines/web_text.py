@@ -69,9 +69,10 @@ class WebTextPipeline(Pipeline):
         self.drop_html.run(self.storage.step(), input_keys=["html"])
         self.entities.run(self.storage.step(), input_key="text")
         self.urls.run(self.storage.step(), input_key="text")
+        # output_key=None: no DataFlow 0/1 label columns (every kept row would hold 1s)
         for line_filter in self.line_filters:
-            line_filter.run(self.storage.step(), input_key="text")
+            line_filter.run(self.storage.step(), input_key="text", output_key=None)
         self.spaces.run(self.storage.step(), input_key="text")
         for text_filter in self.filters:
-            text_filter.run(self.storage.step(), input_key="text")
+            text_filter.run(self.storage.step(), input_key="text", output_key=None)
         self.dedup.run(self.storage.step(), input_keys=["text"])

@@ -23,7 +23,7 @@ from streamflow.io.records import Source
 from streamflow.io.seeds import SeedSource
 from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource, OnBadRecord
-from streamflow.operators.dataframe import FrameStorage, frame_to_rows, rows_to_frame
+from streamflow.operators.dataframe import FrameStorage, frame_to_rows
 from streamflow.plan import Call, compile_plan
 from streamflow.rows import Batch
 from streamflow.store.rundir import own_files
@@ -258,7 +258,11 @@ class StorageStep:
                 f"when the pipeline holds it as an attribute (self.op = {caller}(...) in "
                 "__init__, then self.op.run(self.storage.step(), ...) in forward())"
             )
-        return FrameStorage(rows_to_frame(self.storage.read_step()), caller)
+        return FrameStorage(self.storage.read_step(), caller)
+
+
+DataFlowStorage = StorageStep
+"""DataFlow's name for what an operator's ``run(storage, ...)`` receives (its type hints)."""
 
 
 def _calling_operator() -> str:

@@ -77,7 +77,7 @@ class DataFrameOperator(DatasetTransformer):
 
     def transform(self, batch: Batch, **keys: Any) -> Batch:
         pd = require("pandas", "pandas", for_=f"{self.name} (a DataFlow DataFrame operator)")
-        storage = FrameStorage(rows_to_frame(batch.rows), self.name)
+        storage = FrameStorage(batch.rows, self.name)
         try:
             self.operator.run(storage, **keys)
         except DataFrameOperatorError:
@@ -101,15 +101,14 @@ class DataFrameOperator(DatasetTransformer):
 class FrameStorage:
     """What a DataFlow operator's ``run()`` gets as ``storage``: the dataset so far, in memory.
 
-    ``read("dataframe")`` (the default) gives the rows as a DataFrame (a fresh copy on each call
-    after the first, as DataFlow reads its step file afresh), ``read("dict")`` as records;
-    ``write(data)`` takes a DataFrame or a non-empty list of dicts and keeps it as the result
-    (the last write wins).
+    ``read("dataframe")`` (the default) gives the rows as a new DataFrame on every call, as
+    DataFlow reads its step file afresh (changing one frame changes no later read);
+    ``read("dict")`` gives them as records. ``write(data)`` takes a DataFrame or a non-empty
+    list of dicts and keeps it as the result (the last write wins).
     """
 
-    def __init__(self, frame: Any, operator: str) -> None:
-        self._frame = frame
-        self._reads = 0
+    def __init__(self, rows: list[Row], operator: str) -> None:
+        self._rows = rows
         self.operator = operator
         self.written: Any = None
 
@@ -119,8 +118,7 @@ class FrameStorage:
                 f"{self.operator}: storage.read({output_type!r}): DataFlow's storage reads "
                 "'dataframe' or 'dict'"
             )
-        frame = self._frame if self._reads == 0 else self._frame.copy(deep=True)
-        self._reads += 1
+        frame = rows_to_frame(self._rows)
         return frame if output_type == "dataframe" else frame.to_dict(orient="records")
 
     def write(self, data: Any) -> str:
@@ -139,7 +137,7 @@ class FrameStorage:
         return f"<rows after {self.operator}>"
 
     def get_keys_from_dataframe(self) -> list[str]:
-        return [str(c) for c in self._frame.columns]
+        return [str(c) for c in self.read().columns]
 
 
 def rows_to_frame(rows: list[Row]) -> Any:

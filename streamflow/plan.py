@@ -5,6 +5,11 @@ against its operator's hook, works out which fields each step reads and writes, 
 those bindings imply, and reports every mistake at once in a :class:`CompileError`. Each step
 also has a fingerprint of its configuration and of everything upstream of it, which is what a
 run directory keys stored results by.
+
+A whole-dataset step (``Operator.whole_dataset``: a DataFlow DataFrame operator) may rewrite
+any field and make or drop rows without saying which: every later step depends on it, it may
+write fields that exist already, a later step may read a field it made without naming it, and
+compile() warns that it holds its whole input in memory.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ An operator is configured in ``__init__`` and bound to field names in ``run(stor
 output_*=...)``, exactly as in DataFlow. The work happens in a batch hook, ``process(rows,
 **keys)`` (``observe`` for a DatasetEvaluator), which may be ``def`` or ``async def``. Each kind
 turns what its hook returns into an :class:`~streamflow.rows.Outcome` and checks the kind's
-contract, so the runtime never has to know what kind it is driving.
+contract, so the runtime never has to know what kind it is driving. A
+:class:`DatasetTransformer` is a dataset evaluator that changes the dataset: it holds every row
+until the end of the stream and emits what it makes of them all (DataFlow's DataFrame
+operators run as one).
 """
 
 from __future__ import annotations

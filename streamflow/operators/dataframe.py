@@ -28,7 +28,7 @@ Deliberate differences from DataFlow: the operator sees the rows that reach it i
 sees only the new rows); an exception in ``run()``, or a ``write()`` of something that is neither
 a DataFrame nor a list of dicts, or no ``write()`` at all, fails the run with an error naming the
 operator (it has no single rows to dead-letter). Needs pandas: ``pip install
-'streamflow[pandas]'``.
+'streamflow-data[pandas]'``.
 """
 
 from __future__ import annotations

@@ -294,7 +294,9 @@ class Tagger:
 
 
 class Shout(Generator):
-    def process(self, rows: list[dict], input_key: str, output_key: str) -> list[dict]:
+    def process(
+        self, rows: list[dict[str, Any]], input_key: str, output_key: str
+    ) -> list[dict[str, Any]]:
         return [{**r, output_key: r[input_key] + "!"} for r in rows]
 
 
@@ -421,7 +423,7 @@ def test_which_objects_are_dataframe_operators() -> None:
     from streamflow.core import OperatorABC
 
     class Legacy(OperatorABC):  # DataFlow's base class, which is ours under its name
-        def run(self, storage: Any, input_key: str = "text") -> None:
+        def run(self, storage: Any, input_key: str = "text") -> None:  # type: ignore[override]
             storage.write(storage.read("dataframe"))
 
     assert is_dataframe_operator(Tagger())

@@ -203,10 +203,13 @@ def is_dataframe_operator(obj: Any) -> bool:
         return False
     if isinstance(obj, Operator) and (hasattr(type(obj), "kind") or type(obj).run is Operator.run):
         return False
-    run = getattr(obj, "run", None)
-    if not inspect.ismethod(run):
+    try:  # any attribute of a pipeline: a lazy proxy's getattr may raise anything
+        run = getattr(obj, "run", None)
+        if not inspect.ismethod(run):
+            return False
+        params = list(inspect.signature(run).parameters)
+    except Exception:
         return False
-    params = list(inspect.signature(run).parameters)
     return bool(params) and params[0] == "storage"
 
 

@@ -37,9 +37,11 @@ DATAFLOW_FILE = '''\
 import pandas as pd
 
 from dataflow.operators.general_text import RemoveExtraSpacesRefiner
+from dataflow.utils.registry import OPERATOR_REGISTRY
 from dataflow.utils.storage import DataFlowStorage, FileStorage
 
 
+@OPERATOR_REGISTRY.register()
 class KeywordRanker:
     """A user's own DataFlow operator: counts keyword hits, keeps rows with enough of them,
     best first."""

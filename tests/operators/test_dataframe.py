@@ -451,3 +451,18 @@ def test_without_pandas_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(MissingDependency, match=r"pip install '.*\[pandas\]'"):
         DataFrameOperator(Tagger()).transform(Batch(["f:0"], [{"text": "a"}]), input_key="text")
+
+
+async def test_a_session_gets_the_frame_once_the_input_is_closed(tmp_path: Path) -> None:
+    pipeline = TagPipeline(write_jsonl(tmp_path / "in.jsonl", TEXTS), tmp_path / "out.jsonl")
+    with pytest.warns(CompileWarning):
+        async with pipeline.session(source_fields=["text"], batch_size=2) as session:
+            for row in TEXTS:
+                await session.send(row)
+            await session.close()
+            results = [result async for result in session]
+    assert [(r.row["text"], r.row["loud"]) for r in results] == [
+        ("d", "D!"),
+        ("c", "C!"),
+        ("a", "A!"),
+    ]

@@ -6,6 +6,7 @@ channels. The public API is re-exported here.
 
 from streamflow.actors.base import (
     DatasetEvaluator,
+    DatasetTransformer,
     Filter,
     Generator,
     Operator,
@@ -48,6 +49,7 @@ __all__ = [
     "CompileError",
     "CompileWarning",
     "DatasetEvaluator",
+    "DatasetTransformer",
     "DeadLetter",
     "Dropped",
     "Executor",

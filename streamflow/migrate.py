@@ -6,8 +6,9 @@ survive; only what must change does:
 - ``from dataflow.operators.<domain> import X`` and ``from dataflow.prompts... import P`` import
   each name from the streamflow domain that has it (found in the operator library's maps, so a
   name DataFlow keeps in another domain lands where ours is);
-- ``dataflow.utils.storage``, ``dataflow.serving``, ``dataflow.pipeline`` and ``dataflow.core``
-  become their streamflow modules, which keep DataFlow's names;
+- ``dataflow.utils.storage``, ``dataflow.utils.registry``, ``dataflow.serving``,
+  ``dataflow.pipeline`` and ``dataflow.core`` become their streamflow modules, which keep
+  DataFlow's names;
 - a plain pipeline class (a class with ``forward()`` and no base) becomes a ``Pipeline``
   subclass, so the file streams instead of running step by step.
 
@@ -34,6 +35,7 @@ __all__ = ["Migration", "Unmapped", "migrate_source", "python_files"]
 
 _MODULES = {
     "dataflow.utils.storage": "streamflow.storage",
+    "dataflow.utils.registry": "streamflow.utils.registry",
     "dataflow.serving": "streamflow.serving",
     "dataflow.pipeline": "streamflow.pipeline",
     "dataflow.core": "streamflow.core",

@@ -5,7 +5,10 @@
 into a checked plan, ``run()``/``await arun()`` hand it to an executor (the local one by
 default), and ``session()`` opens a running pipeline that an async service feeds row by row.
 Calling ``forward()`` directly runs the pipeline, as it does in DataFlow. A pipeline knows
-nothing of channels, checkpoints or run directories: those are the executor's.
+nothing of channels, checkpoints or run directories: those are the executor's. A DataFlow
+custom operator among the pipeline's attributes (a ``run(storage, ...)`` over
+``storage.read("dataframe")``) becomes a whole-dataset step
+(:mod:`streamflow.operators.dataframe`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from streamflow.executors import (
     make_executor,
 )
 from streamflow.interrupts import cancel_on_signal
+from streamflow.operators.dataframe import dataframe_operators_recorded
 from streamflow.operators.llm import LLMOperator
 from streamflow.plan import Plan, compile_plan
 from streamflow.session import Session, open_session
@@ -86,7 +90,8 @@ class Pipeline:
         storage.start_trace()
         self._tracing = True
         try:
-            self.forward()
+            with dataframe_operators_recorded(self):
+                self.forward()
         finally:
             self._tracing = False
             calls = storage.end_trace()

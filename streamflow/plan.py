@@ -5,6 +5,11 @@ against its operator's hook, works out which fields each step reads and writes, 
 those bindings imply, and reports every mistake at once in a :class:`CompileError`. Each step
 also has a fingerprint of its configuration and of everything upstream of it, which is what a
 run directory keys stored results by.
+
+A whole-dataset step (``Operator.whole_dataset``: a DataFlow DataFrame operator) may rewrite
+any field and make or drop rows without saying which: every later step depends on it, it may
+write fields that exist already, a later step may read a field it made without naming it, and
+compile() warns that it holds its whole input in memory.
 """
 
 from __future__ import annotations
@@ -139,6 +144,7 @@ def compile_plan(
     producer: dict[str, int] = dict.fromkeys(known or (), SOURCE)
     last_row_changer = SOURCE
     last_row_maker = SOURCE
+    last_whole_dataset: int | None = None
     labels = _labels([c.op for c in calls])
     steps: list[Step] = []
     if not calls:
@@ -161,6 +167,8 @@ def compile_plan(
         for field in reads:
             if field in producer:
                 deps.add(producer[field])
+            elif last_whole_dataset is not None:
+                deps.add(last_whole_dataset)  # it may have made the field without naming it
             elif known is not None:
                 available = ", ".join(sorted(producer)) or "none"
                 read_from = f" (the source's fields are those of {sampled})" if sampled else ""
@@ -172,6 +180,8 @@ def compile_plan(
             if field not in producer:
                 continue
             origin = "the source" if producer[field] == SOURCE else labels[producer[field]]
+            if op.whole_dataset:
+                continue  # a DataFrame operator may rewrite any column: that is what it does
             if op.kind in (OperatorKind.REFINER, OperatorKind.FILTER):
                 if field not in reads and not overwrite:  # overwrite=True: meant, no warning
                     warnings.append(
@@ -191,6 +201,12 @@ def compile_plan(
             last_row_changer = index
         if op.kind == OperatorKind.ROW_GENERATOR:
             last_row_maker = index
+        if op.whole_dataset:
+            last_row_changer = last_row_maker = last_whole_dataset = index
+            warnings.append(
+                f"{where}: {op.name} runs once over the whole dataset: it holds every row in "
+                "memory until the input ends, and no row reaches the steps after it before then"
+            )
         steps.append(Step(index, label, op, keys, reads, writes, tuple(sorted(deps or {SOURCE}))))
 
     if problems:

@@ -8,6 +8,8 @@ materialised.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,11 @@ from streamflow.executors import Job, LocalExecutor, RunOptions
 from streamflow.interrupts import in_async_code
 from streamflow.io.records import Source
 from streamflow.io.seeds import SeedSource
+from streamflow.io.sinks import open_sink
 from streamflow.io.sources import FileSource, OnBadRecord
+from streamflow.operators.dataframe import FrameStorage, frame_to_rows
 from streamflow.plan import Call, compile_plan
+from streamflow.rows import Batch
 from streamflow.store.rundir import own_files
 
 
@@ -140,6 +145,32 @@ class FileStorage:
         else:
             self._trace.append(Call(op, keys))
 
+    @property
+    def tracing(self) -> bool:
+        """Whether a pipeline's ``forward()`` is being traced into a plan."""
+        return self._trace is not None
+
+    def read_step(self) -> list[dict[str, Any]]:
+        """Run step by step (:meth:`_run_now`): the rows the next step reads, all at once."""
+        source: Source = (
+            self.source()
+            if self._steps_run == 0
+            else FileSource([self.step_file(self._steps_run)], on_bad_record=self.on_bad_record)
+        )
+        rows: list[dict[str, Any]] = []
+        with contextlib.closing(source.iter_batches(4096)) as batches:
+            for batch, _bad in batches:
+                rows.extend(batch.rows)
+        return rows
+
+    def write_step(self, rows: list[dict[str, Any]]) -> Path:
+        """Run step by step: ``rows`` as the next step file; the step counts as run."""
+        output = self.step_file(self._steps_run + 1)
+        with open_sink(output) as sink:
+            sink.write(Batch([str(i) for i in range(len(rows))], rows))
+        self._steps_run += 1
+        return output
+
     def step_file(self, step: int) -> Path:
         """Where step ``step`` (1, 2, ...) run outside a pipeline writes: DataFlow's name."""
         return self.cache_path / f"{self.file_name_prefix}_step{step}.{self.cache_type}"
@@ -189,7 +220,13 @@ def _specs(entry: str | Path | list[str | Path] | None) -> list[str | Path]:
 
 
 class StorageStep:
-    """What ``storage.step()`` returns: records one operator call into the storage's trace."""
+    """What ``storage.step()`` returns: records one operator call into the storage's trace.
+
+    ``read()``/``write()`` are DataFlow's, for a custom operator's ``run()``: inside a pipeline
+    that operator runs as a whole-dataset stage (:mod:`streamflow.operators.dataframe`) and
+    never sees this handle; run step by step, outside a pipeline, it reads the previous step's
+    rows and writes its own step file, as in DataFlow.
+    """
 
     __slots__ = ("storage",)
 
@@ -198,3 +235,42 @@ class StorageStep:
 
     def record(self, op: Any, keys: dict[str, Any]) -> None:
         self.storage.record(op, keys)
+
+    def read(self, output_type: str = "dataframe") -> Any:
+        """The dataset so far, as a DataFrame (``"dataframe"``) or records (``"dict"``)."""
+        return self._frame_storage("read").read(output_type)
+
+    def write(self, data: Any) -> str:
+        """The step's result (a DataFrame or a list of dicts), written to its step file."""
+        frame = self._frame_storage("write")
+        frame.write(data)
+        return str(self.storage.write_step(frame_to_rows(frame.written)))
+
+    def get_keys_from_dataframe(self) -> list[str]:
+        return self._frame_storage("read").get_keys_from_dataframe()
+
+    def _frame_storage(self, what: str) -> FrameStorage:
+        caller = _calling_operator()
+        if self.storage.tracing:
+            raise StreamflowError(
+                f"{caller}.run() called storage.{what}() while forward() was traced: a DataFlow "
+                "operator that reads and writes the dataset runs as a whole-dataset step only "
+                f"when the pipeline holds it as an attribute (self.op = {caller}(...) in "
+                "__init__, then self.op.run(self.storage.step(), ...) in forward())"
+            )
+        return FrameStorage(self.storage.read_step(), caller)
+
+
+DataFlowStorage = StorageStep
+"""DataFlow's name for what an operator's ``run(storage, ...)`` receives (its type hints)."""
+
+
+def _calling_operator() -> str:
+    """The class of the ``run()`` that called ``storage.read()``/``write()``, for messages."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if frame.f_code.co_name == "run" and owner is not None:
+            return type(owner).__name__
+        frame = frame.f_back  # type: ignore[assignment]
+    return "an operator"

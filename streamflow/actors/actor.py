@@ -21,6 +21,11 @@ unit of stored results, resume and retries: dead letters and replays are unchang
 keeps input order unless the run is unordered: finished chunks leave as soon as every row ahead
 of them has left, merged again up to the batch size when they are ready together.
 
+A whole-dataset stage (a :class:`~streamflow.actors.base.DatasetTransformer`, such as a
+DataFlow DataFrame operator) is the one exception to streaming: it holds every row, and the
+checkpoint barriers, until the end of the stream, then transforms them all at once and emits
+the result in batches (see :meth:`Actor._run_whole_dataset`).
+
 An :class:`Offload` moves a stage's work elsewhere (the Ray executor's worker pools) while the
 actor stays here: it keeps the order, the barriers, the statistics, the dead letters and an
 expensive step's stored results, so every contract holds wherever the hooks run.
@@ -40,12 +45,12 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from streamflow.actors.base import DatasetEvaluator, Operator, OperatorKind
+from streamflow.actors.base import DatasetEvaluator, DatasetTransformer, Operator, OperatorKind
 from streamflow.actors.hooks import call_hook
 from streamflow.channels.items import Item, ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats, current_stats
 from streamflow.errors import FailureLimitExceeded, OperatorContractError, RunStopped
-from streamflow.rows import Barrier, Batch, Failure, Outcome, Row, current_row_ids
+from streamflow.rows import Barrier, Batch, DroppedRow, Failure, Outcome, Row, current_row_ids
 from streamflow.serving.base import request_priority
 from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.results import StoredResults
@@ -100,6 +105,7 @@ class BoundOp:
             self.op.kind in (OperatorKind.GENERATOR, OperatorKind.SAMPLE_EVALUATOR)
             and self.op.workers == 1
             and not self.fusable
+            and not self.op.whole_dataset
         )
 
     @property
@@ -110,6 +116,7 @@ class BoundOp:
             op.workers == 1
             and op.executor_kind == "thread"
             and not op.expensive
+            and not op.whole_dataset
             and not inspect.iscoroutinefunction(op.hook)
         )
 
@@ -164,7 +171,9 @@ class Actor:
             bound.stats.start()
         try:
             async with inbound, outbound:
-                if self.workers == 1:
+                if self.ops[0].op.whole_dataset:
+                    await self._run_whole_dataset(inbound, outbound)
+                elif self.workers == 1:
                     async for item in inbound:
                         await self._emit(outbound, await self._process(item))
                 elif self.ordered:
@@ -174,6 +183,50 @@ class Actor:
         finally:
             for bound in self.ops:
                 bound.stats.finish()
+
+    async def _run_whole_dataset(self, inbound: ItemReceive, outbound: ItemSend) -> None:
+        """A :class:`~streamflow.actors.base.DatasetTransformer`: every row held until the end
+        of the stream, then transformed at once (in a worker thread) and emitted in batches.
+
+        Input rows whose ids are not among those it emits are recorded as dropped by it.
+        Checkpoint barriers are held too: a barrier that went on while rows before it were held
+        here would let the sink commit a position whose rows were never written, and a killed
+        run would lose them. Intermediate barriers are dropped (no checkpoint is committed
+        until the stage has emitted) and the final one leaves after the stage's rows, so a
+        killed run restarts from the previous finished run's checkpoint: upstream expensive
+        steps replay their stored results, and the transform runs again over the whole input.
+        """
+        bound = self.ops[0]
+        op = bound.op
+        assert isinstance(op, DatasetTransformer)
+        held = Batch([], [])
+        final: Barrier | None = None
+        async for item in inbound:
+            if isinstance(item, Barrier):
+                final = item if item.final else final
+                continue
+            held.ids.extend(item.ids)
+            held.rows.extend(item.rows)
+            bound.stats.rows_in += len(item)
+            bound.stats.batches += 1
+        if held.rows:
+            started = time.perf_counter()
+            out = await anyio.to_thread.run_sync(_transform, bound, held)
+            kept = set(out.ids)
+            gone = [
+                DroppedRow(row_id, op.name, f"not among the rows {op.name} emitted")
+                for row_id in held.ids
+                if row_id not in kept
+            ]
+            op.rows_in += len(held)
+            op.rows_out += len(out)
+            del held
+            # the rows were counted in as they came; the transform is one more batch's work
+            bound.stats.batches -= 1
+            await self._record(bound, 0, Outcome(out, gone), time.perf_counter() - started)
+            await self._emit(outbound, out)
+        if final is not None:
+            await self._emit(outbound, await self._process(final))
 
     async def _process(self, item: Item) -> Item:
         if isinstance(item, Barrier):
@@ -459,6 +512,26 @@ class _Slot:
     item: Item
     result: Item | None = None
     done: anyio.Event = field(default_factory=anyio.Event)
+
+
+def _transform(bound: BoundOp, batch: Batch) -> Batch:
+    """In a worker thread: a dataset transformer over every row it held, its result checked."""
+    op = bound.op
+    assert isinstance(op, DatasetTransformer)
+    stats_token = current_stats.set(bound.stats)
+    ids_token = current_row_ids.set(batch.ids)
+    try:
+        out = op.transform(batch, **bound.keys)
+    finally:
+        current_row_ids.reset(ids_token)
+        current_stats.reset(stats_token)
+    if not isinstance(out, Batch) or len(out.ids) != len(out.rows):
+        raise OperatorContractError(
+            f"{op.name}.transform must return a Batch with one id per row, got {type(out).__name__}"
+        )
+    if len(set(out.ids)) != len(out.ids):
+        raise OperatorContractError(f"{op.name}.transform returned rows with duplicate ids")
+    return out
 
 
 def _apply_chain_sync(ops: list[BoundOp], batch: Batch) -> list[StepResult]:

@@ -4,7 +4,10 @@ An operator is configured in ``__init__`` and bound to field names in ``run(stor
 output_*=...)``, exactly as in DataFlow. The work happens in a batch hook, ``process(rows,
 **keys)`` (``observe`` for a DatasetEvaluator), which may be ``def`` or ``async def``. Each kind
 turns what its hook returns into an :class:`~streamflow.rows.Outcome` and checks the kind's
-contract, so the runtime never has to know what kind it is driving.
+contract, so the runtime never has to know what kind it is driving. A
+:class:`DatasetTransformer` is a dataset evaluator that changes the dataset: it holds every row
+until the end of the stream and emits what it makes of them all (DataFlow's DataFrame
+operators run as one).
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class Operator:
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = ()
     removes_fields: ClassVar[bool] = False
     """The fields it reads are gone after it (a field remover): compile() checks later reads."""
+    whole_dataset: ClassVar[bool] = False
+    """Runs once over every row at the end of the stream (a :class:`DatasetTransformer`): it
+    holds its input, and what it emits may differ from it in any field and in its rows."""
 
     _config: dict[str, Any]
     workers: int
@@ -311,6 +317,42 @@ class DatasetEvaluator(Operator):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
+
+
+class DatasetTransformer(DatasetEvaluator):
+    """stream -> stream, once: holds every row until the end of the stream, then emits what
+    ``transform(batch, **keys)`` makes of them all (a DataFlow DataFrame operator, say).
+
+    A dataset evaluator that changes the dataset: it sees the whole stream on one worker, as an
+    evaluator does, but nothing passes it before the input ends, so it holds the whole input in
+    memory. ``transform`` is synchronous (it runs in a worker thread) and returns the rows that
+    leave, with their ids; it is not called when no row came in (a resumed run that has nothing
+    left to do). It fails the run, not single rows: it has no rows of its own to dead-letter.
+    """
+
+    hook_name = "transform"
+    whole_dataset = True
+    rows_in: int = 0
+    """Rows transformed, over every run of this run directory (kept at checkpoints)."""
+    rows_out: int = 0
+
+    def transform(self, batch: Batch, **keys: Any) -> Batch:
+        raise NotImplementedError(f"{self.name} must implement transform(batch, **keys)")
+
+    @classmethod
+    def hook_keys(cls) -> dict[str, Any]:
+        keys = hook_parameters(cls.transform)
+        keys.pop("batch", None)
+        return keys
+
+    def observe(self, rows: list[Row], **keys: Any) -> None:
+        """Not used: the actor collects the rows and calls :meth:`transform` once."""
+
+    def report(self) -> dict[str, Any]:
+        return {"rows_in": self.rows_in, "rows_out": self.rows_out}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rows_in": self.rows_in, "rows_out": self.rows_out}
 
 
 _RUNTIME_ATTRS = frozenset({"_config", "workers", "workers_chosen", "executor_kind"})

@@ -1,5 +1,5 @@
 """DataFlow's ``dataflow.utils.storage``: :class:`~streamflow.storage.FileStorage`."""
 
-from streamflow.storage import FileStorage
+from streamflow.storage import DataFlowStorage, FileStorage
 
-__all__ = ["FileStorage"]
+__all__ = ["DataFlowStorage", "FileStorage"]

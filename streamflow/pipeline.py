@@ -33,7 +33,7 @@ from streamflow.executors import (
     make_executor,
 )
 from streamflow.interrupts import cancel_on_signal
-from streamflow.operators.dataframe import dataframe_operators_recorded
+from streamflow.operators.dataframe import dataframe_operators_recorded, held_objects
 from streamflow.operators.llm import LLMOperator
 from streamflow.plan import Plan, compile_plan
 from streamflow.session import Session, open_session
@@ -63,11 +63,10 @@ class Pipeline:
         off at ``max_tokens`` instead of failing their rows; returns the steps' names. A small
         model with a low ``max_tokens`` then feeds every step (each kept answer is counted)."""
         names = []
-        for value in vars(self).values():
-            for op in _members(value):
-                if isinstance(op, LLMOperator):
-                    op.accept_truncated_answers()
-                    names.append(type(op).__name__)
+        for op in held_objects(self):
+            if isinstance(op, LLMOperator):
+                op.accept_truncated_answers()
+                names.append(type(op).__name__)
         return names
 
     # -- planning ----------------------------------------------------------------------------
@@ -230,10 +229,3 @@ def _dataflow_forward_arguments(pipeline: Pipeline, kwargs: dict[str, Any]) -> d
             )
         kwargs["resume"] = True
     return kwargs
-
-
-def _members(value: Any) -> list[Any]:
-    """An attribute's operators: itself, or the items of a list, tuple or dict."""
-    if isinstance(value, dict):
-        return list(value.values())
-    return list(value) if isinstance(value, list | tuple) else [value]

@@ -51,6 +51,7 @@ __all__ = [
     "DataFrameOperatorError",
     "FrameStorage",
     "dataframe_operators_recorded",
+    "held_objects",
     "is_dataframe_operator",
 ]
 
@@ -218,7 +219,7 @@ def dataframe_operators_recorded(owner: Any) -> Iterator[None]:
     """While the block runs, each DataFrame operator among ``owner``'s attributes (or in a list,
     tuple or dict attribute) records its ``run(storage, ...)`` call as a
     :class:`DataFrameOperator` step instead of running."""
-    found = {id(obj): obj for obj in _attributes(owner) if is_dataframe_operator(obj)}
+    found = {id(obj): obj for obj in held_objects(owner) if is_dataframe_operator(obj)}
     patched = []
     try:
         for obj in found.values():
@@ -233,7 +234,8 @@ def dataframe_operators_recorded(owner: Any) -> Iterator[None]:
             del obj.run
 
 
-def _attributes(owner: Any) -> Iterator[Any]:
+def held_objects(owner: Any) -> Iterator[Any]:
+    """What ``owner`` holds: each attribute, or the items of a list, tuple or dict attribute."""
     for value in vars(owner).values():
         if isinstance(value, list | tuple):
             yield from value

@@ -11,7 +11,7 @@
 Each invocation starts its own engine (not timed; prefix caching would favour a replay on a
 warm engine) and warms it up with 8 short requests.
 
-    python bench/b12_engine.py pipeline REQUESTS.jsonl [--rows 32] [--workers 8] [--batch-size 8]
+    python bench/b12_engine.py pipeline REQUESTS.jsonl [--rows 32] [--workers N] [--batch-size 8]
     python bench/b12_engine.py direct REQUESTS.jsonl
 """
 
@@ -75,7 +75,7 @@ async def warm(serving: VLLMServing) -> None:
 
 
 async def run_pipeline(
-    log_path: Path, rows: int, workers: int, batch_size: int, gsm8k: Path
+    log_path: Path, rows: int, workers: int | None, batch_size: int, gsm8k: Path
 ) -> dict:
     from streamflow.pipelines.reasoning_math import SAMPLING, ReasoningMathPipeline
 
@@ -145,7 +145,9 @@ def main() -> None:
     parser.add_argument("mode", choices=["pipeline", "direct"])
     parser.add_argument("requests", type=Path)
     parser.add_argument("--rows", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="pin the LLM steps (default: the stage window)"
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--gsm8k", type=Path, default=GSM8K)
     args = parser.parse_args()

@@ -97,6 +97,8 @@ def score(task: dict[str, Any], report: Any) -> dict[str, Any]:
         tokens=report.cost.get("prompt_tokens", 0) + report.cost.get("completion_tokens", 0),
         seconds=report.cost.get("seconds", 0.0),
         produced=produced,
+        descriptions=report.step_descriptions,
+        choices=[n for n in report.repairs if "the model chose" in n or "; kept " in n],
         reason=report.reason[:300],
     )
     return out

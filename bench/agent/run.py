@@ -35,6 +35,7 @@ from typing import Any
 
 import anyio
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the streamflow of this checkout
 from streamflow.agent import AgentOptions, PipelineAgent
 from streamflow.agent.assemble import assemble
 from streamflow.agent.catalog import operator_cards, pipeline_cards

@@ -8,6 +8,10 @@ covers, how to repair a failed trial); every answer is JSON constrained by a sch
 node falls back to a rule when the answer is missing or unusable, so a 135M model still reaches
 a valid pipeline. What rules can decide (key bindings, step order, parameter types, the output
 checks) is never left to the model. Repair rounds are counted in one place (the repair node).
+
+Retrieval's ranking is the prior of every operator choice: the model's pick displaces the top hit
+only where retrieval leaves room for doubt (see ``PipelineAgent._choose_operator``), so a weak
+model cannot make the agent much worse than its retriever and a strong one can still improve it.
 """
 
 from __future__ import annotations

@@ -499,8 +499,10 @@ class PipelineAgent:
           operators' documentation is worth more than a rank;
         - where retrieval ranks the choice clearly lower but not far (up to :data:`FAR`), or the
           model says no operator fits (NONE, which retrieval cannot score), the model is asked
-          again with the options listed in reverse order and wins only if it gives the same
-          answer: a model that knows is not moved by the order, one that guesses by position is;
+          again with the options in reverse order (NONE offered first instead of last) and wins
+          only if it gives the same answer: a model that knows is not moved by the order, one
+          that guesses by position is (SmolLM2 often changes its answer, see B18 in
+          bench/BENCHMARKS.md);
         - a choice retrieval ranks far below the top hit never displaces it.
 
         A weak model therefore cannot do much worse than its retriever (it can only swap among
@@ -546,22 +548,27 @@ class PipelineAgent:
         *,
         reverse: bool = False,
     ) -> str:
-        """The model's pick among ``shown`` (listed in reverse order if ``reverse``) or NONE;
-        without a usable answer, ``shown[0]``."""
+        """The model's pick among ``shown`` or NONE; without a usable answer, ``shown[0]``.
+        ``reverse`` lists the options in reverse order and offers NONE first, not last."""
         assert self.cards is not None
         if not shown:
             return NONE
         listed = shown[::-1] if reverse else shown
+        listing = "\n".join(f"- {self.cards[n].doc()}" for n in listed)
+        none = f"Answer {NONE} if none of them does it."
+        if reverse:  # NONE moves too: first instead of last, so no option keeps its place
+            options, before, after = [NONE, *listed], f"{none}\n", ""
+        else:
+            options, before, after = [*listed, NONE], "", f" {none}"
         schema = {
             "type": "object",
-            "properties": {"operator": {"enum": [*listed, NONE]}},
+            "properties": {"operator": {"enum": options}},
             "required": ["operator"],
         }
-        listing = "\n".join(f"- {self.cards[n].doc()}" for n in listed)
         answer = await self.asker.ask(
             f"Request: {state['request']}\n\nData fields: {_describe_fields(state['fields'])}\n\n"
-            f"Step: {description}\n{problem}\nOperators that may do this step:\n{listing}\n\n"
-            f"Which operator does this step? Answer {NONE} if none of them does it.",
+            f"Step: {description}\n{problem}\n{before}Operators that may do this step:\n"
+            f"{listing}\n\nWhich operator does this step?{after}",
             schema,
         )
         return answer["operator"] if answer is not None else shown[0]

@@ -303,6 +303,11 @@ async def test_a_clearly_lower_choice_must_survive_the_options_in_reverse_order(
     assert operators == ["RemoveEmojiRefiner"]
     first, second = choice_questions(serving)
     assert second == first[::-1]
+    # NONE moves too: offered last the first time, first the second time
+    enums = [schema["properties"]["operator"]["enum"] for _, schema in serving.requests[-2:]]
+    assert enums == [[*first, NONE], [NONE, *second]]
+    asked = serving.prompts[-1]
+    assert asked.index(f"Answer {NONE}") < asked.index("- RemoveExtraSpacesRefiner(")
     # a model that picks by position (the fourth listed): another answer -> the top hit stands
     serving = scripted(choose=lambda step, options: options[3])
     operators, notes = await planned(serving, cards)

@@ -197,6 +197,8 @@ def first_option(prompt: str) -> str:
     if "Which operator does this step?" in prompt:
         found = re.search(r"\n- (\w+)\(", prompt)
         return json.dumps({"operator": found.group(1) if found else "NONE"})
+    if "Does this operator do this step?" in prompt:
+        return json.dumps({"answer": "yes"})
     if "Its trial run failed" in prompt:
         return json.dumps({"action": "remove", "operator": "NONE"})
     if "No operator of the library does this step" in prompt:

@@ -489,25 +489,26 @@ class PipelineAgent:
 
         Why this rule: measured on the development tasks, the embedded 135M model choosing
         freely among the top five scored operator F1 0.28 where keeping retrieval's top hit
-        scored 0.51; a small model's pick is close to a guess (position and word overlap), and
-        the serving API gives no log-probabilities to tell a guess from knowledge. So retrieval
-        is the prior and the model a second opinion that must earn the override:
+        scored 0.51; a small model's pick is close to a guess (by position, or by a shared word:
+        NERRefiner for "turn HTML entities back into characters"), and the serving API gives
+        no log-probabilities to tell a guess from knowledge. So retrieval is the prior and the
+        model a second opinion that must earn the override:
 
         - where retrieval is ambiguous (the choice lies within :data:`CLOSE` of the top hit, as a
           share of the ranking's spread, see :func:`retrieval_gaps`), the model decides: the top
           hit is then barely better than a coin toss, and a strong model's reading of the
           operators' documentation is worth more than a rank;
         - where retrieval ranks the choice clearly lower but not far (up to :data:`FAR`), or the
-          model says no operator fits (NONE, which retrieval cannot score), the model is asked
-          again with the options in reverse order (NONE offered first instead of last) and wins
-          only if it gives the same answer: a model that knows is not moved by the order, one
-          that guesses by position is (SmolLM2 often changes its answer, see B18 in
-          bench/BENCHMARKS.md);
+          model says no operator fits (NONE, which retrieval cannot score), the choice must pass
+          two more questions: the same choice with the options in reverse order (NONE offered
+          first instead of last), which a model guessing by position fails, and a "no" when
+          asked whether the top hit alone does the step, which a model drawn to a shared word
+          fails (the top hit shares the step's words too); a model that knows passes both;
         - a choice retrieval ranks far below the top hit never displaces it.
 
         A weak model therefore cannot do much worse than its retriever (it can only swap among
-        near-ties, or insist consistently), and a strong one can still correct the top hit
-        wherever retrieval leaves room for doubt. Without a usable answer the top hit stands.
+        near-ties, or pass both checks), and a strong one can still correct the top hit wherever
+        retrieval leaves room for doubt. Without a usable answer the top hit stands.
         """
         shown = [c.name for c in cands[:SHOWN]]
         if not shown:
@@ -534,10 +535,31 @@ class PipelineAgent:
                 f"{step}: kept {top}; the model chose {choice}, then {again} with the options "
                 "in reverse order"
             )
+        if await self._confirms(state, description, top):
+            return top, (
+                f"{step}: kept {top}; the model chose {choice} (twice) but also says {top} "
+                "does the step"
+            )
         return choice, (
             f"{step}: the model chose {choice} over {top}, the same with the options in "
-            "reverse order"
+            f"reverse order, and says {top} does not do the step"
         )
+
+    async def _confirms(self, state: AgentState, description: str, name: str) -> bool:
+        """Whether the model says operator ``name`` does the step (yes without a usable
+        answer: the question can only keep a top hit, never displace one)."""
+        assert self.cards is not None
+        schema = {
+            "type": "object",
+            "properties": {"answer": {"enum": ["yes", "no"]}},
+            "required": ["answer"],
+        }
+        answer = await self.asker.ask(
+            f"Request: {state['request']}\n\nStep: {description}\nOperator: "
+            f"{self.cards[name].doc()}\n\nDoes this operator do this step? Answer yes or no.",
+            schema,
+        )
+        return answer is None or answer["answer"] == "yes"
 
     async def _choose(
         self,

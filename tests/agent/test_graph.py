@@ -30,13 +30,15 @@ def scripted(
     feasible: bool = True,
     reason: str = "",
     choose: Callable[[str, list[str]], str] = lambda step, options: options[0],
+    confirm: Callable[[str, str], str] = lambda step, operator: "no",
     repair: dict[str, str] | None = None,
     gap: dict[str, str] | None = None,
     judge: str = "4 - fine",
     params: dict[str, object] | None = None,
 ) -> ScriptedServing:
     """A model that answers the agent's questions (recognised by their wording) by script, and
-    the pipeline's own LLM steps with ``judge``."""
+    the pipeline's own LLM steps with ``judge``. Asked whether retrieval's top hit does a step
+    (only when its choice was another), it says ``confirm(step, operator)``: no by default."""
 
     def answer(prompt: str) -> str:
         if "Split the request" in prompt:
@@ -45,6 +47,10 @@ def scripted(
             step = re.search(r"\nStep: (.*)\n", prompt).group(1)
             options = re.findall(r"^- (\w+)\(", prompt, flags=re.M)
             return json.dumps({"operator": choose(step, options)})
+        if "Does this operator do this step?" in prompt:
+            step = re.search(r"\nStep: (.*)\n", prompt).group(1)
+            operator = re.search(r"\nOperator: (\w+)\(", prompt).group(1)
+            return json.dumps({"answer": confirm(step, operator)})
         if "parameter values" in prompt:
             return json.dumps(params or {})
         if "Its trial run failed" in prompt:
@@ -304,10 +310,15 @@ async def test_a_clearly_lower_choice_must_survive_the_options_in_reverse_order(
     first, second = choice_questions(serving)
     assert second == first[::-1]
     # NONE moves too: offered last the first time, first the second time
-    enums = [schema["properties"]["operator"]["enum"] for _, schema in serving.requests[-2:]]
+    enums = [
+        schema["properties"]["operator"]["enum"]
+        for messages, schema in serving.requests
+        if "Which operator does this step?" in str(messages[-1]["content"])
+    ]
     assert enums == [[*first, NONE], [NONE, *second]]
-    asked = serving.prompts[-1]
+    asked = [p for p in serving.prompts if "Which operator does this step?" in p][-1]
     assert asked.index(f"Answer {NONE}") < asked.index("- RemoveExtraSpacesRefiner(")
+    assert any("says RemoveExtraSpacesRefiner does not do the step" in n for n in notes)
     # a model that picks by position (the fourth listed): another answer -> the top hit stands
     serving = scripted(choose=lambda step, options: options[3])
     operators, notes = await planned(serving, cards)
@@ -315,6 +326,19 @@ async def test_a_clearly_lower_choice_must_survive_the_options_in_reverse_order(
     assert any(
         "the model chose HtmlUrlRemoverRefiner, then RemovePunctuationRefiner" in n for n in notes
     )
+
+
+async def test_a_model_drawn_to_a_word_must_also_reject_the_top_hit(cards):
+    # the same choice in both orders, but it says the top hit does the step: the top hit stands
+    serving = scripted(
+        choose=lambda step, options: "RemoveEmojiRefiner", confirm=lambda step, op: "yes"
+    )
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("also says RemoveExtraSpacesRefiner does the step" in n for n in notes)
+    asked = [p for p in serving.prompts if "Does this operator do this step?" in p]
+    assert len(asked) == 1 and "Operator: RemoveExtraSpacesRefiner(" in asked[0]
+    # it rejects the top hit: its choice wins (the previous test)
 
 
 async def test_none_must_survive_the_options_in_reverse_order(cards):

@@ -35,6 +35,7 @@ from typing import Any
 
 import anyio
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the streamflow of this checkout
 from streamflow.agent import AgentOptions, PipelineAgent
 from streamflow.agent.assemble import assemble
 from streamflow.agent.catalog import operator_cards, pipeline_cards
@@ -97,6 +98,8 @@ def score(task: dict[str, Any], report: Any) -> dict[str, Any]:
         tokens=report.cost.get("prompt_tokens", 0) + report.cost.get("completion_tokens", 0),
         seconds=report.cost.get("seconds", 0.0),
         produced=produced,
+        descriptions=report.step_descriptions,
+        choices=[n for n in report.repairs if "the model chose" in n or "; kept " in n],
         reason=report.reason[:300],
     )
     return out
@@ -194,6 +197,8 @@ def first_option(prompt: str) -> str:
     if "Which operator does this step?" in prompt:
         found = re.search(r"\n- (\w+)\(", prompt)
         return json.dumps({"operator": found.group(1) if found else "NONE"})
+    if "Does this operator do this step?" in prompt:
+        return json.dumps({"answer": "yes"})
     if "Its trial run failed" in prompt:
         return json.dumps({"action": "remove", "operator": "NONE"})
     if "No operator of the library does this step" in prompt:

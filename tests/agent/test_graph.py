@@ -12,7 +12,8 @@ import anyio
 import pytest
 
 from streamflow.agent import AgentOptions, PipelineAgent, split_request
-from streamflow.agent.graph import NONE
+from streamflow.agent.graph import NONE, retrieval_gaps
+from streamflow.agent.retrieve import Candidate
 from streamflow.testing import ScriptedServing
 
 needs_sandbox = pytest.mark.skipif(shutil.which("bwrap") is None, reason="no bubblewrap")
@@ -29,13 +30,15 @@ def scripted(
     feasible: bool = True,
     reason: str = "",
     choose: Callable[[str, list[str]], str] = lambda step, options: options[0],
+    confirm: Callable[[str, str], str] = lambda step, operator: "no",
     repair: dict[str, str] | None = None,
     gap: dict[str, str] | None = None,
     judge: str = "4 - fine",
     params: dict[str, object] | None = None,
 ) -> ScriptedServing:
     """A model that answers the agent's questions (recognised by their wording) by script, and
-    the pipeline's own LLM steps with ``judge``."""
+    the pipeline's own LLM steps with ``judge``. Asked whether retrieval's top hit does a step
+    (only when its choice was another), it says ``confirm(step, operator)``: no by default."""
 
     def answer(prompt: str) -> str:
         if "Split the request" in prompt:
@@ -44,6 +47,10 @@ def scripted(
             step = re.search(r"\nStep: (.*)\n", prompt).group(1)
             options = re.findall(r"^- (\w+)\(", prompt, flags=re.M)
             return json.dumps({"operator": choose(step, options)})
+        if "Does this operator do this step?" in prompt:
+            step = re.search(r"\nStep: (.*)\n", prompt).group(1)
+            operator = re.search(r"\nOperator: (\w+)\(", prompt).group(1)
+            return json.dumps({"answer": confirm(step, operator)})
         if "parameter values" in prompt:
             return json.dumps(params or {})
         if "Its trial run failed" in prompt:
@@ -222,3 +229,138 @@ async def test_a_trial_out_of_time_is_reported_not_repaired(cards, bm25_retrieve
     assert not report.ok and report.compiled
     assert report.rounds == 0 and report.trial_stage == "sandbox"
     assert any("wall-clock" in u for u in report.unsatisfied)
+
+
+# -- the operator choice: retrieval is the prior, the model must earn an override -------------
+
+RANKING = [  # (name, score): a top hit, a near tie, two clearly lower, then far ones
+    ("RemoveExtraSpacesRefiner", 10.0),
+    ("RemovePunctuationRefiner", 9.5),
+    ("RemoveEmojiRefiner", 7.0),
+    ("HtmlUrlRemoverRefiner", 6.0),
+    ("RemoveEmoticonsRefiner", 2.0),
+    ("LowercaseRefiner", 1.0),
+    ("RemoveStopwordsRefiner", 0.0),
+]
+
+
+class FixedRetriever:
+    """A retriever whose ranking is given: the choice rule tested apart from the index."""
+
+    def __init__(self, ranking: list[tuple[str, float]]) -> None:
+        self.ranking = [Candidate(name, score) for name, score in ranking]
+
+    async def search(self, query: str, k: int = 10) -> list[Candidate]:
+        return self.ranking[:k]
+
+
+async def planned(serving: ScriptedServing, cards, ranking=RANKING) -> tuple[list[str], list[str]]:
+    """The operators the plan node chose for a one-step request, and its notes."""
+    a = PipelineAgent(serving, AgentOptions(), cards=cards, retriever=FixedRetriever(ranking))
+    state = {"request": "Tidy the texts.", "sample": TEXTS, "notes": [], "unsatisfied": []}
+    state |= await a.understand(state)
+    state |= await a.retrieve(state)
+    state |= await a.plan(state)
+    return [s.operator for s in state["steps"]], state["notes"]
+
+
+def choice_questions(serving: ScriptedServing) -> list[list[str]]:
+    """The options of every operator question, in the order the model saw them."""
+    return [
+        re.findall(r"^- (\w+)\(", p, flags=re.M)
+        for p in serving.prompts
+        if "Which operator does this step?" in p
+    ]
+
+
+def test_retrieval_gaps_are_shares_of_the_spread():
+    gaps = retrieval_gaps([Candidate(n, s) for n, s in RANKING])
+    assert gaps["RemoveExtraSpacesRefiner"] == 0.0
+    assert gaps["RemovePunctuationRefiner"] == pytest.approx(0.05)
+    assert gaps["RemoveEmojiRefiner"] == pytest.approx(0.3)
+    assert gaps["RemoveStopwordsRefiner"] == 1.0
+    # scale-free: the same ranking in other units gives the same shares
+    scaled = retrieval_gaps([Candidate(n, 0.03 + s / 1000) for n, s in RANKING])
+    assert scaled == pytest.approx(gaps)
+    assert retrieval_gaps([Candidate("A", 1.0), Candidate("B", 1.0)]) == {"A": 0.0, "B": 0.0}
+    assert retrieval_gaps([]) == {}
+
+
+async def test_a_weak_candidate_does_not_displace_a_strong_top_hit(cards):
+    serving = scripted(choose=lambda step, options: "RemoveEmoticonsRefiner")  # gap 0.8
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("kept RemoveExtraSpacesRefiner" in n and "far below" in n for n in notes)
+    assert len(choice_questions(serving)) == 1  # nothing more to ask
+
+
+async def test_the_models_choice_wins_where_retrieval_is_ambiguous(cards):
+    serving = scripted(choose=lambda step, options: "RemovePunctuationRefiner")  # gap 0.05
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemovePunctuationRefiner"]
+    assert any("the model chose RemovePunctuationRefiner over" in n for n in notes)
+    assert len(choice_questions(serving)) == 1
+
+
+async def test_a_clearly_lower_choice_must_survive_the_options_in_reverse_order(cards):
+    # a model that knows: the same answer whatever the order -> it wins
+    serving = scripted(choose=lambda step, options: "RemoveEmojiRefiner")  # gap 0.3
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveEmojiRefiner"]
+    first, second = choice_questions(serving)
+    assert second == first[::-1]
+    # NONE moves too: offered last the first time, first the second time
+    enums = [
+        schema["properties"]["operator"]["enum"]
+        for messages, schema in serving.requests
+        if "Which operator does this step?" in str(messages[-1]["content"])
+    ]
+    assert enums == [[*first, NONE], [NONE, *second]]
+    asked = [p for p in serving.prompts if "Which operator does this step?" in p][-1]
+    assert asked.index(f"Answer {NONE}") < asked.index("- RemoveExtraSpacesRefiner(")
+    assert any("says RemoveExtraSpacesRefiner does not do the step" in n for n in notes)
+    # a model that picks by position (the fourth listed): another answer -> the top hit stands
+    serving = scripted(choose=lambda step, options: options[3])
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any(
+        "the model chose HtmlUrlRemoverRefiner, then RemovePunctuationRefiner" in n for n in notes
+    )
+
+
+async def test_a_model_drawn_to_a_word_must_also_reject_the_top_hit(cards):
+    # the same choice in both orders, but it says the top hit does the step: the top hit stands
+    serving = scripted(
+        choose=lambda step, options: "RemoveEmojiRefiner", confirm=lambda step, op: "yes"
+    )
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("also says RemoveExtraSpacesRefiner does the step" in n for n in notes)
+    asked = [p for p in serving.prompts if "Does this operator do this step?" in p]
+    assert len(asked) == 1 and "Operator: RemoveExtraSpacesRefiner(" in asked[0]
+    # it rejects the top hit: its choice wins (the previous test)
+
+
+async def test_none_must_survive_the_options_in_reverse_order(cards):
+    # NONE consistently: no operator does it, a written prompt does
+    serving = scripted(choose=lambda step, options: NONE)
+    operators, _ = await planned(serving, cards)
+    assert operators == [NONE]
+    # NONE once, then an operator: the top hit stands
+    answers = iter([NONE, "RemoveEmojiRefiner"])
+    serving = scripted(choose=lambda step, options: next(answers))
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("the model chose NONE, then RemoveEmojiRefiner" in n for n in notes)
+
+
+async def test_an_unreadable_answer_keeps_the_top_hit_even_when_asked_again(cards):
+    answers = iter(['{"operator": "RemoveEmojiRefiner"}', "no idea"])
+
+    def answer(prompt: str) -> str:
+        if "Which operator does this step?" in prompt:
+            return next(answers)
+        return scripted().answer(prompt)
+
+    operators, _ = await planned(ScriptedServing(answer), cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]  # not the first of the reversed list

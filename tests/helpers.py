@@ -3,6 +3,9 @@ be imported that way once subfolders have conftests of their own."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +36,16 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [msgspec.json.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """This checkout's streamflow, run as a user would (``python ARGS``) in ``cwd``."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, check=False, env=env
+    )
+
+
+def run_streamflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``streamflow ARGS`` from this checkout, in ``cwd``."""
+    return run_python("-m", "streamflow", *args, cwd=cwd)

@@ -4,14 +4,11 @@ alias against a loopback server)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from fault_server import FaultServer
-from helpers import REPO, read_jsonl, write_jsonl
+from helpers import read_jsonl, run_python, run_streamflow, write_jsonl
 
 from streamflow.loader import load_pipeline_class
 
@@ -77,17 +74,6 @@ KEPT = [
 ]
 
 
-def streamflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return python("-m", "streamflow", *args, cwd=cwd)
-
-
-def python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, check=False, env=env
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "pipelines").mkdir()
@@ -97,7 +83,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_migrate_prints_a_diff_and_changes_nothing(project: Path) -> None:
-    done = streamflow("migrate", "pipelines", cwd=project)
+    done = run_streamflow("migrate", "pipelines", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "-from dataflow.utils.storage import FileStorage" in done.stdout
     assert "+from streamflow.storage import FileStorage" in done.stdout
@@ -106,12 +92,12 @@ def test_migrate_prints_a_diff_and_changes_nothing(project: Path) -> None:
 
 
 def test_migrated_file_keeps_its_comments_and_streams_as_a_script(project: Path) -> None:
-    assert streamflow("migrate", "--write", "pipelines", cwd=project).returncode == 0
+    assert run_streamflow("migrate", "--write", "pipelines", cwd=project).returncode == 0
     migrated = (project / "pipelines" / "text_filter.py").read_text()
     assert "RemoveExtraSpacesRefiner,  # DataFlow's refiner" in migrated
     assert '"""Keeps rows of three to five words."""' in migrated
     assert "dataflow" not in migrated.replace("dataflow_cache_step", "")
-    done = python("pipelines/text_filter.py", cwd=project)
+    done = run_python("pipelines/text_filter.py", cwd=project)
     assert done.returncode == 0, done.stderr
     assert read_jsonl(project / "cache" / "dataflow_cache_step_output.jsonl") == KEPT
     assert not list((project / "cache").glob("*_step1.*"))  # one streaming run, no step files
@@ -120,7 +106,7 @@ def test_migrated_file_keeps_its_comments_and_streams_as_a_script(project: Path)
 def test_sed_alone_gets_the_file_running_step_by_step(project: Path) -> None:
     script = project / "pipelines" / "text_filter.py"
     script.write_text(CPU_PIPELINE.replace("dataflow.", "streamflow."))
-    done = python(str(script), cwd=project)
+    done = run_python(str(script), cwd=project)
     assert done.returncode == 0, done.stderr
     assert read_jsonl(project / "cache" / "dataflow_cache_step_step2.jsonl") == KEPT
 
@@ -131,7 +117,7 @@ def test_what_streamflow_lacks_is_listed_with_file_and_line(project: Path) -> No
         "from dataflow.operators.general_text import WordNumberFilter, NoSuchOperator\n"
         "from dataflow.wrapper import AutoOP\n"
     )
-    done = streamflow("migrate", str(odd), cwd=project)
+    done = run_streamflow("migrate", str(odd), cwd=project)
     assert done.returncode == 1
     assert f"{odd}:1: operator NoSuchOperator" in done.stderr
     assert f"{odd}:2: dataflow.wrapper: streamflow has no counterpart" in done.stderr
@@ -143,7 +129,7 @@ async def test_a_migrated_api_pipeline_runs_against_an_openai_compatible_server(
 ) -> None:
     source = tmp_path / "summaries.py"
     source.write_text(API_PIPELINE)
-    assert streamflow("migrate", "--write", str(source), cwd=tmp_path).returncode == 0
+    assert run_streamflow("migrate", "--write", str(source), cwd=tmp_path).returncode == 0
     write_jsonl(tmp_path / "in.jsonl", ROWS)
     async with FaultServer() as server:
         monkeypatch.setenv("API_URL", server.base_url)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, run_python, run_streamflow, write_jsonl
 
 from streamflow import CompileWarning, FileStorage, Generator, Pipeline, ResumeNotice
 from streamflow.errors import CompileError, StreamflowError
@@ -106,18 +106,6 @@ def dataflow_reference(workdir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (workdir / "step2.jsonl").read_text().splitlines()]
 
 
-def streamflow_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return python("-m", "streamflow", *args, cwd=cwd)
-
-
-def python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """This checkout's streamflow, run as a user would, in ``cwd``."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, check=False, env=env
-    )
-
-
 @pytest.fixture
 def migrated(tmp_path: Path) -> Path:
     """The DataFlow file after ``streamflow migrate --write``, with its input beside it."""
@@ -125,7 +113,7 @@ def migrated(tmp_path: Path) -> Path:
     project.mkdir()
     (project / "pipeline.py").write_text(DATAFLOW_FILE)
     write_jsonl(project / "input.jsonl", ROWS)
-    done = streamflow_cli("migrate", "pipeline.py", "--write", cwd=project)
+    done = run_streamflow("migrate", "pipeline.py", "--write", cwd=project)
     assert done.returncode == 0, done.stderr
     text = (project / "pipeline.py").read_text()
     assert "dataflow" not in text.replace("dataflow_cache_step", "")
@@ -146,19 +134,19 @@ def test_migrated_file_runs_the_dataframe_operator_as_dataflow_would(
     assert expected[0]["source"] is None  # a field the row lacked: null, as in DataFlow
     assert expected[1]["share"] == 0.75 and expected[3]["share"] == 0.3333333333
 
-    run = streamflow_cli(
+    run = run_streamflow(
         "run", "pipeline.py", "--output", "out.jsonl", "--run-dir", "run", cwd=migrated
     )
     assert run.returncode == 0, run.stderr
     assert read_jsonl(migrated / "out.jsonl") == expected
     assert "holds every row in memory" in run.stderr + run.stdout
 
-    script = python("pipeline.py", cwd=migrated)  # forward() runs the migrated Pipeline
+    script = run_python("pipeline.py", cwd=migrated)  # forward() runs the migrated Pipeline
     assert script.returncode == 0, script.stderr
     assert read_jsonl(migrated / "cache" / "dataflow_cache_step_output.jsonl") == expected
     assert (migrated / "frames.txt").read_text().split() == ["6", "6"]
 
-    again = streamflow_cli(
+    again = run_streamflow(
         "run", "pipeline.py", "--output", "out.jsonl", "--run-dir", "run", "--resume",
         cwd=migrated,
     )  # fmt: skip
@@ -174,7 +162,7 @@ def test_unmigrated_file_run_step_by_step_writes_dataflows_step_files(tmp_path: 
     text = DATAFLOW_FILE.replace("from dataflow.operators.", "from streamflow.operators.")
     (project / "pipeline.py").write_text(text.replace("dataflow.utils", "streamflow.utils"))
     write_jsonl(project / "input.jsonl", ROWS)
-    done = python("pipeline.py", cwd=project)
+    done = run_python("pipeline.py", cwd=project)
     assert done.returncode == 0, done.stderr
     got = read_jsonl(project / "cache" / "dataflow_cache_step_step2.jsonl")
     assert got == dataflow_reference(tmp_path / "dataflow")

@@ -13,6 +13,7 @@ custom operator among the pipeline's attributes (a ``run(storage, ...)`` over
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -162,7 +163,13 @@ class Pipeline:
             plan = self.compile()
         finally:
             self.storage = original
-        job = Job(storage.source(), storage.output_file, storage.run_dir, resume, overwrite)
+        step_files: tuple[Path, ...] = ()
+        if storage.keep_steps:
+            step_files = tuple(storage.step_file(k + 1) for k in range(len(plan.steps)))
+            run_options = dataclasses.replace(run_options, fuse=False)
+        job = Job(
+            storage.source(), storage.output_file, storage.run_dir, resume, overwrite, step_files
+        )
         if isinstance(executor, str):
             executor = make_executor(executor)
         runner = executor if executor is not None else LocalExecutor()

@@ -44,6 +44,13 @@ class FileStorage:
     ``run()`` itself, as a plain DataFlow pipeline class does from its own ``forward()``, gets
     DataFlow's execution model instead (see :meth:`record`).
 
+    ``keep_steps=True`` also writes the rows each step lets through, as they leave it, to
+    DataFlow's step files (:meth:`step_file`: ``{cache_path}/{file_name_prefix}_step1.jsonl``...)
+    for inspecting a run step by step. They are debugging copies, started afresh by every run:
+    after ``--resume`` they hold what this run processed, and rows that failed are in the dead
+    letters, not in them. Steps are then not fused (each file is written before the next step
+    sees its rows).
+
     A pipeline that makes its data from nothing has no ``entry_file``: its input is
     ``seed_rows`` seed rows (see :mod:`streamflow.io.seeds`). Without ``seed_rows`` the first
     operator's own ``seed_rows`` (e.g. ``CondorGenerator(num_samples=...)``) says how many.
@@ -61,6 +68,7 @@ class FileStorage:
         on_bad_record: OnBadRecord = "raise",
         first_entry_file_name: str | None = None,
         seed_rows: int | None = None,
+        keep_steps: bool = False,
         **source_options: Any,
     ) -> None:
         self.entry_file = entry_file if entry_file is not None else first_entry_file_name
@@ -85,6 +93,7 @@ class FileStorage:
         self.cache_type = cache_type
         self._steps_run = 0
         self.seed_rows = seed_rows
+        self.keep_steps = keep_steps
         self._seed_rows_of_first_step: int | None = None
         self._trace: list[Call] | None = None
 
@@ -172,7 +181,8 @@ class FileStorage:
         return output
 
     def step_file(self, step: int) -> Path:
-        """Where step ``step`` (1, 2, ...) run outside a pipeline writes: DataFlow's name."""
+        """Step ``step``'s file (1, 2, ...; DataFlow's name): where it writes when run outside a
+        pipeline, and its copy of the rows it lets through under ``keep_steps``."""
         return self.cache_path / f"{self.file_name_prefix}_step{step}.{self.cache_type}"
 
     def _run_now(self, op: Any, keys: dict[str, Any]) -> None:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import write_jsonl
+from helpers import read_jsonl, write_jsonl
 
-from streamflow import FileStorage, Pipeline, StreamflowError
+from streamflow import FileStorage, Filter, Generator, Pipeline, StreamflowError
 from streamflow.operators.general_text import RemoveExtraSpacesRefiner
 
 
@@ -52,3 +52,57 @@ def test_cache_type_json_writes_a_json_array_into_a_created_cache_path(tmp_path,
 def test_a_dataset_hub_name_is_refused_with_what_to_do(name: str) -> None:
     with pytest.raises(StreamflowError, match="download it first"):
         FileStorage(name)
+
+
+class Count(Generator):
+    def process(self, rows, input_key="text", output_key="words"):
+        return [{**row, output_key: len(row[input_key].split())} for row in rows]
+
+
+class LongOnly(Filter):
+    """Writes its label into the rows it is given, in place, as DataFlow's filters do."""
+
+    def process(self, rows, input_key="words"):
+        for row in rows:
+            row["long_label"] = int(row[input_key] > 1)
+        return [row["long_label"] == 1 for row in rows]
+
+
+class Kept(Pipeline):
+    def __init__(self, storage: FileStorage) -> None:
+        self.storage = storage
+        self.count = Count()
+        self.long = LongOnly()
+        self.spaces = RemoveExtraSpacesRefiner()
+
+    def forward(self) -> None:
+        self.count.run(self.storage.step(), input_key="text")
+        self.long.run(self.storage.step(), input_key="words")
+        self.spaces.run(self.storage.step(), input_key="text")
+
+
+@pytest.mark.parametrize("cache_type", ["jsonl", "json"])
+def test_keep_steps_writes_each_steps_rows_under_dataflows_names(tmp_path, cache_type) -> None:
+    rows = [{"text": f"row  {i}" if i % 2 else "one"} for i in range(600)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    cache = tmp_path / "cache"
+    storage = FileStorage(str(src), cache, "df", cache_type, keep_steps=True)
+    for _ in range(2):  # a second run starts the step files afresh
+        result = Kept(storage).run(batch_size=64)
+
+    def step(k: int) -> list[dict]:
+        text = (cache / f"df_step{k}.{cache_type}").read_text()
+        return json.loads(text) if cache_type == "json" else read_jsonl(cache / f"df_step{k}.jsonl")
+
+    words = [{**row, "words": len(row["text"].split())} for row in rows]
+    assert step(1) == words  # before the filter wrote its label into these rows
+    long = [{**row, "long_label": 1} for row in words if row["words"] > 1]
+    assert step(2) == long and len(long) == 300
+    assert step(3) == [{**row, "text": " ".join(row["text"].split())} for row in long]
+    assert step(3) == (
+        json.loads(storage.output_file.read_text())
+        if cache_type == "json"
+        else read_jsonl(storage.output_file)
+    )
+    assert result.rows_written == 300
+    assert not (cache / f"df_step4.{cache_type}").exists()

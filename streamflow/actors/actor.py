@@ -83,6 +83,8 @@ class Recorder:
 
     dead_letter: Callable[[list[DeadLetter]], Awaitable[None]]
     dropped: Callable[[list[Dropped]], Awaitable[None]]
+    kept: Callable[[int, Batch], Awaitable[None]] | None = None
+    """Given the rows each step lets through (by step index) before they go on, if set."""
 
 
 @dataclass
@@ -288,6 +290,8 @@ class Actor:
         stats.batches += 1
         stats.busy_seconds += seconds
         stats.rows_out += len(outcome.batch)
+        if self.recorder.kept is not None and len(outcome.batch):
+            await self.recorder.kept(bound.index, outcome.batch)
         if outcome.dropped:
             stats.dropped += len(outcome.dropped)
             await self.recorder.dropped(

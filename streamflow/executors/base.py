@@ -85,6 +85,9 @@ class Job:
     run_dir: Path | None = None
     resume: bool = False
     overwrite: bool = False
+    step_files: tuple[Path, ...] = ()
+    """Where each step's rows are also written as they leave it (``keep_steps``): one path per
+    plan step, or none."""
 
 
 class Executor(ABC):

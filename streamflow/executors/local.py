@@ -101,6 +101,7 @@ class LocalExecutor(Executor):
                     context=context,
                     monitor=monitor,
                     check_at_end=options.failure_limit_at_end,
+                    step_files=job.step_files,
                 )
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
@@ -198,6 +199,7 @@ class _DirectoryRun:
                     context=self.context.from_step(0, checkpoint.states if checkpoint else None),
                     monitor=_both(monitor, self.save_progress),
                     check_at_end=options.failure_limit_at_end,
+                    step_files=self.job.step_files,
                 )
                 result.requeued_rows_written = retried
             await anyio.to_thread.run_sync(self.finish)

@@ -14,8 +14,9 @@ channel and drains the last is all that differs.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -28,7 +29,9 @@ from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import FailureLimitExceeded
 from streamflow.executors.base import Monitor, RunOptions, RunResult
 from streamflow.executors.context import RunContext
+from streamflow.io.sinks import Sink, open_sink
 from streamflow.plan import Plan
+from streamflow.rows import Batch
 from streamflow.store.deadletters import DeadLetters, DropLog, common_reasons
 from streamflow.store.results import StoredResults
 from streamflow.store.state import MemoryState, StoreState
@@ -67,6 +70,7 @@ async def run_plan(
     context: RunContext,
     monitor: Monitor | None = None,
     check_at_end: bool = False,
+    step_files: Sequence[Path] = (),
 ) -> RunResult:
     """Run ``plan`` between ``producer`` and ``consumer``.
 
@@ -74,7 +78,8 @@ async def run_plan(
     step's fingerprint, stateful steps keep their state there, and the context's ``states``
     (from the last checkpoint) restore dataset evaluators. ``check_at_end`` applies the
     failure limit at the end to steps that saw too few rows for it to apply while running (a
-    run of 24 rows that all failed is a failed run).
+    run of 24 rows that all failed is a failed run). ``step_files`` (one per step) also get
+    the rows each step lets through, as they leave it; they are started afresh.
     """
     stats = RunStats(
         [OperatorStats(producer.name, "source")]
@@ -82,9 +87,11 @@ async def run_plan(
         + [OperatorStats(consumer.name, "sink")]
     )
     dead_letters, dropped, store = context.dead_letters, context.dropped, context.store
+    step_sinks = [await anyio.to_thread.run_sync(open_sink, path) for path in step_files]
     recorder = Recorder(
         dead_letter=lambda letters: _log(dead_letters, letters),
         dropped=lambda drops: _log(dropped, drops),
+        kept=_writer(step_sinks) if step_sinks else None,
     )
     policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
     fingerprints, states, placement = context.fingerprints, context.states, context.placement
@@ -120,6 +127,9 @@ async def run_plan(
             await _run_group(producer, consumer, actors, channels, stats, monitor)
         except BaseExceptionGroup as group:
             raise root_cause(group) from None
+        finally:
+            for sink in step_sinks:
+                await anyio.to_thread.run_sync(sink.close)
         if check_at_end:
             for step_stats in stats.operators:
                 policy.check(step_stats, at_end=True)
@@ -192,6 +202,16 @@ def _explain(exc: FailureLimitExceeded, dead_letters: DeadLetters) -> None:
     """Add the commonest reasons and where the dead letters are to ``exc``."""
     exc.reasons = common_reasons(dead_letters.records())
     exc.where = dead_letters.path
+
+
+def _writer(sinks: list[Sink]) -> Callable[[int, Batch], Awaitable[None]]:
+    """Write a step's rows to its file, off the event loop (before they go on: the next step
+    may change them in place)."""
+
+    async def write(step: int, batch: Batch) -> None:
+        await anyio.to_thread.run_sync(sinks[step].write, batch)
+
+    return write
 
 
 async def _log(log: DeadLetters | DropLog, records: list[Any]) -> None:

@@ -161,13 +161,8 @@ class FileStorage:
 
     def read_step(self) -> list[dict[str, Any]]:
         """Run step by step (:meth:`_run_now`): the rows the next step reads, all at once."""
-        source: Source = (
-            self.source()
-            if self._steps_run == 0
-            else FileSource([self.step_file(self._steps_run)], on_bad_record=self.on_bad_record)
-        )
         rows: list[dict[str, Any]] = []
-        with contextlib.closing(source.iter_batches(4096)) as batches:
+        with contextlib.closing(self._step_source().iter_batches(4096)) as batches:
             for batch, _bad in batches:
                 rows.extend(batch.rows)
         return rows
@@ -179,6 +174,12 @@ class FileStorage:
             sink.write(Batch([str(i) for i in range(len(rows))], rows))
         self._steps_run += 1
         return output
+
+    def _step_source(self) -> Source:
+        """What the next step run step by step reads: the input, then the last step's file."""
+        if self._steps_run == 0:
+            return self.source()
+        return FileSource([self.step_file(self._steps_run)], on_bad_record=self.on_bad_record)
 
     def step_file(self, step: int) -> Path:
         """Step ``step``'s file (1, 2, ...; DataFlow's name): where it writes when run outside a
@@ -195,11 +196,7 @@ class FileStorage:
                 f"{type(op).__name__}.run() was called outside Pipeline.forward() in async code: "
                 "define the pipeline as a Pipeline subclass and await pipeline.arun()"
             )
-        source: Source = (
-            self.source()
-            if self._steps_run == 0
-            else FileSource([self.step_file(self._steps_run)], on_bad_record=self.on_bad_record)
-        )
+        source = self._step_source()
         sample = source.sample_fields()
         plan = compile_plan(
             [Call(op, keys)],

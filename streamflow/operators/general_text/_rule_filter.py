@@ -51,6 +51,21 @@ def nonblank_lines(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
 
+def _labelled_hook(label_key: str | None) -> Callable[..., list[Verdict]]:
+    """A ``process`` hook whose ``output_key`` defaults to ``label_key``."""
+
+    def process(
+        self: _RuleFilter,
+        rows: list[Row],
+        input_key: str,
+        output_key: str | None = label_key,
+        output_score_key: str | None = None,
+    ) -> list[Verdict]:
+        return self.filter_rows(rows, input_key, output_key, output_score_key)
+
+    return process
+
+
 class _RuleFilter(Filter):
     """Runs ``check`` on each row's text; subclasses hold only their rule and ``label_key``.
 
@@ -69,17 +84,11 @@ class _RuleFilter(Filter):
         if "label_key" in cls.__dict__:
             hook = _labelled_hook(cls.label_key)
             hook.__qualname__ = f"{cls.__qualname__}.process"
-            cls.process = hook  # type: ignore[method-assign]
+            cls.process = hook
 
-    def process(
-        self,
-        rows: list[Row],
-        input_key: str,
-        output_key: str | None = None,
-        output_score_key: str | None = None,
-    ) -> list[Verdict]:
-        """The hook of a rule filter with no DataFlow counterpart (no ``label_key``)."""
-        return self.filter_rows(rows, input_key, output_key, output_score_key)
+    process = _labelled_hook(None)
+    """The hook of a rule filter with no DataFlow counterpart (no ``label_key``): writes no
+    label unless ``output_key`` is given."""
 
     def filter_rows(
         self,
@@ -107,18 +116,3 @@ class _RuleFilter(Filter):
     def check(self, text: str) -> tuple[Score, str | None]:
         """The measured value and, when the rule rejects ``text``, why; safe on ``""``."""
         raise NotImplementedError
-
-
-def _labelled_hook(label_key: str) -> Callable[..., list[Verdict]]:
-    """A ``process`` hook whose ``output_key`` defaults to ``label_key``."""
-
-    def process(
-        self: _RuleFilter,
-        rows: list[Row],
-        input_key: str,
-        output_key: str | None = label_key,
-        output_score_key: str | None = None,
-    ) -> list[Verdict]:
-        return self.filter_rows(rows, input_key, output_key, output_score_key)
-
-    return process

@@ -40,6 +40,7 @@ from streamflow.store.deadletters import DeadLetter, Dropped
 from streamflow.store.rundir import ResumeNotice, RunDirectoryError
 from streamflow.store.runstore import StoreFullError
 from streamflow.store.state import OperatorState
+from streamflow.utils.logger import get_logger
 
 __all__ = [
     "OPERATORS",
@@ -87,6 +88,7 @@ __all__ = [
     "StoreFullError",
     "StreamflowError",
     "UnknownOperatorError",
+    "get_logger",
     "open_sink",
     "register_operator",
     "row_ids",

@@ -6,9 +6,10 @@ survive; only what must change does:
 - ``from dataflow.operators.<domain> import X`` and ``from dataflow.prompts... import P`` import
   each name from the streamflow domain that has it (found in the operator library's maps, so a
   name DataFlow keeps in another domain lands where ours is);
-- ``dataflow.utils.storage``, ``dataflow.utils.registry``, ``dataflow.serving``,
-  ``dataflow.pipeline`` and ``dataflow.core`` become their streamflow modules, which keep
-  DataFlow's names;
+- ``dataflow`` itself (``get_logger``), ``dataflow.utils.storage``, ``dataflow.utils.registry``,
+  ``dataflow.utils.text2sql.database_manager``, and the packages ``dataflow.serving``,
+  ``dataflow.pipeline`` and ``dataflow.core`` with their submodules become the streamflow module
+  that keeps DataFlow's names; a name that module lacks is reported;
 - a plain pipeline class (a class with ``forward()`` and no base) becomes a ``Pipeline``
   subclass, so the file streams instead of running step by step.
 
@@ -20,7 +21,9 @@ extra); the command line imports this module only when ``migrate`` runs.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Sequence
+import functools
+import importlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,13 +37,31 @@ from streamflow.operators.registry import domains
 __all__ = ["Migration", "Unmapped", "migrate_source", "python_files"]
 
 _MODULES = {
+    "dataflow": "streamflow",
     "dataflow.utils.storage": "streamflow.storage",
     "dataflow.utils.registry": "streamflow.utils.registry",
+    "dataflow.utils.text2sql.database_manager": "streamflow.databases",
     "dataflow.serving": "streamflow.serving",
     "dataflow.pipeline": "streamflow.pipeline",
     "dataflow.core": "streamflow.core",
 }
 """DataFlow modules whose names streamflow keeps in one module of its own."""
+
+_PACKAGES = ("dataflow.serving", "dataflow.pipeline", "dataflow.core")
+"""Of those, the packages whose submodules (``dataflow.core.prompt``) fold into the same module."""
+
+
+def _streamflow_module(module: str) -> str | None:
+    """The streamflow module holding the names of DataFlow's ``module``, if one does."""
+    if module in _MODULES:
+        return _MODULES[module]
+    package = next((p for p in _PACKAGES if module.startswith(p + ".")), None)
+    return _MODULES[package] if package else None
+
+
+@functools.cache
+def _has(module: str, name: str) -> bool:
+    return hasattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,24 +174,32 @@ class _Rewriter(cst.CSTTransformer):
         if isinstance(original.names, cst.ImportStar):
             self._report(original, f"`from {module} import *`: name what you import")
             return updated
-        if module in _MODULES:
-            return updated.with_changes(module=_dotted(_MODULES[module]))
-        if module.startswith(("dataflow.operators", "dataflow.prompts")):
-            return self._by_name(original, module)
+        if module.startswith("dataflow.operators"):
+            return self._by_name(original, module, "operator", self.homes.get)
+        if module.startswith("dataflow.prompts"):
+            return self._by_name(original, module, "template", self.homes.get)
+        target = _streamflow_module(module)
+        if target is not None:
+            return self._by_name(
+                original, module, "name", lambda name: target if _has(target, name) else None
+            )
         self._report(original, f"{module}: streamflow has no counterpart")
         return updated
 
     def _by_name(
-        self, original: cst.ImportFrom, module: str
+        self,
+        original: cst.ImportFrom,
+        module: str,
+        kind: str,
+        home_of: Callable[[str], str | None],
     ) -> cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement]:
         """One import per streamflow home of the names; unknown names stay as they were."""
         assert not isinstance(original.names, cst.ImportStar)
         grouped: dict[str, list[cst.ImportAlias]] = {}
         for alias in original.names:
             name = cst.helpers.get_full_name_for_node(alias.name) or ""
-            home = self.homes.get(name)
+            home = home_of(name)
             if home is None:
-                kind = "operator" if module.startswith("dataflow.operators") else "template"
                 self._report(original, f"{kind} {name} ({module}): streamflow lacks it")
                 home = module
             grouped.setdefault(home, []).append(alias)

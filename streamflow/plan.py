@@ -158,6 +158,7 @@ def compile_plan(
             continue
         keys, overwrite = _bind(op, call.keys, where, problems)
         reads, writes = _fields(op, keys)
+        optional = {keys[name] for name in op.optional_inputs if isinstance(keys.get(name), str)}
         _check_prompt(op, where, problems)
 
         changes_rows = op.kind in _CHANGES_ROWS
@@ -169,7 +170,7 @@ def compile_plan(
                 deps.add(producer[field])
             elif last_whole_dataset is not None:
                 deps.add(last_whole_dataset)  # it may have made the field without naming it
-            elif known is not None:
+            elif known is not None and field not in optional:
                 available = ", ".join(sorted(producer)) or "none"
                 read_from = f" (the source's fields are those of {sampled})" if sampled else ""
                 problems.append(

@@ -46,6 +46,24 @@ def test_plan_dag_follows_key_bindings(chain, src):
     assert plan.steps[2].depends_on == (SOURCE, 0)
 
 
+class WithHint(Generator):
+    optional_inputs = frozenset({"input_hint_key"})
+
+    def process(self, rows, input_key: str, input_hint_key: str = "hint", output_key: str = "o"):
+        return [{**r, output_key: r[input_key] + str(r.get(input_hint_key, ""))} for r in rows]
+
+
+def test_an_optional_input_may_be_missing_but_a_required_one_may_not(chain, src):
+    chain([(WithHint(), {"input_key": "a"})], entry_file=src).compile()
+    with pytest.raises(CompileError) as refused:
+        chain([(WithHint(), {"input_key": "c", "input_hint_key": "h"})], entry_file=src).compile()
+    assert refused.value.problems == [
+        "step 1 (WithHint): input key 'c' is not produced by the source or an earlier step; "
+        "available: a, b (the source's fields are those of the only row of "
+        f"{src})"
+    ]
+
+
 def test_every_problem_is_reported_at_once(chain, src):
     steps = [
         (Concat(), {"input_a": "a", "input_b": "missing_field", "output_key": "ab"}),

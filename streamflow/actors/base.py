@@ -59,6 +59,9 @@ class Operator:
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = ()
     removes_fields: ClassVar[bool] = False
     """The fields it reads are gone after it (a field remover): compile() checks later reads."""
+    optional_inputs: ClassVar[frozenset[str]] = frozenset()
+    """Key parameters whose field a row may lack (the hook reads it with a default, as DataFlow's
+    ``evidence``): compile() does not require the source or an earlier step to make it."""
     whole_dataset: ClassVar[bool] = False
     """Runs once over every row at the end of the stream (a :class:`DatasetTransformer`): it
     holds its input, and what it emits may differ from it in any field and in its rows."""
@@ -336,12 +339,11 @@ class DatasetTransformer(DatasetEvaluator):
     """Rows transformed, over every run of this run directory (kept at checkpoints)."""
     rows_out: int = 0
 
-    def transform(self, batch: Batch, **keys: Any) -> Batch:
-        raise NotImplementedError(f"{self.name} must implement transform(batch, **keys)")
+    transform: Callable[..., Batch]
 
     @classmethod
     def hook_keys(cls) -> dict[str, Any]:
-        keys = hook_parameters(cls.transform)
+        keys = super().hook_keys()
         keys.pop("batch", None)
         return keys
 

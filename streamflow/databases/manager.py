@@ -9,7 +9,9 @@ DataFlow). It is built from
   database, or without a database name for every database on the server the user may read;
 - a mapping ``{db_id: path or URL}``;
 - DataFlow's own spelling, ``DatabaseManager(db_type="sqlite", config={"root_path": DIR})`` or
-  ``db_type="mysql", config={"host": ..., "user": ..., "password": ..., "database": ...}``.
+  ``db_type="mysql", config={"host": ..., "user": ..., "password": ..., "database": ...}``, with
+  DataFlow's other keywords accepted (``embedding_serving``; from earlier releases
+  ``sql_execution_timeout``, ``max_connections_per_db``, ``max_workers``, ``logger``).
 
 Databases open lazily, on first use, and share the manager's limits (``timeout``, ``max_rows``,
 ``max_connections`` per database). The blocking methods keep DataFlow's names
@@ -164,11 +166,20 @@ class DatabaseManager:
         max_connections: int = 4,
         sample_rows: int = 3,
         example_values: int = 5,
+        embedding_serving: Any = None,
+        sql_execution_timeout: float | None = None,
+        max_connections_per_db: int | None = None,
+        max_workers: int | None = None,
+        logger: Any = None,
     ) -> None:
+        # DataFlow's names: its embedding serving is kept for operators that look for it; its
+        # per-query timeout and connections per database are ours under other names; its
+        # thread pool size and logger have no counterpart (queries run on the manager's pool).
+        self.embedding_serving = embedding_serving
         self.options: dict[str, Any] = {
-            "timeout": timeout,
+            "timeout": sql_execution_timeout if sql_execution_timeout is not None else timeout,
             "max_rows": max_rows,
-            "max_connections": max_connections,
+            "max_connections": max_connections_per_db or max_connections,
             "sample_rows": sample_rows,
             "example_values": example_values,
         }

@@ -51,6 +51,7 @@ __all__ = [
     "DataFrameOperatorError",
     "FrameStorage",
     "dataframe_operators_recorded",
+    "frame_batch",
     "held_objects",
     "is_dataframe_operator",
 ]
@@ -93,10 +94,8 @@ class DataFrameOperator(DatasetTransformer):
                 f"{self.name}.run() returned without calling storage.write(...): a DataFlow "
                 "operator writes its result, the rows the next step reads"
             )
-        frame = storage.written
-        assert isinstance(frame, pd.DataFrame)
-        rows = frame_to_rows(frame)
-        return Batch(_output_ids(self.name, batch.ids, list(frame.index)), rows)
+        assert isinstance(storage.written, pd.DataFrame)
+        return frame_batch(self.name, batch.ids, storage.written)
 
 
 class FrameStorage:
@@ -153,6 +152,11 @@ def frame_to_rows(frame: Any) -> list[Row]:
     NaN becomes null, dates epoch milliseconds, floats keep 10 significant digits)."""
     rows: list[Row] = msgspec.json.decode(frame.to_json(orient="records", force_ascii=False))
     return rows
+
+
+def frame_batch(name: str, ids: list[str], frame: Any) -> Batch:
+    """The rows of the frame operator ``name`` wrote, with their ids (see the module docstring)."""
+    return Batch(_output_ids(name, ids, list(frame.index)), frame_to_rows(frame))
 
 
 def _clean(value: Any) -> Any:

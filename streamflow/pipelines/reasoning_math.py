@@ -106,7 +106,7 @@ class ReasoningMathPipeline(Pipeline):
         self.answer_generator_step7 = ReasoningAnswerGenerator(
             llm_serving=serving, prompt_template=MathAnswerGeneratorPrompt()
         )
-        self.answer_format_filter_step8 = ReasoningAnswerFormatterFilter()
+        self.answer_format_filter_step8 = ReasoningAnswerFormatterFilter(require_boxed=True)
         tokenizer_source = serving if hasattr(serving, "text_tokenizer") else None
         self.answer_token_length_filter_step9 = ReasoningAnswerTokenLengthFilter(
             max_answer_token_length=max_answer_token_length,

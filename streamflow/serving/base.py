@@ -284,6 +284,12 @@ class LLMServing(ABC):
             self._started = False
             await self._aclose()
 
+    def cleanup(self) -> None:
+        """DataFlow's call to free the engine between steps. Nothing to do here: a run starts
+        each serving it uses and closes it when the run ends, and ``generate_from_input`` from
+        a script closes what it started; so ``cleanup()`` in ``forward()`` is accepted."""
+        return None
+
     async def _start(self) -> None:
         """Backend hook: start the engine, open the HTTP client."""
         return None

@@ -149,3 +149,30 @@ def read_jsonl_array(text: str) -> list[dict]:
     import json
 
     return json.loads(text)
+
+
+CUSTOM_OPERATOR = """\
+from dataflow import get_logger
+from dataflow.core import OperatorABC, WrapperABC
+from dataflow.core.prompt import DIYPromptABC, prompt_restrict
+from dataflow.pipeline.Pipeline import PipelineABC
+from dataflow.utils.text2sql.database_manager import DatabaseManager
+"""
+
+
+def test_dataflow_modules_map_to_the_module_holding_their_names() -> None:
+    from streamflow.migrate import migrate_source
+
+    done = migrate_source(CUSTOM_OPERATOR, "custom.py")
+    assert done.after.splitlines() == [
+        "from streamflow import get_logger",
+        "from streamflow.core import OperatorABC",
+        "from dataflow.core import WrapperABC",
+        "from streamflow.core import DIYPromptABC, prompt_restrict",
+        "from streamflow.pipeline import PipelineABC",
+        "from streamflow.databases import DatabaseManager",
+    ]
+    assert [str(u) for u in done.unmapped] == [
+        "custom.py:2: name WrapperABC (dataflow.core): streamflow lacks it"
+    ]
+    exec(compile(done.after.replace("from dataflow.core import WrapperABC\n", ""), "m", "exec"))

@@ -61,6 +61,20 @@ def test_dataflow_constructor_spelling(spider_dir: Path) -> None:
         DatabaseManager(db_type="oracle", config={})
 
 
+def test_dataflows_other_keywords_are_accepted(spider_dir: Path) -> None:
+    manager = DatabaseManager(
+        db_type="sqlite",
+        config={"root_path": str(spider_dir)},
+        sql_execution_timeout=2,
+        max_connections_per_db=7,
+        max_workers=100,
+        logger=None,
+        embedding_serving="an embedder",
+    )
+    assert manager.options["timeout"] == 2 and manager.options["max_connections"] == 7
+    assert manager.embedding_serving == "an embedder"
+
+
 def test_unknown_database(spider_dir: Path) -> None:
     manager = DatabaseManager(source=spider_dir)
     with pytest.raises(UnknownDatabase, match="no database 'nope'"):

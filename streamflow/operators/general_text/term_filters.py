@@ -71,9 +71,11 @@ class BlocklistFilter(_RuleFilter):
     """Drops text with more than ``threshold`` blocklisted (obscene or offensive) words (DataFlow).
 
     Words are matched whole and lower-cased, so entries of several words never match. DataFlow
-    ships LDNOOBW's lists; streamflow ships a short English list of its own (``language="en"``).
-    ``blocklist_path`` (a file, one entry per line) or ``words`` replace it, and are required
-    for other languages. ``output_score_key`` gets the number of blocklisted words.
+    ships LDNOOBW's lists; streamflow ships short lists of its own for English
+    (``language="en"``) and Chinese (``"zh"``: words and phrases that are vulgar wherever they
+    appear, none that everyday words contain, such as 操 in 操作). ``blocklist_path`` (a file,
+    one entry per line) or ``words`` replace them, and are required for other languages.
+    ``output_score_key`` gets the number of blocklisted words.
 
     Differs from DataFlow: for languages written without spaces between words
     (``language="zh"`` or ``"ja"``), entries are found anywhere in the text (each occurrence

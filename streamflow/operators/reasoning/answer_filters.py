@@ -29,13 +29,20 @@ Decision = bool | tuple[bool, str]
 
 
 class ReasoningAnswerFormatterFilter(Filter):
-    """Keeps the answers (``input_key``) that state their result in a non-empty ``\\boxed{}``.
+    """Checks that the answers (``input_key``) state their result in a non-empty ``\\boxed{}``.
 
-    DataFlow's operator describes exactly this check but has it commented out, so it keeps
-    every row; here the check is on.
+    DataFlow's operator describes this check but has it commented out, so it keeps every row;
+    so does this one by default, and DataFlow's pipelines give the same rows here as there.
+    ``require_boxed=True`` (ours) turns the check on: what the operator's description promises,
+    and what streamflow's own ``reasoning_math`` pipeline uses.
     """
 
+    def __init__(self, require_boxed: bool = False) -> None:
+        self.require_boxed = require_boxed
+
     def process(self, rows: list[Row], input_key: str = "generated_cot") -> list[Decision]:
+        if not self.require_boxed:
+            return [True] * len(rows)
         out: list[Decision] = []
         for row in rows:
             value = row.get(input_key)

@@ -39,7 +39,7 @@ _BOX = re.compile(r"\\(?:boxed|fbox)")
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 _CLAUSE_END = re.compile(r"(?<![A-Z][a-z]\.)(?<!Mrs\.)(?<=[.!?;,])\s+|\n+")
 """Ends of sentences and clauses ("..., which rounds to 33"), not of "Mr." or "3,000"."""
-_LEADING_NUMBER = re.compile(r"[^\w-]*?(-?(?:\d{1,3}(?:[ ,]\d{3})+(?!\d)|\d*\.?\d+))")
+_LEADING_NUMBER = re.compile(r"[^\w-]*?(-?(?:\d{1,3}(?:[ ,]\d{3})+(?!\d)|\d*\.?\d+)(?:/\d+)?)")
 
 
 def extract_answer(
@@ -77,7 +77,8 @@ def extract_raw_answer(text: object, *, last_number: bool = True) -> str:
 
 def last_number_answer(text: str) -> str:
     """The number a solution ends on: in its last clause that holds a number, the result of
-    the last equation (the first number after its last ``=``), else the last number.
+    the last equation (the first number or fraction after its last ``=``), else the last
+    number.
 
     Qwen takes the last number of the whole text, which a closing phrase such as "... = 8 in
     3 years" or "... for 2 tubs" turns into the wrong one; looking at the equation first fixes

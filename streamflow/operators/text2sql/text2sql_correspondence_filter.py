@@ -53,6 +53,7 @@ class Text2SQLCorrespondenceFilter(LLMOperator, Text2SQLOperator, Filter):
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (Text2SQLCorrespondenceFilterPrompt,)
+    optional_inputs: ClassVar[frozenset[str]] = frozenset({"input_evidence_key"})
 
     def __init__(
         self,

@@ -39,6 +39,7 @@ class Text2SQLCoTGenerator(LLMOperator, Text2SQLOperator, Generator):
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (Text2SQLCotGeneratorPrompt,)
+    optional_inputs: ClassVar[frozenset[str]] = frozenset({"input_evidence_key"})
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ class Text2SQLPromptGenerator(Text2SQLOperator, Generator):
     """
 
     ALLOWED_PROMPTS: ClassVar[tuple[type, ...]] = (Text2SQLPromptGeneratorPrompt,)
+    optional_inputs: ClassVar[frozenset[str]] = frozenset({"input_evidence_key"})
 
     def __init__(
         self,

@@ -398,9 +398,17 @@ def test_blocklist(tmp_path: Path):
         F.BlocklistFilter(language="zz")
 
 
+def test_the_bundled_chinese_blocklist_spares_everyday_words_that_contain_its_characters():
+    op = F.BlocklistFilter(language="zh")
+    assert len(op.blocklist) >= 50
+    everyday = "请按照手册操作。今日你要买几把椅子、一只鸡和一本关于色彩的书。"
+    assert one(op, everyday) == (True, 0)
+    assert reason(op, "你这个傻逼，他妈的给我滚。") == "2 blocklisted words > max 1"
+    with pytest.raises(ValueError, match="no blocklist for language 'ja'; pass blocklist_path"):
+        F.BlocklistFilter(language="ja")
+
+
 def test_blocklist_finds_chinese_entries_inside_unspaced_text(tmp_path: Path):
-    with pytest.raises(ValueError, match="no blocklist for language 'zh'; pass blocklist_path"):
-        F.BlocklistFilter(language="zh")
     path = tmp_path / "zh.txt"
     path.write_text("垃圾\n垃圾邮件\n\n骗子\n", encoding="utf-8")
     op = F.BlocklistFilter(language="zh", blocklist_path=str(path), threshold=1)

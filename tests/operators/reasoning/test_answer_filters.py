@@ -26,7 +26,8 @@ def test_formatter_keeps_boxed_answers() -> None:
         {"generated_cot": None},
         {},
     ]
-    out = apply(ReasoningAnswerFormatterFilter(), rows)
+    assert apply(ReasoningAnswerFormatterFilter(), rows).batch.rows == rows  # DataFlow's: all
+    out = apply(ReasoningAnswerFormatterFilter(require_boxed=True), rows)
     assert out.batch.rows == [rows[0]]
     assert [d.reason for d in out.dropped] == [
         "empty \\boxed{}",

@@ -75,6 +75,7 @@ def test_last_number_skips_calculator_annotations_and_closing_phrases() -> None:
     text = "So he makes 60*2=$<<60*2=120>>120 in 2 weeks"
     assert last_number_answer(text) == "120"
     assert last_number_answer("Mr. Tan nets $400 000 - $282 000 = $118 000.") == "118000"
+    assert last_number_answer("The multiplier is (1/8)·(2) = 1/4.") == "1/4"
 
 
 @pytest.mark.parametrize(

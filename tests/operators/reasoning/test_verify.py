@@ -72,7 +72,8 @@ def test_pathological_inputs_time_out_and_the_pool_goes_on(verifier: AnswerVerif
             assert verdict.reason == f"math-verify timed out after {TIMEOUT:g}s", name
     timed_out = sum(v.equal is None for v in bad)
     assert timed_out >= 3  # the long sum, the deep nesting and the powers cannot finish in 2 s
-    assert verifier.killed - killed_before == timed_out
+    # each overrun killed its worker (a worker too slow to start on a loaded machine is too)
+    assert verifier.killed - killed_before >= timed_out
     # Bounded: every item's deadline, run two at a time, plus worker restarts (not a benchmark).
     assert elapsed < len(pairs) * (TIMEOUT + 15)
     assert good == Verdict(True, "equivalent (math-verify)")

@@ -65,10 +65,8 @@ REFUSED = {
     "gpu_pipelines/core_text_bencheval_match_pipeline.py": "unknown key input_question_key",
     "gpu_pipelines/reasoning_math_pipeline.py": "unexpected keyword argument 'llm_serving'",
     "gpu_pipelines/text2sql_pipeline_gen.py": "unexpected keyword argument 'max_retries'",
-    # deliberate differences: a generated field never silently replaces an input field, and
-    # CodeFileTypeContentFilter's input_key names the file-type field (DataFlow ignores it)
+    # a deliberate difference: a generated field never silently replaces an input field
     "api_pipelines/text2sql_pipeline_refine.py": "output key 'question' would overwrite",
-    "cpu_pipelines/code_pt_filter.py": "input key 'dataframe' is not produced",
     # this machine: models are not downloaded at run time, and MinerU's flash engine is absent
     "api_pipelines/kbcleaning_pipeline.py": "models are not downloaded at run time",
     "cpu_pipelines/kbcleaning_pipeline_url.py": "models are not downloaded at run time",

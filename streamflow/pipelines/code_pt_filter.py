@@ -158,9 +158,9 @@ class PTCodeFilterPipeline(Pipeline):
         self.doc_quality_filter_step5.run(
             self.storage.step(), input_key="text", output_key="doc_quality_filter_label"
         )
-        # DataFlow passes input_key="dataframe" (it ignores the key); here it names the field.
+        # DataFlow's own spelling: input_key is unused, the rules read the whole row.
         self.file_type_filter_step6.run(
-            self.storage.step(), input_key="filetype", output_key="file_type_filter_label"
+            self.storage.step(), input_key="dataframe", output_key="file_type_filter_label"
         )
 
 

@@ -12,11 +12,10 @@
 The rules read the row's ``filetype`` (linguist name, case-insensitive), ``filename``,
 ``line_count`` and, for HTML, ``visible_text_length`` and ``total_code_length`` fields.
 
-Difference from DataFlow: there ``input_key`` is ignored (its pipeline passes ``"dataframe"``)
-and the field names above are fixed; here ``input_key`` names the file-type field (default
-``filetype``), so a pipeline that passes ``input_key="dataframe"`` must drop it or name the
-file-type field instead. A row without ``filename`` or ``line_count`` fails with the field named
-(DataFlow fails the whole run).
+As in DataFlow, ``input_key`` is accepted and unused (its pipeline passes ``"dataframe"``: the
+rules read the whole row); ``input_filetype_key`` (ours) names the file-type field if it is not
+``filetype``. A row without ``filename`` or ``line_count`` fails with the field named (DataFlow
+fails the whole run).
 """
 
 from __future__ import annotations
@@ -45,15 +44,18 @@ class CodeFileTypeContentFilter(Filter):
         {"readme", "notes", "todo", "description", "cmakelists"}
     )
 
+    optional_inputs: ClassVar[frozenset[str]] = frozenset({"input_key"})
+
     def process(
         self,
         rows: list[Row],
-        input_key: str = "filetype",
+        input_key: str | None = None,
         output_key: str = "file_type_content_filter_label",
+        input_filetype_key: str = "filetype",
     ) -> list[Verdict]:
         verdicts: list[Verdict] = []
         for row in rows:
-            why = self.rejects(row, input_key)
+            why = self.rejects(row, input_filetype_key)
             row[output_key] = int(why is None)
             verdicts.append(True if why is None else (False, why))
         return verdicts

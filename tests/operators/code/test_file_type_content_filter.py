@@ -23,7 +23,7 @@ def test_rules_per_file_type() -> None:
         row("Text", "requirements-dev.txt"),
         row("Text", "dump.txt"),
     ]
-    out = apply(CodeFileTypeContentFilter(), rows, input_key="filetype", output_key="ok")
+    out = apply(CodeFileTypeContentFilter(), rows, input_key="dataframe", output_key="ok")
     assert [r["filename"] for r in out.batch.rows] == [
         "big.py",
         "ci.yml",
@@ -43,3 +43,9 @@ def test_missing_fields_are_named() -> None:
         apply(CodeFileTypeContentFilter(), [{"filetype": "JSON", "filename": "a.json"}])
     with pytest.raises(TypeError, match="'line_count' must be a number"):
         apply(CodeFileTypeContentFilter(), [row("JSON", "a.json", "many")])  # type: ignore[arg-type]
+
+
+def test_the_file_type_field_can_have_another_name() -> None:
+    rows = [{"kind": "Text", "filename": "dump.txt", "line_count": 3}]
+    out = apply(CodeFileTypeContentFilter(), rows, input_filetype_key="kind")
+    assert out.dropped[0].reason.startswith("text file 'dump.txt'")

@@ -20,7 +20,7 @@ from streamflow.agent.relay import FORWARDER, ServingRelay
 from streamflow.sandbox import Limits, Sandbox
 from streamflow.serving.base import LLMServing
 
-__all__ = ["Trial", "check_output", "trial_run"]
+__all__ = ["Trial", "check_output", "streamflow_root", "trial_run"]
 
 PIPELINE_FILE = "pipeline.py"
 SAMPLE_FILE = "sample.jsonl"
@@ -114,7 +114,7 @@ class Trial:
         return self.stage == "done" and not self.problems
 
 
-def _streamflow_root() -> str:
+def streamflow_root() -> str:
     """The folder that holds this ``streamflow`` package (the trial imports the same code)."""
     return str(Path(__file__).resolve().parents[2])
 
@@ -139,7 +139,7 @@ async def trial_run(
             processes=256,
             output_bytes=8 * MiB,
         ),
-        pythonpath=(_streamflow_root(),),
+        pythonpath=(streamflow_root(),),
         readable=readable,
     )
     relay = ServingRelay(serving) if serving is not None else None

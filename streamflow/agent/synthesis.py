@@ -142,8 +142,8 @@ def check_operator_code(code: str, *, description: str = "") -> Synthesised:
             raise CodeRejected(
                 f"line {node.lineno}: only imports and the class may be at the top level"
             )
-    for node in ast.walk(cls):
-        _check_node(node)
+    for inner in ast.walk(cls):
+        _check_node(inner)
     bases = [b.id if isinstance(b, ast.Name) else ast.unparse(b) for b in cls.bases]
     if len(bases) != 1 or bases[0] not in ALLOWED_BASES or cls.keywords:
         raise CodeRejected(
@@ -191,9 +191,9 @@ def _check_import(node: ast.Import | ast.ImportFrom) -> str:
         if node.level == 0 and module == "streamflow":
             wrong = [n for n in names if n not in STREAMFLOW_NAMES]
             if wrong or any(a.asname for a in node.names):
+                allowed = ", ".join(sorted(STREAMFLOW_NAMES))
                 raise CodeRejected(
-                    f"line {node.lineno}: from streamflow only {', '.join(sorted(STREAMFLOW_NAMES))}"
-                    " may be imported"
+                    f"line {node.lineno}: from streamflow only {allowed} may be imported"
                 )
             return ""
         if node.level or module.split(".")[0] not in ALLOWED_IMPORTS or "*" in names:

@@ -50,6 +50,8 @@ cannot tell apart from the top hit: there the model's choice wins on its own ans
 FAR = 0.5
 """A candidate more than this share of the spread below the top hit is one retrieval already
 ranks well below it: the model's choice of it never displaces the top hit."""
+CODE_TOKENS = 768
+"""Tokens a written operator class may take (the prompt and the answer fit a 2048 context)."""
 FILTER_WORDS = ("keep", "drop", "remove", "filter", "discard", "only", "exclude", "reject")
 VERBS = {
     "add",
@@ -842,7 +844,7 @@ class PipelineAgent:
         problem, previous = "", ""
         for attempt in range(1, self.options.synthesis_attempts + 1):
             retry = (
-                f"\n\nYour previous code:\n{previous[:2500]}\nIt was rejected: {problem}\n"
+                f"\n\nYour previous code:\n{previous[:1500]}\nIt was rejected: {problem}\n"
                 "Write it again, fixed."
                 if problem
                 else ""
@@ -852,7 +854,7 @@ class PipelineAgent:
                 f"What it does: {instruction}\nNew field (if it adds one): {output}\n"
                 f"Sample data: {_describe_sample(sample, state['fields'])}{retry}",
                 schema,
-                max_tokens=1024,
+                max_tokens=CODE_TOKENS,
             )
             if answer is None:
                 notes.append(f"step '{step.description}': no usable class was written")

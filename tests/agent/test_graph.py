@@ -294,12 +294,27 @@ async def test_a_weak_candidate_does_not_displace_a_strong_top_hit(cards):
     assert len(choice_questions(serving)) == 1  # nothing more to ask
 
 
-async def test_the_models_choice_wins_where_retrieval_is_ambiguous(cards):
+async def test_a_near_tie_is_won_only_by_a_choice_that_passes_both_checks(cards):
+    # consistent in both orders and rejects the top hit: the near neighbour wins
     serving = scripted(choose=lambda step, options: "RemovePunctuationRefiner")  # gap 0.05
     operators, notes = await planned(serving, cards)
     assert operators == ["RemovePunctuationRefiner"]
-    assert any("the model chose RemovePunctuationRefiner over" in n for n in notes)
-    assert len(choice_questions(serving)) == 1
+    assert any(
+        "the model chose RemovePunctuationRefiner over" in n and "near tie" in n for n in notes
+    )
+    assert len(choice_questions(serving)) == 2
+    # picked by position (the second listed): another answer in reverse order -> the top hit
+    serving = scripted(choose=lambda step, options: options[1])
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("then HtmlUrlRemoverRefiner with the options" in n for n in notes)
+    # consistent but says the top hit does the step -> the top hit
+    serving = scripted(
+        choose=lambda step, options: "RemovePunctuationRefiner", confirm=lambda s, o: "yes"
+    )
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("also says RemoveExtraSpacesRefiner does the step" in n for n in notes)
 
 
 async def test_a_clearly_lower_choice_must_survive_the_options_in_reverse_order(cards):

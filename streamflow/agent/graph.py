@@ -4,10 +4,12 @@ verify -> (repair -> fill gaps ...) -> report.
 Each node is a method of :class:`PipelineAgent` that reads the state and returns its updates.
 The model is asked only what needs judgement (which steps the request has, which retrieved
 operator does a step, parameter values the request states, a prompt for a step no operator
-covers, how to repair a failed trial); every answer is JSON constrained by a schema and every
-node falls back to a rule when the answer is missing or unusable, so a 135M model still reaches
-a valid pipeline. What rules can decide (key bindings, step order, parameter types, the output
-checks) is never left to the model. Repair rounds are counted in one place (the repair node).
+covers, or the code of an operator class for one a prompt cannot express (checked statically
+and run only in the sandbox, :mod:`streamflow.agent.synthesis`), how to repair a failed trial);
+every answer is JSON constrained by a schema and every node falls back to a rule when the answer
+is missing or unusable, so a 135M model still reaches a valid pipeline. What rules can decide
+(key bindings, step order, parameter types, the output checks) is never left to the model.
+Repair rounds are counted in one place (the repair node).
 
 Retrieval's ranking is the prior of every operator choice: the model's pick displaces the top hit
 only where retrieval leaves room for doubt (see ``PipelineAgent._choose_operator``), so a weak

@@ -539,3 +539,22 @@ class DigitCounter(Generator):
     assert "wall-clock" in notes[1]  # the sandbox's time limit stopped the endless loop
     assert report.steps[1].operator == "PromptedGenerator"  # neither class was kept
     assert "HOSTILE" not in report.source and "while True" not in report.source
+
+
+@needs_sandbox
+async def test_a_written_class_that_fails_in_the_pipeline_gives_way_to_a_prompt(
+    cards, bm25_retriever
+):
+    # on the raw sample it finds double spaces; after the first step collapsed them it writes
+    # nothing: the pipeline's trial fails, the repair round hands the step to a prompt
+    fragile = DIGITS.replace(
+        'len(re.findall(r"[0-9]", row[input_key]))', '"yes" if "  " in row[input_key] else ""'
+    )
+    serving = writing([fragile], judge="seven")
+    report = await agent(serving, cards, bm25_retriever, max_rounds=2).run(COUNT_REQUEST, PHONES)
+    assert report.ok, report.text()
+    assert report.rounds == 1
+    assert [s.operator for s in report.steps] == ["RemoveExtraSpacesRefiner", "PromptedGenerator"]
+    assert any("the written class DigitCounter failed the trial" in r for r in report.repairs)
+    assert len(class_prompts(serving)) == 1  # not asked to write it again
+    assert "class DigitCounter" not in report.source

@@ -61,6 +61,7 @@ async def test_smollm2s_written_classes_are_checked_and_tried_only_in_the_sandbo
     written = await agent._synthesise(
         state, [step], 0, "Count the digits of the text.", "digit_count", notes
     )
+    print("\n".join(notes))  # what the small model's classes came to (run with -s to see)
     assert agent.asker.cost.calls > calls and agent.asker.cost.completion_tokens > 0
     if written is None:
         assert notes, "a class that was not kept must say why"

@@ -85,13 +85,14 @@ class ServingRelay:
         """Requests queued for or running in the serving on behalf of the trial."""
         return len(self._pending)
 
-    async def cancel_pending(self) -> int:
-        """Cancel every request still queued or generating and wait until each has stopped."""
+    async def cancel_pending(self, wait: float = 30.0) -> int:
+        """Cancel every request still queued or generating and wait (at most ``wait`` seconds,
+        for a serving that ignores cancellation) until each has stopped."""
         tasks = [t for t in self._pending if not t.done()]
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks, timeout=wait)
         return len(tasks)
 
     async def __aexit__(self, *exc: object) -> None:

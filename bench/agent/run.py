@@ -249,6 +249,7 @@ async def main(args: argparse.Namespace) -> None:
                 retrieval=args.retrieval,
                 databases=databases,
                 readable=readable,
+                synthesis=args.synthesis,
             )
             agent = PipelineAgent(
                 serving,
@@ -287,6 +288,7 @@ async def main(args: argparse.Namespace) -> None:
         "model": serving.model,
         "retrieval": args.retrieval,
         "max_rounds": args.max_rounds,
+        "synthesis": args.synthesis,
         "summary": summary,
         "tasks": results,
     }
@@ -307,6 +309,12 @@ if __name__ == "__main__":
     parser.add_argument("--oracle", action="store_true")
     parser.add_argument(
         "--baseline", action="store_true", help="no model: always the top retrieved operator"
+    )
+    parser.add_argument(
+        "--no-synthesis",
+        dest="synthesis",
+        action="store_false",
+        help="no operator classes written by the model (gap steps get prompts only)",
     )
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--out")

@@ -5,7 +5,11 @@ module, ``__init__`` that builds storage, serving and one attribute per step (a 
 step's purpose above it), ``forward()`` with one ``run()`` per step and its key bindings. The LLM
 steps share one serving chosen from the environment (the embedded model, or
 ``$OPENAI_BASE_URL``), so the same file runs with ``streamflow run`` anywhere. Every value the
-model chose is written with ``repr`` of a checked literal: the model writes data, never code.
+model chose is written with ``repr`` of a checked literal: the model writes data, never code —
+except an operator class the agent synthesised for a step nothing else does
+(:mod:`streamflow.agent.synthesis`): its source, statically checked and passed on the sample in
+the sandbox, stands above the pipeline class under a comment that says it was written by the
+model, and its imports (allowlisted standard-library modules) join the file's.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 from streamflow.agent.catalog import OperatorCard, words_of
 from streamflow.agent.plan import Step, snake_name
+from streamflow.agent.synthesis import Synthesised
 from streamflow.operators.registry import prompt_templates
 
 __all__ = ["Assembly", "assemble"]
@@ -82,9 +87,14 @@ def assemble(
     init: list[str] = []
     forward: list[str] = []
     templates = None
+    written: dict[str, Synthesised] = {}
     for n, (step, attr) in enumerate(zip(steps, attributes, strict=True), 1):
         card = cards[step.operator]
-        imports.setdefault(card.module, set()).add(card.name)
+        if step.synthesised is not None:
+            written[step.synthesised.name] = step.synthesised
+            imports.setdefault("streamflow", set()).add(step.synthesised.base)
+        else:
+            imports.setdefault(card.module, set()).add(card.name)
         args: list[str] = []
         if card.uses_llm:
             uses_llm = True
@@ -111,12 +121,15 @@ def assemble(
         forward += _call(f"self.{attr}.run", keys, "        ")
     lines = ['"""' + _safe(_docstring(request, steps, data_file, sample_fields)), '"""', ""]
     lines += ["from __future__ import annotations", ""]
+    plain = sorted({line for w in written.values() for line in w.imports})
+    if plain:
+        lines += [*plain, ""]
     if uses_databases:
         lines += ["import os", ""]
         imports.setdefault("streamflow.databases", set()).update(
             {"DATABASES_ENV", "DatabaseManager"}
         )
-    own = sorted(m for m in imports if m.startswith("streamflow."))
+    own = sorted(m for m in imports if m == "streamflow" or m.startswith("streamflow."))
     for module in own:
         lines.append(f"from {module} import {', '.join(sorted(imports[module]))}")
     lines.append("from streamflow.pipeline import Pipeline")
@@ -124,6 +137,14 @@ def assemble(
         lines.append("from streamflow.serving.base import SamplingParams")
         lines.append("from streamflow.serving.choose import serving_from_environment")
     lines.append("from streamflow.storage import FileStorage")
+    for synthesised in written.values():
+        lines += ["", ""]
+        lines += _comment(
+            "Written by the model for a step no library operator does; checked, and tried on the "
+            "sample only inside the sandbox. Review it before running this file outside one.",
+            "",
+        )
+        lines += synthesised.class_source.splitlines()
     lines += ["", "", f"class {CLASS_NAME}(Pipeline):"]
     lines.append(f'    """{_safe(_title(request))}"""')
     lines += ["", "    def __init__(self) -> None:"]

@@ -4,10 +4,12 @@ verify -> (repair -> fill gaps ...) -> report.
 Each node is a method of :class:`PipelineAgent` that reads the state and returns its updates.
 The model is asked only what needs judgement (which steps the request has, which retrieved
 operator does a step, parameter values the request states, a prompt for a step no operator
-covers, how to repair a failed trial); every answer is JSON constrained by a schema and every
-node falls back to a rule when the answer is missing or unusable, so a 135M model still reaches
-a valid pipeline. What rules can decide (key bindings, step order, parameter types, the output
-checks) is never left to the model. Repair rounds are counted in one place (the repair node).
+covers, or the code of an operator class for one a prompt cannot express (checked statically
+and run only in the sandbox, :mod:`streamflow.agent.synthesis`), how to repair a failed trial);
+every answer is JSON constrained by a schema and every node falls back to a rule when the answer
+is missing or unusable, so a 135M model still reaches a valid pipeline. What rules can decide
+(key bindings, step order, parameter types, the output checks) is never left to the model.
+Repair rounds are counted in one place (the repair node).
 
 Retrieval's ranking is the prior of every operator choice: the model's pick displaces the top hit
 only where retrieval leaves room for doubt (see ``PipelineAgent._choose_operator``), so a weak
@@ -27,6 +29,13 @@ from streamflow.agent.llm import Asker
 from streamflow.agent.plan import ASSEMBLER_PARAMS, Step, check_plan, field_types
 from streamflow.agent.report import AgentReport, StepReport
 from streamflow.agent.retrieve import Candidate, OperatorRetriever
+from streamflow.agent.synthesis import (
+    ALLOWED_IMPORTS,
+    CodeRejected,
+    check_operator_code,
+    operator_trial,
+    unit_problems,
+)
 from streamflow.agent.verify import Trial, check_output, trial_run
 from streamflow.databases import DATABASES_ENV
 from streamflow.extras import require
@@ -39,10 +48,13 @@ SHOWN = 5
 """Candidates the model chooses among per step."""
 CLOSE = 0.25
 """A candidate within this share of its ranking's spread below the top hit is one retrieval
-cannot tell apart from the top hit: there the model's choice wins on its own answer."""
+cannot tell apart from the top hit (a near tie); the model's choice of it still has to pass the
+same two checks as a clearly lower one (see ``PipelineAgent._choose_operator``)."""
 FAR = 0.5
 """A candidate more than this share of the spread below the top hit is one retrieval already
 ranks well below it: the model's choice of it never displaces the top hit."""
+CODE_TOKENS = 768
+"""Tokens a written operator class may take (the prompt and the answer fit a 2048 context)."""
 FILTER_WORDS = ("keep", "drop", "remove", "filter", "discard", "only", "exclude", "reject")
 VERBS = {
     "add",
@@ -141,6 +153,13 @@ class AgentOptions:
     databases: str | None = None
     """Where the pipeline's SQL steps find their databases (a folder of SQLite files, a file, or
     a server URL); ``$STREAMFLOW_DATABASES`` overrides it when the pipeline runs."""
+    synthesis: bool = True
+    """A step no operator does and no prompt expresses may get an operator class the model
+    writes (checked, then tried on the sample in the sandbox only)."""
+    synthesis_attempts: int = 3
+    """Answers asked for one synthesised class: the first, then repairs with the last error."""
+    synthesis_timeout: float = 60.0
+    """Seconds a synthesised class's sandboxed trial on the sample may take."""
 
 
 class AgentState(TypedDict, total=False):
@@ -162,6 +181,8 @@ class AgentState(TypedDict, total=False):
     trial: Trial | None
     problems: list[str]
     rounds: int
+    no_code: list[str]
+    """Step descriptions whose synthesised class failed the pipeline's trial: a prompt does them."""
 
 
 class PipelineAgent:
@@ -179,6 +200,8 @@ class PipelineAgent:
         self.serving = serving
         self.options = options or AgentOptions()
         self.cards = cards
+        self._library = cards
+        """The operators of the library; ``cards`` adds a run's synthesised ones to a copy."""
         self.retriever = retriever
         self.progress = progress or (lambda node, message: None)
         self.asker = Asker(serving)
@@ -221,8 +244,9 @@ class PipelineAgent:
         return "repair"
 
     async def run(self, request: str, sample: list[dict[str, Any]]) -> AgentReport:
-        if self.cards is None:
-            self.cards = operator_cards()
+        if self._library is None:
+            self._library = self.cards if self.cards is not None else operator_cards()
+        self.cards = dict(self._library)  # this run's synthesised operators join a copy
         state: AgentState = {
             "request": request,
             "sample": sample,
@@ -231,6 +255,7 @@ class PipelineAgent:
             "rounds": 0,
             "trial": None,
             "problems": [],
+            "no_code": [],
         }
         final = await self.graph().ainvoke(state, {"recursion_limit": 200})
         return self.report(final)
@@ -346,14 +371,14 @@ class PipelineAgent:
         }
 
     async def fill_gaps(self, state: AgentState) -> dict[str, Any]:
-        steps = []
-        for step in state["steps"]:
+        steps = list(state["steps"])
+        notes = list(state["notes"])
+        for i, step in enumerate(steps):
             if step.operator == NONE:
-                step = await self._prompted_step(state, step)
-            steps.append(step)
+                steps[i] = await self._gap_step(state, steps, i, notes)
         assert self.cards is not None
         check = check_plan(steps, self.cards, state["fields"], state["request"])
-        notes = state["notes"] + check.notes
+        notes += check.notes
         stuck = {check.steps[i].description for i, _ in check.problems if i < len(check.steps)}
         stuck = {d for d in stuck if not any(s.gap for s in steps if s.description == d)}
         if stuck:
@@ -424,6 +449,20 @@ class PipelineAgent:
             notes.append(f"round {rounds}: no step could be blamed for: {error[:200]}")
             return {"rounds": rounds, "notes": notes}
         step = steps[index]
+        if step.synthesised is not None:
+            # its class passed on the sample but not in the pipeline: a prompt does the step
+            steps[index] = Step(step.description, NONE, why="no operator of the library does this")
+            notes.append(
+                f"round {rounds}: the written class {step.operator} failed the trial "
+                f"({error[:160]}); a prompt does this step instead"
+            )
+            self.progress("repair", notes[-1])
+            return {
+                "rounds": rounds,
+                "steps": steps,
+                "notes": notes,
+                "no_code": [*state.get("no_code", []), step.description],
+            }
         original = _original_index(step, state["descriptions"])
         cands = (
             [c.name for c in state["candidates"][original][:SHOWN]] if original is not None else []
@@ -494,21 +533,23 @@ class PipelineAgent:
         no log-probabilities to tell a guess from knowledge. So retrieval is the prior and the
         model a second opinion that must earn the override:
 
-        - where retrieval is ambiguous (the choice lies within :data:`CLOSE` of the top hit, as a
-          share of the ranking's spread, see :func:`retrieval_gaps`), the model decides: the top
-          hit is then barely better than a coin toss, and a strong model's reading of the
-          operators' documentation is worth more than a rank;
-        - where retrieval ranks the choice clearly lower but not far (up to :data:`FAR`), or the
-          model says no operator fits (NONE, which retrieval cannot score), the choice must pass
-          two more questions: the same choice with the options in reverse order (NONE offered
-          first instead of last), which a model guessing by position fails, and a "no" when
-          asked whether the top hit alone does the step, which a model drawn to a shared word
-          fails (the top hit shares the step's words too); a model that knows passes both;
+        - where retrieval ranks the choice close to the top hit or lower but not far (up to
+          :data:`FAR` of the ranking's spread, see :func:`retrieval_gaps`), or the model says
+          no operator fits (NONE, which retrieval cannot score), the choice must pass two more
+          questions: the same choice with the options in reverse order (NONE offered first
+          instead of last), which a model guessing by position fails, and a "no" when asked
+          whether the top hit alone does the step, which a model drawn to a shared word fails
+          (the top hit shares the step's words too); a model that knows passes both;
         - a choice retrieval ranks far below the top hit never displaces it.
 
-        A weak model therefore cannot do much worse than its retriever (it can only swap among
-        near-ties, or pass both checks), and a strong one can still correct the top hit wherever
-        retrieval leaves room for doubt. Without a usable answer the top hit stands.
+        Near ties (within :data:`CLOSE`) once won on the model's single answer, since the top
+        hit is then barely better than a coin toss; on the development tasks that let SmolLM2
+        swap a right top hit for a wrong neighbour as often as the reverse, so near ties pass
+        the same two checks (their note says it was a near tie).
+
+        A weak model therefore cannot do much worse than its retriever (it must pass both
+        checks), and a strong one can still correct the top hit wherever retrieval leaves room
+        for doubt. Without a usable answer the top hit stands.
         """
         shown = [c.name for c in cands[:SHOWN]]
         if not shown:
@@ -519,11 +560,11 @@ class PipelineAgent:
             return top, ""
         gap = retrieval_gaps(cands).get(choice)  # None for NONE
         step = f"step '{description}'"
-        if gap is not None and gap <= CLOSE:
-            return choice, (
-                f"{step}: the model chose {choice} over {top} (retrieval scores them "
-                f"alike: {gap:.2f} of the spread apart)"
-            )
+        tie = (
+            f" (a near tie in retrieval: {gap:.2f} of the spread apart)"
+            if gap is not None and gap <= CLOSE
+            else ""
+        )
         if gap is not None and gap > FAR:
             return top, (
                 f"{step}: kept {top}; the model's choice {choice} ranks far below it in "
@@ -533,16 +574,16 @@ class PipelineAgent:
         if again != choice:
             return top, (
                 f"{step}: kept {top}; the model chose {choice}, then {again} with the options "
-                "in reverse order"
+                f"in reverse order{tie}"
             )
         if await self._confirms(state, description, top):
             return top, (
                 f"{step}: kept {top}; the model chose {choice} (twice) but also says {top} "
-                "does the step"
+                f"does the step{tie}"
             )
         return choice, (
             f"{step}: the model chose {choice} over {top}, the same with the options in "
-            f"reverse order, and says {top} does not do the step"
+            f"reverse order, and says {top} does not do the step{tie}"
         )
 
     async def _confirms(self, state: AgentState, description: str, name: str) -> bool:
@@ -704,20 +745,58 @@ class PipelineAgent:
         return where is not None and all(i != where for i, _ in check.problems)
 
     async def _prompted_step(self, state: AgentState, step: Step) -> Step:
+        """A written prompt for ``step`` (no synthesised class)."""
+        kind, instruction, output = await self._gap_answer(state, step, allow_code=False)
+        return _prompted(step, kind, instruction, output)
+
+    async def _gap_step(
+        self, state: AgentState, steps: list[Step], index: int, notes: list[str]
+    ) -> Step:
+        """What does a step no operator covers: a written prompt, or, when the model says the
+        step is an exact rule a prompt cannot express, a class it writes (see
+        :meth:`_synthesise`); a prompt when the class does not pass."""
+        step = steps[index]
+        allow_code = (
+            self.options.synthesis
+            and bool(state["sample"])
+            and step.description not in state.get("no_code", [])
+        )
+        kind, instruction, output = await self._gap_answer(state, step, allow_code=allow_code)
+        if kind == "code":
+            written = await self._synthesise(state, steps, index, instruction, output, notes)
+            if written is not None:
+                return written
+            first = step.description.split()[0].lower() if step.description.split() else ""
+            kind = "filter" if first in FILTER_WORDS else "generate"
+        return _prompted(step, kind, instruction, output)
+
+    async def _gap_answer(
+        self, state: AgentState, step: Step, *, allow_code: bool
+    ) -> tuple[str, str, str]:
+        """``(kind, instruction, output field)`` for a step no operator covers; by rule when the
+        model gives no usable answer."""
+        kinds = ["generate", "filter", *(["code"] if allow_code else [])]
         schema = {
             "type": "object",
             "properties": {
-                "kind": {"enum": ["generate", "filter"]},
+                "kind": {"enum": kinds},
                 "instruction": {"type": "string", "maxLength": 600},
                 "output_field": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
             },
             "required": ["kind", "instruction", "output_field"],
         }
+        code = (
+            " 'code' when the step is an exact rule over the fields that needs no language model "
+            "(counting, matching a pattern, arithmetic, reformatting): a small operator class is "
+            "written for it instead."
+            if allow_code
+            else ""
+        )
         answer = await self.asker.ask(
             f"Request: {state['request']}\nData fields: {_describe_fields(state['fields'])}\n\n"
             f"No operator of the library does this step: {step.description}\nWrite the "
             "instruction an LLM follows for each row: 'generate' adds a new field with its "
-            "answer; 'filter' keeps the rows it rates highly.",
+            f"answer; 'filter' keeps the rows it rates highly.{code}",
             schema,
         )
         first = step.description.split()[0].lower() if step.description.split() else ""
@@ -726,27 +805,127 @@ class PipelineAgent:
         output = (answer["output_field"] if answer else "") or "_".join(
             words_of(step.description)[:3]
         )
-        if kind == "filter":
-            return Step(
-                step.description,
-                "PromptedFilter",
-                params={
-                    "system_prompt": "Rate from 1 (not at all) to 5 (fully) how well the "
-                    f"text meets this requirement: {instruction}",
-                    "min_score": 3,
-                },
-                requested={"output_key": f"{output}_score"},
-                why="no operator does this: an LLM judge with a written prompt",
-                gap=True,
-            )
-        return Step(
-            step.description,
-            "PromptedGenerator",
-            params={"user_prompt": f"{instruction}\n\n"},
-            requested={"output_key": output},
-            why="no operator does this: an LLM step with a written prompt",
-            gap=True,
+        return kind, instruction, output
+
+    async def _synthesise(
+        self,
+        state: AgentState,
+        steps: list[Step],
+        index: int,
+        instruction: str,
+        output: str,
+        notes: list[str],
+    ) -> Step | None:
+        """An operator class the model writes for ``steps[index]``, or None.
+
+        Each answer is checked statically (:func:`check_operator_code`), bound into the plan by
+        the same rules as a library operator, and run on the sample's first rows inside the
+        sandbox (:func:`operator_trial`); its problem goes back to the model for the next
+        attempt. The code never runs in this process. A class is kept only when its sandboxed
+        trial passed (or, when its input comes from an earlier step the sample does not have,
+        the pipeline's own sandboxed trial judges it)."""
+        assert self.cards is not None
+        step = steps[index]
+        sample = state["sample"][: self.options.trial_rows]
+        schema = {
+            "type": "object",
+            "properties": {
+                "class_name": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]{2,40}$"},
+                "code": {"type": "string", "maxLength": 4000},
+            },
+            "required": ["class_name", "code"],
+        }
+        contract = (
+            "Write one Python class for this step, a streamflow operator. It derives from "
+            "exactly one of: Refiner (rewrites fields of each row in place), Generator (adds "
+            "a field to each row), Filter (keeps or drops each row). Its method "
+            "process(self, rows, input_key=FIELD, output_key=NEW_FIELD) gets a list of row "
+            "dicts and returns a list with one entry per row: the row dict (Refiner, "
+            "Generator), or True to keep / (False, 'reason') to drop (Filter). Its keys are "
+            "named input_..._key and output_..._key; __init__ parameters need defaults. Import "
+            f"only {', '.join(sorted(ALLOWED_IMPORTS))}, and the base class from streamflow. "
+            "No files, network, eval or exec."
         )
+        problem, previous = "", ""
+        for attempt in range(1, self.options.synthesis_attempts + 1):
+            retry = (
+                f"\n\nYour previous code:\n{previous[:1500]}\nIt was rejected: {problem}\n"
+                "Write it again, fixed."
+                if problem
+                else ""
+            )
+            answer = await self.asker.ask(
+                f"{contract}\n\nRequest: {state['request']}\nStep: {step.description}\n"
+                f"What it does: {instruction}\nNew field (if it adds one): {output}\n"
+                f"Sample data: {_describe_sample(sample, state['fields'])}{retry}",
+                schema,
+                max_tokens=CODE_TOKENS,
+            )
+            if answer is None:
+                notes.append(f"step '{step.description}': no usable class was written")
+                return None
+            previous = answer["code"]
+            try:
+                written = check_operator_code(previous, description=instruction)
+            except CodeRejected as exc:
+                problem = str(exc)
+                notes.append(f"written class for '{step.description}' rejected: {problem}")
+                self.progress("fill_gaps", notes[-1])
+                continue
+            if written.name in (self._library or {}) or any(
+                s.operator == written.name for s in steps if s is not step
+            ):
+                problem = f"the name {written.name} is taken; choose another class name"
+                notes.append(f"written class for '{step.description}' rejected: {problem}")
+                continue
+            self.cards[written.name] = written.card
+            candidate = Step(
+                step.description,
+                written.name,
+                requested={k.name: output for k in written.card.outputs[:1]},
+                why=f"{written.card.summary.rstrip('.')} (a class written for this step, "
+                "tried on the sample in the sandbox)",
+                gap=True,
+                synthesised=written,
+            )
+            problem = await self._try_written(state, steps, step, candidate, sample)
+            if not problem:
+                notes.append(
+                    f"step '{step.description}': wrote the operator class {written.name} "
+                    f"(attempt {attempt}); it passed on the sample in the sandbox"
+                )
+                self.progress("fill_gaps", notes[-1])
+                return candidate
+            del self.cards[written.name]
+            notes.append(f"written class {written.name} for '{step.description}': {problem}")
+            self.progress("fill_gaps", notes[-1])
+        return None
+
+    async def _try_written(
+        self,
+        state: AgentState,
+        steps: list[Step],
+        old: Step,
+        candidate: Step,
+        sample: list[dict[str, Any]],
+    ) -> str:
+        """Why ``candidate`` (a written class) cannot stand in for ``old`` ("" if it can): its
+        keys must bind in the plan, and it must pass on the sample, in the sandbox."""
+        assert self.cards is not None and candidate.synthesised is not None
+        probe = [candidate if s is old else s for s in steps if s.operator != NONE or s is old]
+        check = check_plan(probe, self.cards, state["fields"], state["request"])
+        where = next((i for i, s in enumerate(check.steps) if s is candidate), None)
+        mine = [msg for i, msg in check.problems if i == where]
+        if where is None or mine:
+            return "; ".join(mine) or "it could not be placed in the plan"
+        bindings = dict(candidate.bindings)
+        inputs = [bindings[k.name] for k in candidate.synthesised.card.inputs if k.name in bindings]
+        if any(name not in state["fields"] for name in inputs):
+            return ""  # it reads what an earlier step makes: the pipeline's trial tests it
+        unit = await operator_trial(
+            candidate.synthesised, sample, bindings, timeout=self.options.synthesis_timeout
+        )
+        return "; ".join(unit_problems(candidate.synthesised, unit, bindings, len(sample)))
 
     # -- the report --------------------------------------------------------------------------
 
@@ -795,6 +974,31 @@ def retrieval_gaps(cands: list[Candidate]) -> dict[str, float]:
     top, last = cands[0].score, cands[-1].score
     spread = top - last
     return {c.name: (top - c.score) / spread if spread > 0 else 0.0 for c in cands}
+
+
+def _prompted(step: Step, kind: str, instruction: str, output: str) -> Step:
+    """``step`` done by a prompted operator: a judge (``filter``) or a generator."""
+    if kind == "filter":
+        return Step(
+            step.description,
+            "PromptedFilter",
+            params={
+                "system_prompt": "Rate from 1 (not at all) to 5 (fully) how well the "
+                f"text meets this requirement: {instruction}",
+                "min_score": 3,
+            },
+            requested={"output_key": f"{output}_score"},
+            why="no operator does this: an LLM judge with a written prompt",
+            gap=True,
+        )
+    return Step(
+        step.description,
+        "PromptedGenerator",
+        params={"user_prompt": f"{instruction}\n\n"},
+        requested={"output_key": output},
+        why="no operator does this: an LLM step with a written prompt",
+        gap=True,
+    )
 
 
 def _with_gaps(original: list[Step], checked: list[Step]) -> list[Step]:

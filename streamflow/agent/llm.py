@@ -59,12 +59,18 @@ class Asker:
         self.params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
         self.cost = Cost()
 
-    async def ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-        """The model's answer to ``prompt`` as a dict fitting ``schema``, or None."""
+    async def ask(
+        self, prompt: str, schema: dict[str, Any], *, max_tokens: int | None = None
+    ) -> dict[str, Any] | None:
+        """The model's answer to ``prompt`` as a dict fitting ``schema``, or None
+        (``max_tokens`` for a longer answer than usual, e.g. code)."""
         self.cost.calls += 1
+        params = self.params
+        if max_tokens is not None:
+            params = SamplingParams(temperature=params.temperature, max_tokens=max_tokens)
         try:
             completion = await self.serving.complete(
-                prompt, system_prompt=SYSTEM, json_schema=schema, params=self.params
+                prompt, system_prompt=SYSTEM, json_schema=schema, params=params
             )
         except LLMRequestError:
             self.cost.unreadable += 1

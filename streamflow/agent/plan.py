@@ -25,9 +25,12 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamflow.agent.catalog import SERVING_PARAMS, KeySpec, OperatorCard, words_of
+
+if TYPE_CHECKING:
+    from streamflow.agent.synthesis import Synthesised
 
 __all__ = ["GAP_OPERATORS", "Check", "Step", "check_plan", "field_types", "snake_name"]
 
@@ -53,6 +56,9 @@ class Step:
     why: str = ""
     gap: bool = False
     """True: no operator covered the description; a prompted operator stands in."""
+    synthesised: Synthesised | None = None
+    """The operator class the agent wrote for this step (checked, passed its sandboxed trial);
+    the assembler puts its source in the pipeline file."""
 
     def label(self) -> str:
         return self.operator

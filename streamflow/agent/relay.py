@@ -10,10 +10,18 @@ and its calls and tokens count in the agent's cost. Nothing else is reachable th
 Inside the sandbox, :data:`FORWARDER` (a few lines of standard-library Python that the trial
 runner starts first) listens on the sandbox's own loopback and copies bytes to the socket, so the
 pipeline's unmodified ``OpenAIServing`` talks to ``http://127.0.0.1:PORT/v1``.
+
+A request belongs to the trial that sent it: when the client goes away (the sandbox stopped the
+trial at its time limit, or the pipeline gave up on the call) its ``complete()`` is cancelled, and
+leaving the relay cancels whatever is still queued or generating. Cancellation reaches the
+serving: the embedded engine aborts the request (vLLM's ``generate`` aborts on cancellation), an
+HTTP serving closes the call, a request waiting for admission leaves the queue. Abandoned
+generations therefore never stall the agent's next question or the next task.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -23,7 +31,13 @@ from typing import Any
 
 from aiohttp import web
 
-from streamflow.serving.base import LLMRequestError, LLMServing, SamplingParams, Usage
+from streamflow.serving.base import (
+    Completion,
+    LLMRequestError,
+    LLMServing,
+    SamplingParams,
+    Usage,
+)
 
 __all__ = ["FORWARDER", "ServingRelay"]
 
@@ -35,7 +49,10 @@ class ServingRelay:
         self.serving = serving
         self.max_tokens_cap = max_tokens_cap
         self.requests = 0
+        self.cancelled = 0
+        """Requests cancelled because their trial ended (timed out) or their client left."""
         self.usage = Usage()
+        self._pending: set[asyncio.Task[Completion]] = set()
         self.folder = ""
         self.socket = ""
         self._runner: web.AppRunner | None = None
@@ -57,12 +74,29 @@ class ServingRelay:
 
     def app(self) -> web.Application:
         """The endpoint as an aiohttp application (to serve it elsewhere, e.g. on TCP)."""
-        app = web.Application()
+        # a client that disconnects (its trial was stopped) cancels its request's handler
+        app = web.Application(handler_args={"handler_cancellation": True})
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
         return app
 
+    @property
+    def pending(self) -> int:
+        """Requests queued for or running in the serving on behalf of the trial."""
+        return len(self._pending)
+
+    async def cancel_pending(self, wait: float = 30.0) -> int:
+        """Cancel every request still queued or generating and wait (at most ``wait`` seconds,
+        for a serving that ignores cancellation) until each has stopped."""
+        tasks = [t for t in self._pending if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=wait)
+        return len(tasks)
+
     async def __aexit__(self, *exc: object) -> None:
+        await self.cancel_pending()
         if self._runner is not None:
             await self._runner.cleanup()
         for path in (self.socket, self.folder):
@@ -89,10 +123,20 @@ class ServingRelay:
             schema = (fmt.get("json_schema") or {}).get("schema") if isinstance(fmt, dict) else None
         except (ValueError, KeyError, TypeError) as exc:
             return _error(400, f"bad request: {exc}")
+        task = asyncio.ensure_future(
+            self.serving.complete(messages, json_schema=schema, params=params)
+        )
+        self._pending.add(task)
         try:
-            completion = await self.serving.complete(messages, json_schema=schema, params=params)
+            # cancelling this handler (client gone) cancels the task it awaits
+            completion = await task
         except LLMRequestError as exc:
             return _error(400, str(exc))
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self._pending.discard(task)
         self.requests += 1
         self.usage = Usage(
             self.usage.prompt_tokens + completion.usage.prompt_tokens,

@@ -20,7 +20,7 @@ from streamflow.agent.relay import FORWARDER, ServingRelay
 from streamflow.sandbox import Limits, Sandbox
 from streamflow.serving.base import LLMServing
 
-__all__ = ["Trial", "check_output", "trial_run"]
+__all__ = ["Trial", "check_output", "streamflow_root", "trial_run"]
 
 PIPELINE_FILE = "pipeline.py"
 SAMPLE_FILE = "sample.jsonl"
@@ -102,6 +102,8 @@ class Trial:
     """Output checks that failed (see :func:`check_output`)."""
     reached_run: bool = False
     """The sandbox stopped it (time, memory) after ``compile()`` had passed."""
+    cancelled_requests: int = 0
+    """LLM requests the trial left queued or generating, cancelled at the serving when it ended."""
 
     @property
     def compiled(self) -> bool:
@@ -112,7 +114,7 @@ class Trial:
         return self.stage == "done" and not self.problems
 
 
-def _streamflow_root() -> str:
+def streamflow_root() -> str:
     """The folder that holds this ``streamflow`` package (the trial imports the same code)."""
     return str(Path(__file__).resolve().parents[2])
 
@@ -137,7 +139,7 @@ async def trial_run(
             processes=256,
             output_bytes=8 * MiB,
         ),
-        pythonpath=(_streamflow_root(),),
+        pythonpath=(streamflow_root(),),
         readable=readable,
     )
     relay = ServingRelay(serving) if serving is not None else None
@@ -172,16 +174,19 @@ async def trial_run(
         )
     finally:
         if relay is not None:
-            await relay.__aexit__(None, None, None)
+            await relay.__aexit__(None, None, None)  # cancels what the trial left queued
+    cancelled = relay.cancelled if relay is not None else 0
     marker = result.stdout.rfind("@@TRIAL@@")
     if marker < 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         tail = [line for line in lines if "@@COMPILED@@" not in line][-6:]
+        left = f" ({cancelled} LLM request(s) it left were cancelled)" if cancelled else ""
         return Trial(
             "sandbox",
-            error=f"{result.detail or result.reason}: " + " | ".join(tail),
+            error=f"{result.detail or result.reason}{left}: " + " | ".join(tail),
             seconds=result.wall_seconds,
             reached_run="@@COMPILED@@" in result.stdout,
+            cancelled_requests=cancelled,
         )
     report = json.loads(result.stdout[marker + len("@@TRIAL@@") :].strip().splitlines()[0])
     return Trial(
@@ -193,6 +198,7 @@ async def trial_run(
         dead_letters=report.get("dead_letters", []),
         dead_count=report.get("dead_count", 0),
         seconds=result.wall_seconds,
+        cancelled_requests=cancelled,
     )
 
 

@@ -70,6 +70,13 @@ def agent(
         list[str] | None, typer.Option(help="A field every output row must carry.")
     ] = None,
     retrieval: Annotated[str, typer.Option(help="hybrid (BM25 + vectors) or bm25.")] = "hybrid",
+    synthesis: Annotated[
+        bool,
+        typer.Option(
+            help="Let the model write an operator class for a step nothing else does (checked, "
+            "and tried only in the sandbox)."
+        ),
+    ] = True,
     keep_failed: Annotated[
         bool, typer.Option(help="Write the file even when its trial failed (for inspection).")
     ] = False,
@@ -100,6 +107,7 @@ def agent(
         data_file=str(data.resolve()) if data is not None else None,
         output_file=f"{out_file.stem}_output.jsonl",
         databases=databases,
+        synthesis=synthesis,
     )
 
     def progress(node: str, message: str) -> None:

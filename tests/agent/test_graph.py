@@ -294,12 +294,27 @@ async def test_a_weak_candidate_does_not_displace_a_strong_top_hit(cards):
     assert len(choice_questions(serving)) == 1  # nothing more to ask
 
 
-async def test_the_models_choice_wins_where_retrieval_is_ambiguous(cards):
+async def test_a_near_tie_is_won_only_by_a_choice_that_passes_both_checks(cards):
+    # consistent in both orders and rejects the top hit: the near neighbour wins
     serving = scripted(choose=lambda step, options: "RemovePunctuationRefiner")  # gap 0.05
     operators, notes = await planned(serving, cards)
     assert operators == ["RemovePunctuationRefiner"]
-    assert any("the model chose RemovePunctuationRefiner over" in n for n in notes)
-    assert len(choice_questions(serving)) == 1
+    assert any(
+        "the model chose RemovePunctuationRefiner over" in n and "near tie" in n for n in notes
+    )
+    assert len(choice_questions(serving)) == 2
+    # picked by position (the second listed): another answer in reverse order -> the top hit
+    serving = scripted(choose=lambda step, options: options[1])
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("then HtmlUrlRemoverRefiner with the options" in n for n in notes)
+    # consistent but says the top hit does the step -> the top hit
+    serving = scripted(
+        choose=lambda step, options: "RemovePunctuationRefiner", confirm=lambda s, o: "yes"
+    )
+    operators, notes = await planned(serving, cards)
+    assert operators == ["RemoveExtraSpacesRefiner"]
+    assert any("also says RemoveExtraSpacesRefiner does the step" in n for n in notes)
 
 
 async def test_a_clearly_lower_choice_must_survive_the_options_in_reverse_order(cards):
@@ -364,3 +379,182 @@ async def test_an_unreadable_answer_keeps_the_top_hit_even_when_asked_again(card
 
     operators, _ = await planned(ScriptedServing(answer), cards)
     assert operators == ["RemoveExtraSpacesRefiner"]  # not the first of the reversed list
+
+
+# -- operator synthesis: a class the model writes, tried only in the sandbox ---------------------
+
+DIGITS = '''
+import re
+from streamflow import Generator
+
+
+class DigitCounter(Generator):
+    """Counts the digits of a text."""
+
+    def process(self, rows, input_key="text", output_key="digit_count"):
+        for row in rows:
+            row[output_key] = len(re.findall(r"[0-9]", row[input_key]))
+        return rows
+'''
+PHONES = [{"text": "Call  555 0199 today"}, {"text": "Open   9 to 17"}]
+COUNT_REQUEST = "Collapse runs of spaces, then count the digits in each text."
+CODE_GAP = {"kind": "code", "instruction": "Count the digits.", "output_field": "digit_count"}
+
+
+def writing(codes: list[str], **script) -> ScriptedServing:
+    """:func:`scripted`, answering the n-th request for a class with ``codes[n]`` (the last
+    one again when they run out)."""
+    base = scripted(
+        choose=lambda step, options: "RemoveExtraSpacesRefiner" if "spaces" in step else NONE,
+        gap=CODE_GAP,
+        **script,
+    )
+    written: list[str] = []
+
+    def answer(prompt: str) -> str:
+        if "Write one Python class for this step" in prompt:
+            code = codes[min(len(written), len(codes) - 1)]
+            written.append(code)
+            return json.dumps({"class_name": "DigitCounter", "code": code})
+        return base.answer(prompt)
+
+    return ScriptedServing(answer)
+
+
+def class_prompts(serving: ScriptedServing) -> list[str]:
+    return [p for p in serving.prompts if "Write one Python class for this step" in p]
+
+
+@needs_sandbox
+async def test_a_step_no_operator_does_gets_a_written_class_that_runs_on_the_sample(
+    cards, bm25_retriever
+):
+    serving = writing([DIGITS])
+    report = await agent(serving, cards, bm25_retriever).run(COUNT_REQUEST, PHONES)
+    assert report.ok, report.text()
+    assert [s.operator for s in report.steps] == ["RemoveExtraSpacesRefiner", "DigitCounter"]
+    assert report.steps[1].gap
+    assert [r["digit_count"] for r in report.sample_output] == [7, 3]
+    assert report.sample_output[0]["text"] == "Call 555 0199 today"
+    tree = ast.parse(report.source)
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    assert classes == ["DigitCounter", "AgentPipeline"]
+    assert "from streamflow import Generator" in report.source and "import re" in report.source
+    assert (
+        "self.digit_counter.run(self.storage.step(), output_key='digit_count', input_key='text')"
+        in report.source
+    )
+    assert any("wrote the operator class DigitCounter (attempt 1)" in r for r in report.repairs)
+    assert len(class_prompts(serving)) == 1
+    # the file is an ordinary pipeline: it runs again in the sandbox as written
+    from streamflow.agent.verify import trial_run
+
+    again = await trial_run(report.source, PHONES, None, rows=2, timeout=120)
+    assert again.stage == "done" and [r["digit_count"] for r in again.rows] == [7, 3]
+
+
+@needs_sandbox
+async def test_bad_classes_go_back_to_the_model_with_the_error(cards, bm25_retriever):
+    codes = [
+        "class DigitCounter(Generator:\n    pass\n",  # syntax error
+        DIGITS.replace("(Generator)", "(object)"),  # wrong base
+        DIGITS.replace("import re", "import re, subprocess"),  # forbidden import
+        DIGITS.replace("row[input_key]))", "row[input_key])) // 0"),  # fails on the sample
+        DIGITS,
+    ]
+    serving = writing(codes)
+    report = await agent(serving, cards, bm25_retriever, synthesis_attempts=5).run(
+        COUNT_REQUEST, PHONES
+    )
+    assert report.ok, report.text()
+    assert report.steps[1].operator == "DigitCounter"
+    prompts = class_prompts(serving)
+    assert len(prompts) == 5
+    assert "It was rejected: syntax error on line 1" in prompts[1]
+    assert "must derive from exactly one of Refiner, Generator, Filter" in prompts[2]
+    assert "import subprocess is not allowed" in prompts[3]
+    assert "DigitCounter stopped at run: ZeroDivisionError" in prompts[4]
+    assert any("(attempt 5)" in r for r in report.repairs)
+
+
+@needs_sandbox
+async def test_a_class_that_never_passes_leaves_the_step_to_a_prompt(cards, bm25_retriever):
+    serving = writing([DIGITS.replace("(Generator)", "(Refiner, Filter)")], judge="seven")
+    report = await agent(serving, cards, bm25_retriever, synthesis_attempts=2).run(
+        COUNT_REQUEST, PHONES
+    )
+    assert report.ok, report.text()
+    assert [s.operator for s in report.steps] == ["RemoveExtraSpacesRefiner", "PromptedGenerator"]
+    assert len(class_prompts(serving)) == 2
+    rejected = [r for r in report.repairs if "rejected" in r]
+    assert len(rejected) == 2 and "derive from exactly one of" in rejected[0]
+    assert "class " not in report.source.split("class AgentPipeline")[0]
+
+
+@needs_sandbox
+async def test_hostile_written_code_never_runs_in_the_agents_process(
+    cards, bm25_retriever, tmp_path, monkeypatch
+):
+    marker = tmp_path / "pwned"
+    hostile = f"""
+import os, socket
+from streamflow import Generator
+
+os.system("touch {marker}")  # HOSTILE-MARKER
+socket.create_connection(("1.1.1.1", 80), timeout=2)
+
+
+class DigitCounter(Generator):
+    def process(self, rows, input_key="text", output_key="digit_count"):
+        open({str(marker)!r}, "w").write("x")
+        return rows
+"""
+    # passes every static check; runs until killed, but only ever in the sandbox
+    spinning = DIGITS.replace(
+        "for row in rows:", "while True:\n            pass\n        for row in rows:"
+    )
+    seen: list[str] = []
+    import builtins
+
+    for name in ("exec", "eval", "compile"):
+        real = getattr(builtins, name)
+
+        def spy(source, *args, _real=real, _name=name, **kwargs):
+            flags = args[2] if len(args) > 2 else kwargs.get("flags", 0)
+            parse_only = _name == "compile" and flags & ast.PyCF_ONLY_AST  # ast.parse: reading
+            text = str(source) if isinstance(source, str | bytes) else ""
+            if not parse_only and ("HOSTILE-MARKER" in text or "while True" in text):
+                seen.append(text)
+            return _real(source, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, name, spy)
+    serving = writing([hostile, spinning])
+    report = await agent(
+        serving, cards, bm25_retriever, synthesis_attempts=2, synthesis_timeout=8
+    ).run(COUNT_REQUEST, PHONES)
+    assert not marker.exists()
+    assert seen == []  # never exec-ed, eval-ed or compiled in this process
+    notes = [r for r in report.repairs if "DigitCounter" in r or "rejected" in r]
+    assert "import os is not allowed" in notes[0]
+    assert "wall-clock" in notes[1]  # the sandbox's time limit stopped the endless loop
+    assert report.steps[1].operator == "PromptedGenerator"  # neither class was kept
+    assert "HOSTILE" not in report.source and "while True" not in report.source
+
+
+@needs_sandbox
+async def test_a_written_class_that_fails_in_the_pipeline_gives_way_to_a_prompt(
+    cards, bm25_retriever
+):
+    # on the raw sample it finds double spaces; after the first step collapsed them it writes
+    # nothing: the pipeline's trial fails, the repair round hands the step to a prompt
+    fragile = DIGITS.replace(
+        'len(re.findall(r"[0-9]", row[input_key]))', '"yes" if "  " in row[input_key] else ""'
+    )
+    serving = writing([fragile], judge="seven")
+    report = await agent(serving, cards, bm25_retriever, max_rounds=2).run(COUNT_REQUEST, PHONES)
+    assert report.ok, report.text()
+    assert report.rounds == 1
+    assert [s.operator for s in report.steps] == ["RemoveExtraSpacesRefiner", "PromptedGenerator"]
+    assert any("the written class DigitCounter failed the trial" in r for r in report.repairs)
+    assert len(class_prompts(serving)) == 1  # not asked to write it again
+    assert "class DigitCounter" not in report.source

@@ -114,3 +114,35 @@ def test_output_checks_name_what_failed():
     assert check_output(Trial("compile", error="boom"), []) == [
         "the trial stopped at compile: boom"
     ]
+
+
+class PendingCounter(ScriptedServing):
+    """A slow scripted model that counts its requests still queued or in flight."""
+
+    def __init__(self, **kwargs):
+        super().__init__(lambda prompt: "late", **kwargs)
+        self.pending = 0
+        self.cancelled = 0
+
+    async def complete(self, prompt, **kwargs):
+        self.pending += 1
+        try:
+            return await super().complete(prompt, **kwargs)
+        except BaseException:
+            self.cancelled += 1
+            raise
+        finally:
+            self.pending -= 1
+
+
+async def test_a_timed_out_trial_leaves_no_llm_request_queued_or_running():
+    # one request generating, two waiting for a place: all three abandoned by the time limit
+    serving = PendingCounter(delay=600, max_in_flight=1)
+    trial = await trial_run(GOOD, SAMPLE, serving, rows=3, timeout=10)
+    assert trial.stage == "sandbox" and trial.compiled
+    assert len(serving.requests) >= 1  # the trial did reach the model
+    assert serving.pending == 0
+    assert serving.in_flight == 0 and serving._admission.held == 0
+    assert serving.cancelled >= 1
+    assert trial.cancelled_requests == serving.cancelled
+    assert "cancelled" in trial.error

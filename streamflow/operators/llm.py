@@ -115,13 +115,20 @@ async def ask_samples(
 ) -> list[list[str] | Failure | None]:
     """``n`` answers to each prompt in ONE request each (``SamplingParams(n=...)``: vLLM's and
     OpenAI's ``n``; ``params`` default to the serving's), all prompts concurrently, failing as
-    :func:`ask_each` does; a serving that returns another number of samples fails the row."""
-    params = dataclasses.replace(params or serving.params, n=n)
+    :func:`ask_each` does; a serving that returns another number of samples fails the row.
+
+    At temperature 0 decoding is greedy, so the ``n`` samples would be one answer ``n`` times
+    (what ``n`` separate requests give, as in DataFlow): it is asked for once and repeated, as
+    vLLM refuses ``n > 1`` for greedy sampling."""
+    params = params or serving.params
+    copies = n if params.temperature == 0 else 1
+    params = dataclasses.replace(params, n=n // copies)
 
     def read(completion: Completion) -> list[str] | Failure:
-        if len(completion.texts) != n:
+        if len(completion.texts) * copies != n:
             return Failure(f"asked for {n} samples, the serving returned {len(completion.texts)}")
-        return answer_texts(completion, serving, accept_truncated)
+        texts = answer_texts(completion, serving, accept_truncated)
+        return texts if isinstance(texts, Failure) else texts * copies
 
     return await _ask_all(
         serving, prompts, read, system_prompt=system_prompt, json_schema=json_schema, params=params

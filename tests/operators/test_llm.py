@@ -106,7 +106,9 @@ async def test_a_run_stopping_error_stops_the_run(chain, tmp_path):
 
 
 def test_sampled_answers_fail_when_one_is_cut_off_unless_accepted():
-    serving = CutOff(lambda prompt: [f"{prompt} one", f"{prompt} two"], params=SamplingParams())
+    serving = CutOff(
+        lambda prompt: [f"{prompt} one", f"{prompt} two"], params=SamplingParams(temperature=1)
+    )
     strict = anyio.run(functools.partial(ask_samples, serving, ["a long", "short", None], 2))
     assert isinstance(strict[0], Failure)
     assert strict[0].reason.startswith("2 of 2 sampled answers cut off at max_tokens=")
@@ -114,6 +116,13 @@ def test_sampled_answers_fail_when_one_is_cut_off_unless_accepted():
     assert [p.n for p in serving.params_seen] == [2, 2]  # one request of two samples each
     kept = anyio.run(functools.partial(ask_samples, serving, ["a long"], 2, accept_truncated=True))
     assert kept == [["a long one", "a long two"]]
+
+
+def test_greedy_samples_are_one_answer_asked_for_once():
+    serving = ScriptedServing(lambda prompt: f"{prompt}!")  # temperature 0: decoding is greedy
+    answers = anyio.run(functools.partial(ask_samples, serving, ["a", None], 3))
+    assert answers == [["a!", "a!", "a!"], None]
+    assert [p.n for p in serving.params_seen] == [1]  # vLLM refuses n > 1 when greedy
 
 
 def test_every_llm_operator_can_accept_truncated_answers_and_its_fingerprint_says_so():

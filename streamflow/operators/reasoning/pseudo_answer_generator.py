@@ -24,8 +24,9 @@ class ReasoningPseudoAnswerGenerator(LLMOperator, Generator):
 
     All ``max_times`` solutions come from ONE request (``SamplingParams(n=max_times)``: vLLM's
     and OpenAI's ``n``), not one request per sample as in DataFlow; give the serving a
-    temperature above 0, or every sample is the same. Like any expensive step, the samples are
-    stored and replayed on resume. Writes:
+    temperature above 0, or every sample is the same (greedy decoding: one request then stands
+    for all, as vLLM refuses ``n > 1`` there). Like any expensive step, the samples are stored
+    and replayed on resume. Writes:
 
     - ``output_key_answer``: every sample's final answer (Qwen-style extraction, normalised);
     - ``output_key_answer_value``: the majority answer (ties: the first sampled);

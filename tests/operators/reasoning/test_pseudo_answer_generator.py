@@ -24,8 +24,12 @@ def samples(prompt: str) -> list[str]:
     return ["so \\boxed{4}", "so \\boxed{5}", "so \\boxed{4.0}"]
 
 
+SAMPLED = SamplingParams(temperature=0.7)
+"""Samples that differ need a temperature above 0 (at 0 one answer stands for all)."""
+
+
 def test_majority_answer_and_its_agreement() -> None:
-    serving = ScriptedServing(samples)
+    serving = ScriptedServing(samples, params=SAMPLED)
     op = ReasoningPseudoAnswerGenerator(serving, max_times=3)
     out = apply(op, [{"instruction": "2+2?"}, {"instruction": "hard"}, {"instruction": ""}])
     row = out.batch.rows[0]
@@ -50,14 +54,14 @@ def test_a_serving_that_returns_too_few_samples_fails_the_row() -> None:
             return completion
 
     out = apply(
-        ReasoningPseudoAnswerGenerator(Short(lambda p: "\\boxed{1}"), max_times=4),
+        ReasoningPseudoAnswerGenerator(Short(lambda p: "\\boxed{1}", params=SAMPLED), max_times=4),
         [{"instruction": "q"}],
     )
     assert out.failed[0][2] == "asked for 4 samples, the serving returned 1"
 
 
 def test_a_sample_cut_off_at_max_tokens_fails_the_row_unless_accepted() -> None:
-    serving = ScriptedServing(samples, cut_off=lambda text: "5" in text)
+    serving = ScriptedServing(samples, cut_off=lambda text: "5" in text, params=SAMPLED)
     out = apply(ReasoningPseudoAnswerGenerator(serving, max_times=3), [{"instruction": "2+2?"}])
     assert out.failed[0][2].startswith("1 of 3 sampled answers cut off at max_tokens=")
     op = ReasoningPseudoAnswerGenerator(serving, max_times=3).accept_truncated_answers()
@@ -142,7 +146,7 @@ def test_samples_are_stored_and_replayed_on_resume(chain, tmp_path) -> None:
 
     src = write_jsonl(tmp_path / "in.jsonl", [{"instruction": f"q{i}"} for i in range(10)])
     out = tmp_path / "out.jsonl"
-    serving = ScriptedServing(samples)
+    serving = ScriptedServing(samples, params=SAMPLED)
 
     def pipeline(dataset: str | None):
         steps = [

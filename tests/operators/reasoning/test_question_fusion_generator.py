@@ -14,6 +14,7 @@ from streamflow.operators.reasoning.question_fusion_generator import (
     ReasoningQuestionFusionGenerator,
     new_problem_of,
 )
+from streamflow.serving.base import SamplingParams
 from streamflow.testing import ScriptedServing, apply
 
 
@@ -27,7 +28,7 @@ def fuse(prompt: str) -> list[str]:
 
 
 def test_replies_go_to_numbered_fields_and_new_problems_to_output_key() -> None:
-    serving = ScriptedServing(fuse)
+    serving = ScriptedServing(fuse, params=SamplingParams(temperature=0.7))
     op = ReasoningQuestionFusionGenerator(
         num_prompts=2,
         llm_serving=serving,

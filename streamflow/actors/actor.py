@@ -21,6 +21,16 @@ unit of stored results, resume and retries: dead letters and replays are unchang
 keeps input order unless the run is unordered: finished chunks leave as soon as every row ahead
 of them has left, merged again up to the batch size when they are ready together.
 
+Consecutive windowed steps (three LLM generators in a row, say) share one such stage, chained:
+a chunk goes on to the next step as soon as its own calls are answered, so a later step never
+waits for an earlier step's straggler of other rows, and input order is restored once, where
+the chained stage emits (order is observable only downstream of it: at the sink, or at a
+stateful, whole-dataset or cheap step). Each step still commits a chunk's results before the
+next step sees them. The window separates the two bounds: at most ``chunks`` chunks under way
+(the rows asking for a place), and at most :data:`REORDER_FACTOR` times that many held in
+all, finished ones waiting for a slow chunk ahead of them included; a full window stops
+reading the inbound channel.
+
 A whole-dataset stage (a :class:`~streamflow.actors.base.DatasetTransformer`, such as a
 DataFlow DataFrame operator) is the one exception to streaming: it holds every row, and the
 checkpoint barriers, until the end of the stream, then transforms them all at once and emits
@@ -157,14 +167,21 @@ class Actor:
     offload: Offload | None = None
 
     def __post_init__(self) -> None:
-        self.parallel = len(self.ops) > 1 and all(b.branchable for b in self.ops)
-        if len(self.ops) > 1 and not self.parallel and not all(b.fusable for b in self.ops):
-            raise ValueError("only fusable or independent branchable operators share a stage")
+        many = len(self.ops) > 1
+        self.parallel = many and all(b.branchable for b in self.ops) and _independent_all(self.ops)
         self.window = None if self.offload else window_for(self.ops, self.batch_size)
+        self.chained = many and not self.parallel and self.window is not None
+        if many and not (self.parallel or self.chained or all(b.fusable for b in self.ops)):
+            raise ValueError(
+                "only fusable, independent branchable or windowed expensive async operators "
+                "share a stage"
+            )
+        self.reorder = 1
         if self.offload:
             self.workers = self.offload.concurrency
         elif self.window:
             self.workers = self.window.chunks
+            self.reorder = REORDER_FACTOR
         else:
             self.workers = self.ops[0].op.workers
 
@@ -242,6 +259,8 @@ class Actor:
         """Run the stage on one batch; failed rows become dead letters, the rest go on."""
         if self.parallel:
             return await self._apply_branches(batch)
+        if self.chained:
+            return await self._apply_chained(batch)
         if self.ops[0].fusable:
             if self.offload is not None:
                 steps = await self.offload.chain(batch)
@@ -255,6 +274,19 @@ class Actor:
             await self._record(bound, rows_in, outcome, seconds)
             batch = outcome.batch
         return batch if len(steps) == len(self.ops) else Batch([], [])
+
+    async def _apply_chained(self, batch: Batch) -> Batch:
+        """Windowed steps one after the other on one chunk: the chunk goes on to the next
+        step as soon as its own calls are answered, whatever the other chunks are doing.
+        Each step commits its results before the next starts, as separate stages would."""
+        for bound in self.ops:
+            if not batch.rows:
+                break
+            started = time.perf_counter()
+            outcome = await _apply_async(bound, batch, self.offload)
+            await self._record(bound, len(batch), outcome, time.perf_counter() - started)
+            batch = outcome.batch
+        return batch
 
     async def _apply_branches(self, batch: Batch) -> Batch:
         """Independent steps on the same batch at once; each one's new fields are merged.
@@ -366,10 +398,14 @@ class Actor:
         """Workers run batches concurrently; an emitter releases them in arrival order.
 
         The window of slots is bounded by the worker count, so one slow batch holds back at
-        most ``workers`` finished ones. A barrier takes a slot already done: it leaves after
-        every batch ahead of it.
+        most ``workers`` finished ones; a windowed stage's window is :data:`REORDER_FACTOR`
+        times its chunks under way, so a slow chunk at its head holds back finished chunks
+        without stopping new ones from starting (until the window is full). A barrier takes a
+        slot already done: it leaves after every batch ahead of it.
         """
-        window_send, window_recv = anyio.create_memory_object_stream[_Slot](self.workers)
+        window_send, window_recv = anyio.create_memory_object_stream[_Slot](
+            self.workers * self.reorder
+        )
         work_send, work_recv = anyio.create_memory_object_stream[_Slot]()
 
         async def dispatch() -> None:
@@ -431,6 +467,12 @@ limit: one place's worth in flight, the rest already started while the oldest ch
 its slowest call (a long-tailed API's slowest of a few hundred calls takes about ten mean
 latencies, and stages sharing one serving each need their share of that). Measured in B6."""
 
+REORDER_FACTOR = 4
+"""A windowed stage that keeps input order holds at most this many times its chunks under
+way, finished or not: a slow chunk at the head of the window holds back the finished chunks
+behind it, but new chunks keep starting until the window is full. The bound on rows held in
+the stage is ``REORDER_FACTOR x chunks x chunk`` (plus the inbound batch being cut)."""
+
 CHUNKS_PER_LIMIT = 4
 """A windowed stage calls its hook on chunks of about ``limit / CHUNKS_PER_LIMIT`` rows: small
 enough that a chunk's slowest call holds back few rows, large enough that per-call costs (the
@@ -485,23 +527,38 @@ def stages(
     ops: list[BoundOp], fuse: bool, where: Callable[[BoundOp], Any] | None = None
 ) -> list[list[BoundOp]]:
     """Group consecutive steps into stages: cheap synchronous ones fused into one thread hop
-    (when ``fuse``), independent branchable ones run side by side on the same batch. With
-    ``where`` (a step's place: this process, a worker pool), only steps in the same place
-    share a stage."""
+    (when ``fuse``), independent branchable ones run side by side on the same batch, and
+    consecutive windowed expensive async steps (:func:`window_for`) chained in one windowed
+    stage, where each chunk goes from step to step as soon as its own calls are answered and
+    input order is restored once, where the chained stage emits. With ``where`` (a step's
+    place: this process, a worker pool), only steps in the same place share a stage, and
+    steps are never chained (an offloaded stage has no window)."""
     grouped: list[list[BoundOp]] = []
     for bound in ops:
         apart = grouped and where is not None and where(bound) != where(grouped[-1][-1])
-        if grouped and not apart and _joins(bound, grouped[-1], fuse):
+        if grouped and not apart and _joins(bound, grouped[-1], fuse, chain=where is None):
             grouped[-1].append(bound)
         else:
             grouped.append([bound])
     return grouped
 
 
-def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool) -> bool:
+def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool, chain: bool) -> bool:
     if bound.fusable and stage[-1].fusable:
         return fuse
-    return bound.branchable and all(b.branchable for b in stage) and _independent(bound, stage)
+    side_by_side = len(stage) == 1 or _independent_all(stage)
+    if side_by_side and all(b.branchable for b in (*stage, bound)) and _independent(bound, stage):
+        return True
+    return (
+        chain
+        and not (len(stage) > 1 and side_by_side)
+        and all(window_for([b], 1) is not None for b in (*stage, bound))
+    )
+
+
+def _independent_all(group: list[BoundOp]) -> bool:
+    """No step of ``group`` depends on or writes what an earlier one does."""
+    return all(_independent(b, group[:i]) for i, b in enumerate(group) if i)
 
 
 def _independent(bound: BoundOp, group: list[BoundOp]) -> bool:

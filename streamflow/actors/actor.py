@@ -47,6 +47,7 @@ import inspect
 import math
 import time
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -360,39 +361,71 @@ class Actor:
         ]
 
     async def _run_unordered(self, inbound: ItemReceive, outbound: ItemSend) -> None:
-        """Workers emit as they finish; a barrier waits until every earlier batch is out."""
-        work_send, work_recv = anyio.create_memory_object_stream[Batch]()
-        in_flight = 0
-        drained = anyio.Event()
+        """Chunks leave as they finish; a barrier leaves once every chunk before it has left.
+
+        Chunks after a barrier never overtake it (the sink's checkpoint would then count rows
+        the source position says are still to do, and a resumed run would write them twice),
+        but they do not wait for it to start either: they are worked on meanwhile, and those
+        that finish first are held until it leaves. At most ``workers x reorder`` chunks are
+        under way or held (``workers`` of them under way); a full window stops reading the
+        inbound channel.
+        """
+        work_send, work_recv = anyio.create_memory_object_stream[tuple[_Epoch, Batch]]()
+        room = anyio.Semaphore(self.workers * self.reorder)
+        epochs: deque[_Epoch] = deque([_Epoch()])
+        ended = False
+        wake = anyio.Event()
 
         async def dispatch() -> None:
-            nonlocal in_flight, drained
+            nonlocal ended
             async with work_send:
                 async for item in inbound:
                     if isinstance(item, Barrier):
-                        if in_flight:
-                            await drained.wait()
-                        await self._emit(outbound, await self._process(item))
-                    else:
-                        for chunk in self._chunks(item):
-                            in_flight += 1
-                            drained = anyio.Event()
-                            await work_send.send(chunk)
+                        epochs[-1].barrier = item
+                        epochs.append(_Epoch())
+                        wake.set()
+                        continue
+                    for chunk in self._chunks(item):
+                        await room.acquire()
+                        epoch = epochs[-1]
+                        epoch.pending += 1
+                        await work_send.send((epoch, chunk))
+            ended = True
+            wake.set()
 
-        async def worker(work: MemoryObjectReceiveStream[Batch], out: ItemSend) -> None:
-            nonlocal in_flight
-            async with work, out:
-                async for batch in work:
-                    await self._emit(out, await self.apply(batch))
-                    in_flight -= 1
-                    if not in_flight:
-                        drained.set()
+        async def worker(work: MemoryObjectReceiveStream[tuple[_Epoch, Batch]]) -> None:
+            async with work:
+                async for epoch, batch in work:
+                    result = await self.apply(batch)
+                    epoch.finished.append(result)  # the list as it is now: emit swaps it
+                    epoch.pending -= 1
+                    wake.set()
+
+        async def emit() -> None:
+            nonlocal wake
+            while True:
+                wake = anyio.Event()
+                head = epochs[0]
+                if head.finished:
+                    finished, head.finished = head.finished, []
+                    for result in finished:
+                        await self._emit(outbound, result)
+                        room.release()
+                    continue
+                if not head.pending and head.barrier is not None:
+                    await self._emit(outbound, await self._process(head.barrier))
+                    epochs.popleft()
+                    continue
+                if not head.pending and ended and len(epochs) == 1:
+                    return
+                await wake.wait()
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(dispatch)
             for _ in range(self.workers):
-                tg.start_soon(worker, work_recv.clone(), outbound.clone())
+                tg.start_soon(worker, work_recv.clone())
             work_recv.close()
+            tg.start_soon(emit)
 
     async def _run_ordered(self, inbound: ItemReceive, outbound: ItemSend) -> None:
         """Workers run batches concurrently; an emitter releases them in arrival order.
@@ -566,6 +599,18 @@ def _independent(bound: BoundOp, group: list[BoundOp]) -> bool:
     indexes = {b.index for b in group}
     written = {f for b in group for f in b.writes}
     return not indexes & set(bound.depends_on) and not written & set(bound.writes)
+
+
+@dataclass
+class _Epoch:
+    """The chunks an unordered stage took in between two barriers."""
+
+    pending: int = 0
+    """Chunks under way."""
+    finished: list[Batch] = field(default_factory=list)
+    """Chunks done, not yet emitted (held while an earlier barrier waits)."""
+    barrier: Barrier | None = None
+    """The barrier that ends the epoch, once it came."""
 
 
 @dataclass

@@ -506,10 +506,13 @@ way, finished or not: a slow chunk at the head of the window holds back the fini
 behind it, but new chunks keep starting until the window is full. The bound on rows held in
 the stage is ``REORDER_FACTOR x chunks x chunk`` (plus the inbound batch being cut)."""
 
-CHUNKS_PER_LIMIT = 4
+CHUNKS_PER_LIMIT = 16
 """A windowed stage calls its hook on chunks of about ``limit / CHUNKS_PER_LIMIT`` rows: small
-enough that a chunk's slowest call holds back few rows, large enough that per-call costs (the
-hook, the store's commit) stay small next to the requests."""
+enough that a chunk's slowest call holds back few rows (a chained stage's chunk moves to its
+next step only when all its calls are answered), large enough that per-call costs (the hook,
+the store's commit) stay small next to the requests. Measured in B6 (in-process slot use at
+C=64, L=0.2 s lognormal: a quarter of the limit 0.89-0.91, a sixteenth 0.92-0.93, one row
+0.935-0.94 for 40% more client CPU)."""
 
 
 @dataclass(frozen=True)

@@ -406,10 +406,12 @@ class Actor:
             while True:
                 wake = anyio.Event()
                 head = epochs[0]
-                if head.finished:
+                if head.finished:  # chunks done together leave together, cut to batches
                     finished, head.finished = head.finished, []
-                    for result in finished:
-                        await self._emit(outbound, result)
+                    merged = Batch([i for b in finished for i in b.ids], [])
+                    merged.rows = [row for b in finished for row in b.rows]
+                    await self._emit(outbound, merged)
+                    for _ in finished:
                         room.release()
                     continue
                 if not head.pending and head.barrier is not None:

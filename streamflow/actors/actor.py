@@ -25,11 +25,13 @@ Consecutive windowed steps (three LLM generators in a row, say) share one such s
 a chunk goes on to the next step as soon as its own calls are answered, so a later step never
 waits for an earlier step's straggler of other rows, and input order is restored once, where
 the chained stage emits (order is observable only downstream of it: at the sink, or at a
-stateful, whole-dataset or cheap step). Each step still commits a chunk's results before the
-next step sees them. The window separates the two bounds: at most ``chunks`` chunks under way
-(the rows asking for a place), and at most :data:`REORDER_FACTOR` times that many held in
-all, finished ones waiting for a slow chunk ahead of them included; a full window stops
-reading the inbound channel.
+stateful or whole-dataset step). A cheap stateless synchronous step after a windowed one (a
+rule filter between two LLM steps) rides along in the chain, run on each chunk in a worker
+thread: keeping no state, it does the same whatever order rows meet it. Each step still
+commits a chunk's results before the next step sees them. The window separates the two
+bounds: at most ``chunks`` chunks under way (the rows asking for a place), and at most
+:data:`REORDER_FACTOR` times that many held in all, finished ones waiting for a slow chunk
+ahead of them included; a full window stops reading the inbound channel.
 
 A whole-dataset stage (a :class:`~streamflow.actors.base.DatasetTransformer`, such as a
 DataFlow DataFrame operator) is the one exception to streaming: it holds every row, and the
@@ -283,10 +285,15 @@ class Actor:
         for bound in self.ops:
             if not batch.rows:
                 break
-            started = time.perf_counter()
-            outcome = await _apply_async(bound, batch, self.offload)
-            await self._record(bound, len(batch), outcome, time.perf_counter() - started)
-            batch = outcome.batch
+            if bound.fusable:  # a cheap step riding along: one thread hop for the chunk
+                steps = await anyio.to_thread.run_sync(_apply_chain_sync, [bound], batch)
+            else:
+                started = time.perf_counter()
+                outcome = await _apply_async(bound, batch, self.offload)
+                steps = [(len(batch), outcome, time.perf_counter() - started)]
+            for rows_in, outcome, seconds in steps:
+                await self._record(bound, rows_in, outcome, seconds)
+                batch = outcome.batch
         return batch
 
     async def _apply_branches(self, batch: Batch) -> Batch:
@@ -539,26 +546,42 @@ def window_for(ops: list[BoundOp], batch_size: int) -> Window | None:
 
     A stage qualifies when each of its operators is expensive, stateless, awaits its hook,
     calls a serving with an admission limit and has no ``workers`` chosen by the user (a chosen
-    count always wins: the stage then works on that many whole batches, as before). Chunks
-    hold ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))`` rows, and enough of them run at
-    once to hold ``ROWS_PER_PLACE x limit`` rows.
+    count always wins: the stage then works on that many whole batches, as before); in a
+    chained stage, cheap stateless synchronous steps between or after such steps ride along
+    (:func:`_rides_along`). Chunks hold ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))``
+    rows, and enough of them run at once to hold ``ROWS_PER_PLACE x limit`` rows.
     """
     limits = []
-    for bound in ops:
-        op = bound.op
-        limit = admission_limit(op)
-        if (
-            limit is None
-            or not op.expensive
-            or op.stateful
-            or getattr(op, "workers_chosen", False)
-            or not inspect.iscoroutinefunction(op.hook)
-        ):
+    for i, bound in enumerate(ops):
+        limit = _window_limit(bound.op)
+        if limit is not None:
+            limits.append(limit)
+        elif not (i and _rides_along(bound)):
             return None
-        limits.append(limit)
     limit = max(limits)
     chunk = max(1, min(batch_size, math.ceil(limit / CHUNKS_PER_LIMIT)))
     return Window(chunk, max(2, math.ceil(ROWS_PER_PLACE * limit / chunk)))
+
+
+def _window_limit(op: Operator) -> int | None:
+    """The admission limit a windowed step spreads its rows over; ``None`` if not windowed."""
+    limit = admission_limit(op)
+    if (
+        limit is None
+        or not op.expensive
+        or op.stateful
+        or getattr(op, "workers_chosen", False)
+        or not inspect.iscoroutinefunction(op.hook)
+    ):
+        return None
+    return limit
+
+
+def _rides_along(bound: BoundOp) -> bool:
+    """A cheap stateless synchronous step (a rule filter, a field rewrite) that may join a
+    chained stage after a windowed step: it runs on each chunk in a worker thread, and since
+    it keeps no state, meeting rows in completion order changes nothing it does."""
+    return bound.fusable and not bound.op.stateful and not isinstance(bound.op, DatasetEvaluator)
 
 
 def stages(
@@ -582,15 +605,16 @@ def stages(
 
 
 def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool, chain: bool) -> bool:
-    if bound.fusable and stage[-1].fusable:
+    if bound.fusable and all(b.fusable for b in stage):
         return fuse
-    side_by_side = len(stage) == 1 or _independent_all(stage)
+    side_by_side = len(stage) == 1 or (all(b.branchable for b in stage) and _independent_all(stage))
     if side_by_side and all(b.branchable for b in (*stage, bound)) and _independent(bound, stage):
         return True
     return (
         chain
+        and (fuse or not bound.fusable)  # a cheap step rides along only where steps may share
         and not (len(stage) > 1 and side_by_side)
-        and all(window_for([b], 1) is not None for b in (*stage, bound))
+        and window_for([*stage, bound], 1) is not None
     )
 
 

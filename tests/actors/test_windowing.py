@@ -442,3 +442,62 @@ def test_kill_and_resume_of_chained_steps_is_exact(tmp_path, ordered: bool) -> N
 
 async def _unused(records: list[Any]) -> None:
     raise AssertionError("not called")
+
+
+def test_a_cheap_stateless_step_between_llm_steps_rides_in_the_chain(tmp_path) -> None:
+    """LLM step, a rule filter, LLM step: the filter joins the chained stage (it keeps no state,
+    so completion order changes nothing it does); the second LLM step still overtakes the
+    first step's straggler, the dropped rows are logged, and the output keeps input order."""
+    from streamflow import Filter
+    from streamflow.actors.actor import stages
+
+    class DropMultiplesOfSeven(Filter):
+        def process(self, rows: list[dict], input_key: str) -> list[tuple[bool, str]]:
+            return [(int(r[input_key].split()[-1]) % 7 != 0, "multiple of 7") for r in rows]
+
+    serving = Steps(slow=0.4, fast=0.02)
+    first, third = three_steps(serving)[0], three_steps(serving)[1]
+    steps = [first, (DropMultiplesOfSeven(), {"input_key": "a"}), third]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
+    out = tmp_path / "out.jsonl"
+    pipeline = Chain(steps, first_entry_file_name=str(src), output_file=str(out))
+    result = pipeline.run(batch_size=BATCH)
+    plan = pipeline.compile()
+    bound = [
+        BoundOp(
+            s.op, s.keys, OperatorStats(s.label, s.op.kind), None, s.index, s.writes, s.depends_on
+        )
+        for s in plan.steps
+    ]
+    assert [len(stage) for stage in stages(bound, fuse=True)] == [3]
+    slow_end = serving.log.index(("end", 1, Steps.SLOW))
+    overtaking = {n for event, step, n in serving.log[:slow_end] if step == 2 and n > Steps.SLOW}
+    assert len(overtaking) >= 2 * LIMIT, sorted(overtaking)
+    kept = [i for i in range(ROWS) if i % 7]
+    assert [r["text"] for r in read_jsonl(out)] == [f"row {i}" for i in kept]
+    assert not [1 for event, step, n in serving.log if step == 2 and n % 7 == 0]
+    filtered = result.stats.operators[1]
+    assert (filtered.rows_in, filtered.dropped) == (ROWS, ROWS - len(kept))
+
+
+def test_a_stateful_step_ends_the_chain() -> None:
+    """A stateful step (dedup keeps the first row that claims a key) must see input order: it
+    never joins a chained stage, even after a cheap step that did."""
+    from streamflow import Filter
+    from streamflow.actors.actor import stages
+
+    class Cheap(Filter):
+        def process(self, rows: list[dict]) -> list[bool]:
+            return [True] * len(rows)
+
+    class Stateful(Cheap):
+        stateful = True
+
+    serving = ScriptedServing(max_in_flight=8)
+    ops = [PromptedGenerator(serving), Cheap(), Stateful(), PromptedGenerator(serving), Cheap()]
+    bound = [
+        BoundOp(op, {}, OperatorStats(f"s{i}", op.kind), None, i, (f"f{i}",), (i - 1,) if i else ())
+        for i, op in enumerate(ops)
+    ]
+    grouped = [[b.stats.name for b in s] for s in stages(bound, fuse=True)]
+    assert grouped == [["s0", "s1"], ["s2"], ["s3", "s4"]]

@@ -501,3 +501,37 @@ def test_a_stateful_step_ends_the_chain() -> None:
     ]
     grouped = [[b.stats.name for b in s] for s in stages(bound, fuse=True)]
     assert grouped == [["s0", "s1"], ["s2"], ["s3", "s4"]]
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="session")
+async def test_chained_steps_on_the_real_engine_keep_order(tmp_path, vllm_serving, monkeypatch):
+    """Two chained LLM steps on the embedded engine: every row asked at both steps, in one
+    chained stage, and the output in input order."""
+    from streamflow.serving.base import SamplingParams as Params
+
+    rows = 48
+    asked: list[str] = []  # one entry per request
+    complete = vllm_serving.complete
+
+    async def short(*args: Any, **kwargs: Any) -> Completion:
+        asked.append("")
+        kwargs["params"] = Params(max_tokens=8)
+        return await complete(*args, **kwargs)
+
+    monkeypatch.setattr(vllm_serving, "complete", short)
+    texts = [f"Say the number {i}." for i in range(rows)]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": t} for t in texts])
+    steps = [
+        (
+            PromptedGenerator(vllm_serving, user_prompt=prompt, accept_truncated=True),
+            {"input_key": read, "output_key": write},
+        )
+        for prompt, read, write in (("s1 ", "text", "a"), ("s2 ", "a", "b"))
+    ]
+    pipeline = Chain(steps, first_entry_file_name=str(src), output_file=str(tmp_path / "o.jsonl"))
+    result = await pipeline.arun(batch_size=16)
+    out = read_jsonl(tmp_path / "o.jsonl")
+    assert [r["text"] for r in out] == texts and result.stats.failed == 0
+    assert all(r["a"] and r["b"] for r in out)
+    assert len(asked) == 2 * rows

@@ -124,7 +124,12 @@ class ThreeOperators(Pipeline):
 
         self.storage = FileStorage(src, output_file=dst)
         self.steps = [
-            (PromptedGenerator(serving, user_prompt=prompt).options(workers=workers or None), keys)
+            (
+                PromptedGenerator(serving, user_prompt=prompt, accept_truncated=True).options(
+                    workers=workers or None
+                ),
+                keys,
+            )
             for prompt, *keys in THREE_OPS
         ]
 

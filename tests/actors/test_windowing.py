@@ -51,7 +51,9 @@ class OneSlowPerBatch(ScriptedServing):
         return Completion([f"answer {n}"])
 
 
-def run(tmp_path, serving: OneSlowPerBatch, **options: Any) -> list[dict]:
+def run(
+    tmp_path, serving: OneSlowPerBatch, run_dir: Path | None = None, **options: Any
+) -> list[dict]:
     src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
     out = tmp_path / "out.jsonl"
     op = PromptedGenerator(serving, user_prompt="")
@@ -59,6 +61,7 @@ def run(tmp_path, serving: OneSlowPerBatch, **options: Any) -> list[dict]:
         [(op, {"input_key": "text", "output_key": "answer"})],
         first_entry_file_name=str(src),
         output_file=str(out),
+        **({"run_dir": str(run_dir)} if run_dir else {}),
     ).run(batch_size=BATCH, **options)
     assert result.stats.failed == len(serving.fail)
     return read_jsonl(out)
@@ -82,6 +85,17 @@ def test_unordered_runs_keep_places_busy_and_lose_nothing(tmp_path) -> None:
     assert not [1 for other, left in serving.at_each_end if left and other < LIMIT]
 
 
+def test_checkpoints_of_unordered_runs_do_not_drain_the_window(tmp_path) -> None:
+    """A barrier every 10 ms in an unordered run: the chunks after it keep starting while the
+    chunks before it finish (only their emission waits), so no place idles while rows remain;
+    and every row is written once."""
+    serving = OneSlowPerBatch(slow=0.1, fast=0.01)
+    rows = run(tmp_path, serving, tmp_path / "rd", ordered=False, checkpoint_interval=0.01)
+    assert sorted(r["answer"] for r in rows) == sorted(f"answer {i}" for i in range(ROWS))
+    idle = [(other, left) for other, left in serving.at_each_end if left and other < LIMIT]
+    assert not idle, f"{len(idle)} places freed with nothing waiting while rows remained"
+
+
 def test_failed_rows_are_dead_letters_and_the_rest_keep_their_order(tmp_path) -> None:
     fail = frozenset({3, 8, 50})  # 8 is also a slow row
     serving = OneSlowPerBatch(slow=0.05, fast=0.01, fail=fail)
@@ -93,9 +107,10 @@ def test_the_window_follows_the_serving_and_a_chosen_worker_count_wins() -> None
     def window(op: Any, batch_size: int) -> Window | None:
         return window_for([BoundOp(op, {}, OperatorStats("s", op.kind))], batch_size)
 
-    # chunks of a quarter of the limit, eight rows under way per place
-    assert window(PromptedGenerator(ScriptedServing(max_in_flight=32)), 256) == Window(8, 32)
-    assert window(PromptedGenerator(ScriptedServing(max_in_flight=256)), 32) == Window(32, 64)
+    # chunks of a sixteenth of the limit, eight rows under way per place
+    assert window(PromptedGenerator(ScriptedServing(max_in_flight=32)), 256) == Window(2, 128)
+    assert window(PromptedGenerator(ScriptedServing(max_in_flight=256)), 8) == Window(8, 256)
+    assert window(PromptedGenerator(ScriptedServing(max_in_flight=256)), 32) == Window(16, 128)
     assert window(PromptedGenerator(ScriptedServing(max_in_flight=4)), 1) == Window(1, 32)
     chosen = PromptedGenerator(ScriptedServing(max_in_flight=32)).options(workers=1)
     assert window(chosen, 256) is None
@@ -181,8 +196,8 @@ def test_kill_and_resume_of_a_windowed_stage_is_exact(tmp_path) -> None:
     assert len(read_jsonl(whole / "out.jsonl")) == n - 12  # 13, 14 of each hundred refused
     calls = (killed / "calls.txt").read_text().split()
     assert set(calls) == {str(i) for i in range(n)}
-    # what a kill loses is at most the rows under way: (chunks + 1) x chunk = (16 + 1) x 2
-    assert len(calls) <= n + 2 * 34, len(calls)
+    # what a kill loses is at most the rows under way: chunks x chunk = 64 x 1
+    assert len(calls) <= n + 2 * 64, len(calls)
 
     def status(cwd: Path) -> dict:
         out = subprocess.run(
@@ -234,3 +249,289 @@ async def test_a_windowed_stage_keeps_the_real_engine_fed(tmp_path, vllm_serving
     limit = vllm_serving.max_in_flight
     assert not [1 for other, left in at_each_end if left and other < limit]
     assert made == rows
+
+
+class Steps(ScriptedServing):
+    """Answers step ``k``'s prompt ``"s{k} row {n}"`` after ``fast`` seconds, but row ``SLOW``'s
+    first-step call takes ``slow``; logs each call's start and end as (event, step, row)."""
+
+    SLOW = 5
+
+    def __init__(self, *, slow: float, fast: float, fail: frozenset[tuple[int, int]] = frozenset()):
+        super().__init__(max_in_flight=LIMIT)
+        self.slow, self.fast, self.fail = slow, fast, fail
+        self.log: list[tuple[str, int, int]] = []
+
+    async def _complete(
+        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
+    ) -> Completion:
+        import anyio
+
+        words = str(messages[-1]["content"]).split()
+        step, n = int(words[0][1:]), int(words[-1])
+        self.log.append(("start", step, n))
+        await anyio.sleep(self.slow if (step, n) == (1, self.SLOW) else self.fast)
+        self.log.append(("end", step, n))
+        if (step, n) in self.fail:
+            raise LLMRequestError(f"row {n} refused at step {step}")
+        return Completion([f"s{step} row {n}" if step < 3 else f"answer {n}"])
+
+
+def three_steps(serving: ScriptedServing) -> list[tuple[PromptedGenerator, dict[str, str]]]:
+    """Three LLM steps in a row, each reading the one before (as in B6)."""
+    reads, writes = ("text", "a", "b"), ("a", "b", "c")
+    return [
+        (PromptedGenerator(serving, user_prompt=f"s{k} "), {"input_key": r, "output_key": w})
+        for k, r, w in zip((1, 2, 3), reads, writes, strict=True)
+    ]
+
+
+def test_later_steps_never_wait_for_an_earlier_steps_straggler(tmp_path) -> None:
+    """Row 5's first call is 20x slower than the others: the second step's calls of the rows
+    behind it are made before it is answered (rows pass between the steps in completion
+    order), and the output still holds every row in input order."""
+    serving = Steps(slow=0.4, fast=0.02)
+    rows = [{"text": f"row {i}"} for i in range(ROWS)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    Chain(three_steps(serving), first_entry_file_name=str(src), output_file=str(out)).run(
+        batch_size=BATCH
+    )
+    slow_end = serving.log.index(("end", 1, Steps.SLOW))
+    overtaking = {n for event, step, n in serving.log[:slow_end] if step >= 2 and n > Steps.SLOW}
+    assert len(overtaking) >= 2 * LIMIT, sorted(overtaking)
+    written = read_jsonl(out)
+    assert [r["text"] for r in written] == [f"row {i}" for i in range(ROWS)]
+    assert [r["c"] for r in written] == [f"answer {i}" for i in range(ROWS)]
+
+
+def test_failed_rows_of_chained_steps_are_dead_letters_in_order(tmp_path) -> None:
+    fail = frozenset({(1, 3), (2, Steps.SLOW), (3, 40)})
+    serving = Steps(slow=0.2, fast=0.01, fail=fail)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
+    out = tmp_path / "out.jsonl"
+    result = Chain(three_steps(serving), first_entry_file_name=str(src), output_file=str(out)).run(
+        batch_size=BATCH
+    )
+    gone = {n for _, n in fail}
+    assert [r["text"] for r in read_jsonl(out)] == [
+        f"row {i}" for i in range(ROWS) if i not in gone
+    ]
+    letters = sorted((d.operator, (d.row or {})["text"]) for d in result.dead_letters.records())
+    assert letters == [
+        ("PromptedGenerator", "row 3"),
+        ("PromptedGenerator#2", f"row {Steps.SLOW}"),
+        ("PromptedGenerator#3", "row 40"),
+    ]
+    # a row failed at one step is not asked at the next
+    assert not [1 for event, step, n in serving.log if (step, n) in {(2, 3), (3, Steps.SLOW)}]
+
+
+def test_consecutive_windowed_steps_share_one_chained_stage() -> None:
+    from streamflow.actors.actor import stages
+
+    def bound(op: Any, i: int, writes: str, depends: tuple[int, ...]) -> BoundOp:
+        return BoundOp(op, {}, OperatorStats(f"s{i}", op.kind), None, i, (writes,), depends)
+
+    serving = ScriptedServing(max_in_flight=8)
+    ask = [PromptedGenerator(serving) for _ in range(4)]
+    # a chain: each reads the one before
+    chain = [bound(op, i, f"f{i}", (i - 1,) if i else ()) for i, op in enumerate(ask[:3])]
+    assert [[b.stats.name for b in s] for s in stages(chain, fuse=True)] == [["s0", "s1", "s2"]]
+    # nothing is chained where steps have places (the Ray executor's pools)
+    assert len(stages(chain, fuse=True, where=lambda b: "here")) == 3
+    # independent ones still run side by side; a dependent one after them stands apart
+    side = [bound(ask[0], 0, "a", ()), bound(ask[1], 1, "b", ()), bound(ask[2], 2, "c", (0, 1))]
+    assert [len(s) for s in stages(side, fuse=True)] == [2, 1]
+    # a chosen worker count keeps a step out of the window, and so out of the chain
+    chosen = PromptedGenerator(serving).options(workers=2)
+    mixed = [chain[0], bound(chosen, 1, "f1", (0,)), bound(ask[3], 2, "f2", (1,))]
+    assert [len(s) for s in stages(mixed, fuse=True)] == [1, 1, 1]
+
+
+CHAINED = '''
+import anyio
+from streamflow import FileStorage, Pipeline
+from streamflow.operators.core_text import PromptedGenerator
+from streamflow.serving.base import Completion, LLMRequestError
+from streamflow.testing import ScriptedServing
+
+
+class Logged(ScriptedServing):
+    """Logs every request as "step row"; row 0 of each 10 is slow at step 1, rows 13 (mod 100)
+    are refused at step 1 and rows 14 (mod 100) at step 2."""
+
+    async def _complete(self, messages, json_schema, params):
+        words = messages[-1]["content"].split()
+        step, n = int(words[0][1:]), int(words[-1])
+        with open("calls.txt", "a") as log:
+            log.write(f"{step}:{n}\\n")
+        await anyio.sleep(0.2 if n % 10 == 0 and step == 1 else 0.02)
+        if (step, n % 100) in ((1, 13), (2, 14)):
+            raise LLMRequestError(f"row {n} refused")
+        return Completion([f"s{step} answer {n}"])
+
+
+class Job(Pipeline):
+    def __init__(self):
+        self.storage = FileStorage("in.jsonl", output_file="out.jsonl")
+        serving = Logged(max_in_flight=8)
+        self.first = PromptedGenerator(serving, user_prompt="s1 ")
+        self.second = PromptedGenerator(serving, user_prompt="s2 ")
+
+    def forward(self):
+        self.first.run(self.storage.step(), input_key="text", output_key="a")
+        self.second.run(self.storage.step(), input_key="a", output_key="b")
+'''
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["ordered", "unordered"])
+def test_kill_and_resume_of_chained_steps_is_exact(tmp_path, ordered: bool) -> None:
+    """Two chained LLM steps, rows passing between them out of order: killed twice and
+    resumed, the output equals an uninterrupted run's (in input order, or the same rows once
+    each in an unordered run), and the calls made again are bounded by the rows under way in
+    the window when each kill came."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from streamflow.actors.actor import Actor, FailurePolicy, Recorder
+
+    n = 600
+    command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
+    command += ["--batch-size", "16", "--checkpoint-interval", "0.05", "--no-progress"]
+    command += [] if ordered else ["--unordered"]
+    for name in ("whole", "killed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "job.py").write_text(CHAINED)
+        write_jsonl(tmp_path / name / "in.jsonl", [{"text": f"row {i}"} for i in range(n)])
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
+    for after in (1.5, 1.0):
+        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
+        time.sleep(after)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
+    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out, expected_out = read_jsonl(killed / "out.jsonl"), read_jsonl(whole / "out.jsonl")
+    if not ordered:
+        out, expected_out = (
+            sorted(rows, key=lambda r: int(r["text"][4:])) for rows in (out, expected_out)
+        )
+    assert out == expected_out
+    assert [r["text"] for r in out] == [
+        f"row {i}" for i in range(n) if i % 100 not in (13, 14)
+    ]  # input order, refused rows left out
+    calls = (killed / "calls.txt").read_text().split()
+    expected = {f"1:{i}" for i in range(n)} | {f"2:{i}" for i in range(n) if i % 100 != 13}
+    assert set(calls) == expected
+    # a kill loses only the calls under way: one chunk per worker, whichever step it is at
+    serving = ScriptedServing(max_in_flight=8)
+    ops = [PromptedGenerator(serving), PromptedGenerator(serving)]
+    bound = [
+        BoundOp(op, {}, OperatorStats(f"s{i}", op.kind), None, i, (f"f{i}",), (0,) if i else ())
+        for i, op in enumerate(ops)
+    ]
+    actor = Actor(bound, Recorder(_unused, _unused), FailurePolicy(), batch_size=16)
+    assert actor.chained and actor.window is not None
+    under_way = actor.workers * actor.window.chunk
+    assert len(calls) <= len(expected) + 2 * under_way, (len(calls), under_way)
+
+
+async def _unused(records: list[Any]) -> None:
+    raise AssertionError("not called")
+
+
+def test_a_cheap_stateless_step_between_llm_steps_rides_in_the_chain(tmp_path) -> None:
+    """LLM step, a rule filter, LLM step: the filter joins the chained stage (it keeps no state,
+    so completion order changes nothing it does); the second LLM step still overtakes the
+    first step's straggler, the dropped rows are logged, and the output keeps input order."""
+    from streamflow import Filter
+    from streamflow.actors.actor import stages
+
+    class DropMultiplesOfSeven(Filter):
+        def process(self, rows: list[dict], input_key: str) -> list[tuple[bool, str]]:
+            return [(int(r[input_key].split()[-1]) % 7 != 0, "multiple of 7") for r in rows]
+
+    serving = Steps(slow=0.4, fast=0.02)
+    first, third = three_steps(serving)[0], three_steps(serving)[1]
+    steps = [first, (DropMultiplesOfSeven(), {"input_key": "a"}), third]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
+    out = tmp_path / "out.jsonl"
+    pipeline = Chain(steps, first_entry_file_name=str(src), output_file=str(out))
+    result = pipeline.run(batch_size=BATCH)
+    plan = pipeline.compile()
+    bound = [
+        BoundOp(
+            s.op, s.keys, OperatorStats(s.label, s.op.kind), None, s.index, s.writes, s.depends_on
+        )
+        for s in plan.steps
+    ]
+    assert [len(stage) for stage in stages(bound, fuse=True)] == [3]
+    slow_end = serving.log.index(("end", 1, Steps.SLOW))
+    overtaking = {n for event, step, n in serving.log[:slow_end] if step == 2 and n > Steps.SLOW}
+    assert len(overtaking) >= 2 * LIMIT, sorted(overtaking)
+    kept = [i for i in range(ROWS) if i % 7]
+    assert [r["text"] for r in read_jsonl(out)] == [f"row {i}" for i in kept]
+    assert not [1 for event, step, n in serving.log if step == 2 and n % 7 == 0]
+    filtered = result.stats.operators[1]
+    assert (filtered.rows_in, filtered.dropped) == (ROWS, ROWS - len(kept))
+
+
+def test_a_stateful_step_ends_the_chain() -> None:
+    """A stateful step (dedup keeps the first row that claims a key) must see input order: it
+    never joins a chained stage, even after a cheap step that did."""
+    from streamflow import Filter
+    from streamflow.actors.actor import stages
+
+    class Cheap(Filter):
+        def process(self, rows: list[dict]) -> list[bool]:
+            return [True] * len(rows)
+
+    class Stateful(Cheap):
+        stateful = True
+
+    serving = ScriptedServing(max_in_flight=8)
+    ops = [PromptedGenerator(serving), Cheap(), Stateful(), PromptedGenerator(serving), Cheap()]
+    bound = [
+        BoundOp(op, {}, OperatorStats(f"s{i}", op.kind), None, i, (f"f{i}",), (i - 1,) if i else ())
+        for i, op in enumerate(ops)
+    ]
+    grouped = [[b.stats.name for b in s] for s in stages(bound, fuse=True)]
+    assert grouped == [["s0", "s1"], ["s2"], ["s3", "s4"]]
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="session")
+async def test_chained_steps_on_the_real_engine_keep_order(tmp_path, vllm_serving, monkeypatch):
+    """Two chained LLM steps on the embedded engine: every row asked at both steps, in one
+    chained stage, and the output in input order."""
+    from streamflow.serving.base import SamplingParams as Params
+
+    rows = 48
+    asked: list[str] = []  # one entry per request
+    complete = vllm_serving.complete
+
+    async def short(*args: Any, **kwargs: Any) -> Completion:
+        asked.append("")
+        kwargs["params"] = Params(max_tokens=8)
+        return await complete(*args, **kwargs)
+
+    monkeypatch.setattr(vllm_serving, "complete", short)
+    texts = [f"Say the number {i}." for i in range(rows)]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": t} for t in texts])
+    steps = [
+        (
+            PromptedGenerator(vllm_serving, user_prompt=prompt, accept_truncated=True),
+            {"input_key": read, "output_key": write},
+        )
+        for prompt, read, write in (("s1 ", "text", "a"), ("s2 ", "a", "b"))
+    ]
+    pipeline = Chain(steps, first_entry_file_name=str(src), output_file=str(tmp_path / "o.jsonl"))
+    result = await pipeline.arun(batch_size=16)
+    out = read_jsonl(tmp_path / "o.jsonl")
+    assert [r["text"] for r in out] == texts and result.stats.failed == 0
+    assert all(r["a"] and r["b"] for r in out)
+    assert len(asked) == 2 * rows

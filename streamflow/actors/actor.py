@@ -27,8 +27,11 @@ waits for an earlier step's straggler of other rows, and input order is restored
 the chained stage emits (order is observable only downstream of it: at the sink, or at a
 stateful or whole-dataset step). A cheap stateless synchronous step after a windowed one (a
 rule filter between two LLM steps) rides along in the chain, run on each chunk in a worker
-thread: keeping no state, it does the same whatever order rows meet it. Each step still
-commits a chunk's results before the next step sees them. The window separates the two
+thread: keeping no state, it does the same whatever order rows meet it. A row generator ends
+a chain: the rows it makes from a chunk would otherwise travel the rest of the chain as one
+chunk, each step waiting for the slowest of them (in B12 the first row came 40% later); the
+next stage cuts them into chunks again. Each step still commits a chunk's results before the
+next step sees them. The window separates the two
 bounds: at most ``chunks`` chunks under way (the rows asking for a place), and at most
 :data:`REORDER_FACTOR` times that many held in all, finished ones waiting for a slow chunk
 ahead of them included; a full window stops reading the inbound channel.
@@ -614,6 +617,7 @@ def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool, chain: bool) -> boo
         chain
         and (fuse or not bound.fusable)  # a cheap step rides along only where steps may share
         and not (len(stage) > 1 and side_by_side)
+        and stage[-1].op.kind is not OperatorKind.ROW_GENERATOR
         and window_for([*stage, bound], 1) is not None
     )
 

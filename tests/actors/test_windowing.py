@@ -329,6 +329,7 @@ def test_failed_rows_of_chained_steps_are_dead_letters_in_order(tmp_path) -> Non
 
 def test_consecutive_windowed_steps_share_one_chained_stage() -> None:
     from streamflow.actors.actor import stages
+    from streamflow.operators.reasoning import ReasoningQuestionGenerator
 
     def bound(op: Any, i: int, writes: str, depends: tuple[int, ...]) -> BoundOp:
         return BoundOp(op, {}, OperatorStats(f"s{i}", op.kind), None, i, (writes,), depends)
@@ -347,6 +348,10 @@ def test_consecutive_windowed_steps_share_one_chained_stage() -> None:
     chosen = PromptedGenerator(serving).options(workers=2)
     mixed = [chain[0], bound(chosen, 1, "f1", (0,)), bound(ask[3], 2, "f2", (1,))]
     assert [len(s) for s in stages(mixed, fuse=True)] == [1, 1, 1]
+    # a row generator ends the chain: the next stage cuts the rows it made into chunks again
+    questions = ReasoningQuestionGenerator(num_prompts=3, llm_serving=serving)
+    grown = [chain[0], bound(questions, 1, "instruction", (0,)), bound(ask[3], 2, "f2", (1,))]
+    assert [len(s) for s in stages(grown, fuse=True)] == [2, 1]
 
 
 CHAINED = '''

@@ -536,7 +536,9 @@ class DigitCounter(Generator):
     assert seen == []  # never exec-ed, eval-ed or compiled in this process
     notes = [r for r in report.repairs if "DigitCounter" in r or "rejected" in r]
     assert "import os is not allowed" in notes[0]
-    assert "wall-clock" in notes[1]  # the sandbox's time limit stopped the endless loop
+    # the sandbox's time limit stopped the endless loop: wall-clock, or CPU time first when the
+    # machine is loaded
+    assert "wall-clock" in notes[1] or "CPU-time limit" in notes[1], notes[1]
     assert report.steps[1].operator == "PromptedGenerator"  # neither class was kept
     assert "HOSTILE" not in report.source and "while True" not in report.source
 

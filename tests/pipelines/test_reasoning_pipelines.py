@@ -26,6 +26,7 @@ from streamflow.pipelines.reasoning_math_fusion import (
     ReasoningMathFusionPipeline,
 )
 from streamflow.pipelines.reasoning_pretrain import ReasoningPretrainPipeline
+from streamflow.serving.base import SamplingParams
 from streamflow.testing import ScriptedServing, apply
 
 pytest.importorskip("math_verify")
@@ -110,7 +111,7 @@ def test_pipeline_root_fills_references_from_worked_solutions(tmp_path: Path) ->
 
 
 def test_reasoning_math_fusion_on_the_sample(tmp_path: Path) -> None:
-    serving = ScriptedServing(reply)
+    serving = ScriptedServing(reply, params=SamplingParams(temperature=0.7))  # samples differ
     out = tmp_path / "fusion.jsonl"
     result = ReasoningMathFusionPipeline(serving).run(output=out)
     rows = read_jsonl(out)

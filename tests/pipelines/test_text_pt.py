@@ -97,7 +97,8 @@ def test_text_pt_synthetic_rewrites_the_kept_documents(tmp_path):
     rows = read_jsonl(out)
     assert len(rows) == 6 and len(serving.requests) == 6
     assert all(r["generated_content"].startswith("Question:") for r in rows)
-    assert all(r["raw_content"] in p for r, p in zip(rows, serving.prompts, strict=True))
+    # each kept document was asked about once (requests go out in completion order)
+    assert all(sum(r["raw_content"] in p for p in serving.prompts) == 1 for r in rows)
 
 
 @pytest.mark.slow

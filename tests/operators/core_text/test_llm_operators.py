@@ -75,10 +75,10 @@ def test_generator_prompts_answers_and_fails_one_row_alone(chain, tmp_path):
     assert [r.get("answer") for r in out] == ["<Q: a>", "", "", "<Q: b>"]
     assert dead(result) == {"FAIL": "context too long"}
     assert len(serving.requests) == 3  # blank and missing inputs are not sent
-    assert serving.requests[0] == (
+    assert (  # requests go out in completion order of the stage's chunks
         [{"role": "system", "content": "sys"}, {"role": "user", "content": "Q: a"}],
         None,
-    )
+    ) in serving.requests
     stats = result.stats.operators[0]
     assert (stats.requests, stats.prompt_tokens, stats.completion_tokens) == (2, 6, 4)
 

@@ -30,16 +30,18 @@ def textbook_model(tmp_path_factory):
     root = tmp_path_factory.mktemp("textbook")
     (root / "train.txt").write_text("\n".join(lines))
     # Trained in a fresh interpreter: this fastText build's training hits NaN once torch is
-    # imported in the same process (loading and predicting are unaffected).
+    # imported in the same process (loading and predicting are unaffected). It also hits it now
+    # and then in a fresh one (seen once in CI, not reproduced): a failed training is retried.
     script = (
         "import fasttext, sys; fasttext.train_supervised(sys.argv[1], epoch=25, lr=0.1, dim=16, "
         "thread=1, seed=0, verbose=0).save_model(sys.argv[2])"
     )
-    subprocess.run(
-        [sys.executable, "-c", script, str(root / "train.txt"), str(root / "model.bin")],
-        check=True,
-    )
-    return root / "model.bin"
+    train = [sys.executable, "-c", script, str(root / "train.txt"), str(root / "model.bin")]
+    for _ in range(3):
+        done = subprocess.run(train, capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            return root / "model.bin"
+    raise AssertionError(f"fastText training failed three times: {done.stderr[-500:]}")
 
 
 def expected(model_path, text):

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamflow.agent.catalog import KeySpec, OperatorCard
-from streamflow.agent.verify import streamflow_root
+from streamflow.agent.verify import trial_sandbox
 from streamflow.operators.registry import Param
-from streamflow.sandbox import Limits, Sandbox
+from streamflow.sandbox import Sandbox
 
 __all__ = [
     "ALLOWED_BASES",
@@ -95,7 +95,6 @@ FORBIDDEN_NAMES = frozenset(
 )
 """Builtins that reach files, the interpreter's internals or dynamic code."""
 MAX_CODE = 6000
-MiB = 1 << 20
 
 
 class CodeRejected(ValueError):
@@ -352,16 +351,7 @@ async def run_operator_source(
     sandbox: Sandbox | None = None,
 ) -> UnitTrial:
     """:func:`operator_trial` for any module source (checked or not: it runs only sandboxed)."""
-    sandbox = sandbox or Sandbox(
-        Limits(
-            wall_seconds=timeout,
-            cpu_seconds=timeout,
-            memory_bytes=2048 * MiB,
-            processes=32,
-            output_bytes=2 * MiB,
-        ),
-        pythonpath=(streamflow_root(),),
-    )
+    sandbox = sandbox or trial_sandbox(timeout, memory_mib=2048, processes=32, output_mib=2)
     spec = {"class": class_name, "rows": rows, "bindings": bindings}
     result = await sandbox.run(
         UNIT_RUNNER,

@@ -20,7 +20,7 @@ from streamflow.agent.relay import FORWARDER, ServingRelay
 from streamflow.sandbox import Limits, Sandbox
 from streamflow.serving.base import LLMServing
 
-__all__ = ["Trial", "check_output", "streamflow_root", "trial_run"]
+__all__ = ["Trial", "check_output", "streamflow_root", "trial_run", "trial_sandbox"]
 
 PIPELINE_FILE = "pipeline.py"
 SAMPLE_FILE = "sample.jsonl"
@@ -119,6 +119,26 @@ def streamflow_root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
+def trial_sandbox(
+    timeout: float,
+    *,
+    memory_mib: int,
+    processes: int,
+    output_mib: int,
+    readable: tuple[str, ...] = (),
+) -> Sandbox:
+    """A sandbox for one trial of code the agent wrote: this checkout's streamflow importable,
+    ``timeout`` seconds of wall-clock and of CPU time, and the given limits."""
+    limits = Limits(
+        wall_seconds=timeout,
+        cpu_seconds=timeout,
+        memory_bytes=memory_mib * MiB,
+        processes=processes,
+        output_bytes=output_mib * MiB,
+    )
+    return Sandbox(limits, pythonpath=(streamflow_root(),), readable=readable)
+
+
 async def trial_run(
     source: str,
     sample: list[dict[str, Any]],
@@ -131,16 +151,8 @@ async def trial_run(
     sandbox: Sandbox | None = None,
 ) -> Trial:
     """Compile and run ``source`` on the first ``rows`` rows of ``sample`` in the sandbox."""
-    sandbox = sandbox or Sandbox(
-        Limits(
-            wall_seconds=timeout,
-            cpu_seconds=timeout,
-            memory_bytes=8192 * MiB,
-            processes=256,
-            output_bytes=8 * MiB,
-        ),
-        pythonpath=(streamflow_root(),),
-        readable=readable,
+    sandbox = sandbox or trial_sandbox(
+        timeout, memory_mib=8192, processes=256, output_mib=8, readable=readable
     )
     relay = ServingRelay(serving) if serving is not None else None
     files: dict[str, str | bytes] = {PIPELINE_FILE: source}

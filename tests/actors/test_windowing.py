@@ -171,27 +171,13 @@ class Job(Pipeline):
 
 def test_kill_and_resume_of_a_windowed_stage_is_exact(tmp_path) -> None:
     import json
-    import signal
     import subprocess
     import sys
-    import time
 
     n = 600
     command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
     command += ["--batch-size", "16", "--checkpoint-interval", "0.05", "--no-progress"]
-    for name in ("whole", "killed"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "job.py").write_text(RESUMABLE)
-        write_jsonl(tmp_path / name / "in.jsonl", [{"text": f"row {i}"} for i in range(n)])
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
-    for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; the run takes ~3.5 s
-        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
-        time.sleep(after)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
-    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    whole, killed = killed_twice_then_resumed(tmp_path, RESUMABLE, n, command)
     assert read_jsonl(killed / "out.jsonl") == read_jsonl(whole / "out.jsonl")
     assert len(read_jsonl(whole / "out.jsonl")) == n - 12  # 13, 14 of each hundred refused
     calls = (killed / "calls.txt").read_text().split()
@@ -396,10 +382,7 @@ def test_kill_and_resume_of_chained_steps_is_exact(tmp_path, ordered: bool) -> N
     resumed, the output equals an uninterrupted run's (in input order, or the same rows once
     each in an unordered run), and the calls made again are bounded by the rows under way in
     the window when each kill came."""
-    import signal
-    import subprocess
     import sys
-    import time
 
     from streamflow.actors.actor import Actor, FailurePolicy, Recorder
 
@@ -407,19 +390,7 @@ def test_kill_and_resume_of_chained_steps_is_exact(tmp_path, ordered: bool) -> N
     command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
     command += ["--batch-size", "16", "--checkpoint-interval", "0.05", "--no-progress"]
     command += [] if ordered else ["--unordered"]
-    for name in ("whole", "killed"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "job.py").write_text(CHAINED)
-        write_jsonl(tmp_path / name / "in.jsonl", [{"text": f"row {i}"} for i in range(n)])
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
-    for after in (1.5, 1.0):
-        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
-        time.sleep(after)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
-    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    whole, killed = killed_twice_then_resumed(tmp_path, CHAINED, n, command)
     out, expected_out = read_jsonl(killed / "out.jsonl"), read_jsonl(whole / "out.jsonl")
     if not ordered:
         out, expected_out = (
@@ -540,3 +511,28 @@ async def test_chained_steps_on_the_real_engine_keep_order(tmp_path, vllm_servin
     assert [r["text"] for r in out] == texts and result.stats.failed == 0
     assert all(r["a"] and r["b"] for r in out)
     assert len(asked) == 2 * rows
+
+
+def killed_twice_then_resumed(
+    tmp_path: Path, job: str, n: int, command: list[str]
+) -> tuple[Path, Path]:
+    """``job`` over ``n`` rows run whole in one folder, and in another killed twice (SIGKILL)
+    and resumed to the end; the two folders."""
+    import signal
+    import subprocess
+    import time
+
+    for name in ("whole", "killed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "job.py").write_text(job)
+        write_jsonl(tmp_path / name / "in.jsonl", [{"text": f"row {i}"} for i in range(n)])
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
+    for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; a run takes ~3.5 s
+        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
+        time.sleep(after)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
+    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return whole, killed

@@ -121,14 +121,16 @@ async def ask_samples(
     (what ``n`` separate requests give, as in DataFlow): it is asked for once and repeated, as
     vLLM refuses ``n > 1`` for greedy sampling."""
     params = params or serving.params
-    copies = n if params.temperature == 0 else 1
-    params = dataclasses.replace(params, n=n // copies)
+    greedy = params.temperature == 0
+    params = dataclasses.replace(params, n=1 if greedy else n)
 
     def read(completion: Completion) -> list[str] | Failure:
-        if len(completion.texts) * copies != n:
-            return Failure(f"asked for {n} samples, the serving returned {len(completion.texts)}")
+        if len(completion.texts) != params.n:
+            return Failure(
+                f"asked for {params.n} samples, the serving returned {len(completion.texts)}"
+            )
         texts = answer_texts(completion, serving, accept_truncated)
-        return texts if isinstance(texts, Failure) else texts * copies
+        return texts * n if greedy and not isinstance(texts, Failure) else texts
 
     return await _ask_all(
         serving, prompts, read, system_prompt=system_prompt, json_schema=json_schema, params=params

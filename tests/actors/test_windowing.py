@@ -243,8 +243,15 @@ class Steps(ScriptedServing):
 
     SLOW = 5
 
-    def __init__(self, *, slow: float, fast: float, fail: frozenset[tuple[int, int]] = frozenset()):
-        super().__init__(max_in_flight=LIMIT)
+    def __init__(
+        self,
+        *,
+        slow: float,
+        fast: float,
+        fail: frozenset[tuple[int, int]] = frozenset(),
+        limit: int = LIMIT,
+    ):
+        super().__init__(max_in_flight=limit)
         self.slow, self.fast, self.fail = slow, fast, fail
         self.log: list[tuple[str, int, int]] = []
 
@@ -289,6 +296,28 @@ def test_later_steps_never_wait_for_an_earlier_steps_straggler(tmp_path) -> None
     written = read_jsonl(out)
     assert [r["text"] for r in written] == [f"row {i}" for i in range(ROWS)]
     assert [r["c"] for r in written] == [f"answer {i}" for i in range(ROWS)]
+
+
+class SlowSecondRow(Steps):
+    """Row 1's first call is the slow one."""
+
+    SLOW = 1
+
+
+def test_the_first_row_does_not_wait_on_its_chunk_mates(tmp_path) -> None:
+    """Chunks here hold four rows, but the stream's first four go one per chunk: row 0 passes
+    all three steps while row 1's first call is still pending, and the output keeps order."""
+    serving = SlowSecondRow(slow=0.4, fast=0.02, limit=64)
+    first = three_steps(serving)[0][0]
+    assert window_for([BoundOp(first, {}, OperatorStats("s", first.kind))], BATCH) == Window(4, 128)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
+    out = tmp_path / "out.jsonl"
+    Chain(three_steps(serving), first_entry_file_name=str(src), output_file=str(out)).run(
+        batch_size=BATCH
+    )
+    log = serving.log
+    assert log.index(("end", 3, 0)) < log.index(("end", 1, 1))
+    assert [r["c"] for r in read_jsonl(out)] == [f"answer {i}" for i in range(ROWS)]
 
 
 def test_failed_rows_of_chained_steps_are_dead_letters_in_order(tmp_path) -> None:

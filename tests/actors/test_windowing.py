@@ -320,6 +320,38 @@ def test_the_first_row_does_not_wait_on_its_chunk_mates(tmp_path) -> None:
     assert [r["c"] for r in read_jsonl(out)] == [f"answer {i}" for i in range(ROWS)]
 
 
+class SlowLastRowSecondStep(Steps):
+    """The last row's second-step call is the slow one."""
+
+    SLOW = ROWS - 1
+
+    async def _complete(
+        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
+    ) -> Completion:
+        import anyio
+
+        words = str(messages[-1]["content"]).split()
+        step, n = int(words[0][1:]), int(words[-1])
+        self.log.append(("start", step, n))
+        await anyio.sleep(self.slow if (step, n) == (2, self.SLOW) else self.fast)
+        self.log.append(("end", step, n))
+        return Completion([f"s{step} row {n}" if step < 3 else f"answer {n}"])
+
+
+def test_in_the_drain_a_chunk_goes_on_row_by_row(tmp_path) -> None:
+    """Once the input has ended, the last chunk (four rows here) goes on row by row: its other
+    rows finish the chain while the last row's second call is still pending."""
+    serving = SlowLastRowSecondStep(slow=0.4, fast=0.02, limit=64)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i}"} for i in range(ROWS)])
+    out = tmp_path / "out.jsonl"
+    Chain(three_steps(serving), first_entry_file_name=str(src), output_file=str(out)).run(
+        batch_size=BATCH
+    )
+    log = serving.log
+    assert log.index(("end", 3, ROWS - 2)) < log.index(("end", 2, ROWS - 1))
+    assert [r["c"] for r in read_jsonl(out)] == [f"answer {i}" for i in range(ROWS)]
+
+
 def test_failed_rows_of_chained_steps_are_dead_letters_in_order(tmp_path) -> None:
     fail = frozenset({(1, 3), (2, Steps.SLOW), (3, 40)})
     serving = Steps(slow=0.2, fast=0.01, fail=fail)

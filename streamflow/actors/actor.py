@@ -33,11 +33,12 @@ thread: keeping no state, it does the same whatever order rows meet it. A row ge
 a chain: the rows it makes from a chunk would otherwise travel the rest of the chain as one
 chunk, each step waiting for the slowest of them (in B12 the first row came 40% later); the
 next stage cuts them into chunks again. Each step still commits a chunk's results before the
-next step sees them. Once the inbound stream has ended, a chained stage drains: earlier steps'
-calls are admitted first and chunks go on row by row (:meth:`Actor._apply_chained`). The window
-separates the two bounds: at most ``chunks`` chunks under way (the rows asking for a place), and at most
-:data:`REORDER_FACTOR` times that many held in all, finished ones waiting for a slow chunk
-ahead of them included; a full window stops reading the inbound channel.
+next step sees them. Once the inbound stream has ended and rows have left, a chained stage
+drains: earlier steps' calls are admitted first and chunks go on row by row
+(:meth:`Actor._apply_chained`). The window separates the two bounds: at most ``chunks`` chunks
+under way (the rows asking for a place), and at most :data:`REORDER_FACTOR` times that many
+held in all, finished ones waiting for a slow chunk ahead of them included; a full window
+stops reading the inbound channel.
 
 A whole-dataset stage (a :class:`~streamflow.actors.base.DatasetTransformer`, such as a
 DataFlow DataFrame operator) is the one exception to streaming: it holds every row, and the
@@ -187,7 +188,8 @@ class Actor:
             )
         self.reorder = 1
         self._rows_chunked = 0  # rows cut into chunks so far
-        self._draining = False  # the inbound stream has ended: finish the rows under way
+        self._inbound_ended = False
+        self._emitted = False  # rows have left: the first row's wait is over
         if self.offload:
             self.workers = self.offload.concurrency
         elif self.window:
@@ -291,11 +293,11 @@ class Actor:
         step as soon as its own calls are answered, whatever the other chunks are doing.
         Each step commits its results before the next starts, as separate stages would.
 
-        Once the inbound stream has ended (the drain), what remains is to finish the rows
-        under way, as soon as possible: earlier steps' calls go first (a row with more calls
-        ahead of it is on the longest path), and a chunk goes on row by row, so no row waits
-        on a chunk mate's straggler (in B6 at L = 0.2 s, C = 64 an event simulation gives
-        0.96 of C/(3L) with both, 0.925 without)."""
+        Once the inbound stream has ended and rows have left (the drain), what remains is to
+        finish the rows under way, as soon as possible: earlier steps' calls go first (a row
+        with more calls ahead of it is on the longest path), and a chunk goes on row by row, so
+        no row waits on a chunk mate's straggler (in B6 at L = 0.2 s, C = 64, an event
+        simulation gives 0.96 of C/(3L) with both, 0.925 without)."""
         for k in range(start, len(self.ops)):
             if not batch.rows:
                 break
@@ -325,6 +327,13 @@ class Actor:
             for i in range(len(batch)):
                 tg.start_soon(one, i)
         return Batch([i for p in parts for i in p.ids], [r for p in parts for r in p.rows])
+
+    @property
+    def _draining(self) -> bool:
+        """The inbound stream has ended and rows have left: time to finish the rows under way
+        (before any row has left, the first row's own calls still go first: in B12, whose 200
+        rows all fit in the window at once, draining from the start made it wait 2x longer)."""
+        return self._inbound_ended and self._emitted
 
     def _priority(self, k: int) -> int:
         """The admission priority of step ``k``'s requests: later steps first while rows
@@ -386,8 +395,10 @@ class Actor:
             await outbound.send(item)
         elif len(item) <= self.batch_size:
             if item.rows:
+                self._emitted = True
                 await outbound.send(item)
         else:
+            self._emitted = True
             for i in range(0, len(item), self.batch_size):
                 await outbound.send(
                     Batch(item.ids[i : i + self.batch_size], item.rows[i : i + self.batch_size])
@@ -439,7 +450,7 @@ class Actor:
                         epoch = epochs[-1]
                         epoch.pending += 1
                         await work_send.send((epoch, chunk))
-            ended = self._draining = True
+            ended = self._inbound_ended = True
             wake.set()
 
         async def worker(work: MemoryObjectReceiveStream[tuple[_Epoch, Batch]]) -> None:
@@ -506,7 +517,7 @@ class Actor:
                             slot.done.set()
                         else:
                             await work_send.send(slot)
-                self._draining = True
+                self._inbound_ended = True
 
         async def worker(work: MemoryObjectReceiveStream[_Slot]) -> None:
             async with work:

@@ -134,7 +134,7 @@ async def run_plan(
             for step_stats in stats.operators:
                 policy.check(step_stats, at_end=True)
     except FailureLimitExceeded as exc:
-        await anyio.to_thread.run_sync(_explain, exc, dead_letters)
+        await anyio.to_thread.run_sync(explain_failures, exc, dead_letters)
         raise
 
     reports = {
@@ -198,7 +198,7 @@ def _timed(
     return run
 
 
-def _explain(exc: FailureLimitExceeded, dead_letters: DeadLetters) -> None:
+def explain_failures(exc: FailureLimitExceeded, dead_letters: DeadLetters) -> None:
     """Add the commonest reasons and where the dead letters are to ``exc``."""
     exc.reasons = common_reasons(dead_letters.records())
     exc.where = dead_letters.path

@@ -13,6 +13,7 @@ import anyio.to_thread
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
 from streamflow.executors.local import LocalExecutor
 from streamflow.executors.ray.pools import PoolSizes, WorkerPools
+from streamflow.executors.ray.shards import ShardPool, shardable
 from streamflow.extras import require
 from streamflow.plan import Plan
 
@@ -42,8 +43,10 @@ class RayExecutor(Executor):
         """How long the last run took to connect and start every worker, before any row."""
         self.worker_cpu_seconds = 0.0
         """CPU seconds the last run's workers used (after their start-up)."""
-        self.pools: WorkerPools | None = None
-        """The running pools (while a run is under way)."""
+        self.shard_count = 0
+        """Shards the last run's input was cut into (0: it did not run on shards)."""
+        self.pools: WorkerPools | ShardPool | None = None
+        """The running pools, or shard workers (while a run is under way)."""
 
     async def execute(
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
@@ -52,15 +55,22 @@ class RayExecutor(Executor):
         started = time.perf_counter()
         connected = await anyio.to_thread.run_sync(self._connect, ray)
         try:
-            pools = self.pools = WorkerPools(ray, plan, options, self.sizes)
+            pools: WorkerPools | ShardPool
+            if self.sizes.shards and shardable(plan, job):
+                pools = ShardPool(ray, plan, self.sizes)
+                local = LocalExecutor(stream=pools.stream)
+            else:
+                pools = WorkerPools(ray, plan, options, self.sizes)
+                local, plan = LocalExecutor(pools), pools.driver_plan
+            self.pools = pools
             try:
                 await pools.start()
                 self.startup_seconds = time.perf_counter() - started
-                local = LocalExecutor(pools)
-                return await local.execute(pools.driver_plan, job, options, monitor=monitor)
+                return await local.execute(plan, job, options, monitor=monitor)
             finally:
                 await pools.close()
                 self.worker_cpu_seconds = pools.worker_cpu_seconds
+                self.shard_count = pools.shard_count if isinstance(pools, ShardPool) else 0
                 self.pools = None
         finally:
             if connected:

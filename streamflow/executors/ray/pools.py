@@ -50,7 +50,7 @@ class PoolSizes:
     shards: bool = True
     """Let workers read shards of the input when the whole plan allows it (:mod:`.shards`)."""
     shard_bytes: int | None = None
-    """Bytes of input per shard (None: about eight shards per worker, 256 KiB to 8 MiB)."""
+    """Bytes of input per shard (None: about eight shards per worker, 16 KiB to 8 MiB)."""
 
 
 def runs_on_driver(op: Operator) -> bool:

@@ -59,7 +59,7 @@ __all__ = ["ShardPool", "shardable", "split"]
 
 SHARDS_PER_WORKER = 8
 """Shards per worker when their size is not given: enough that the last ones even out."""
-MIN_SHARD_BYTES = 256 << 10
+MIN_SHARD_BYTES = 16 << 10
 MAX_SHARD_BYTES = 8 << 20
 
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,32 +33,6 @@ ROWS = 400
 BATCH = 8
 LLM_IN_FLIGHT = PoolSizes().llm_workers * PoolSizes().batches_per_llm_worker
 """Batches the LLM step's pool holds at once: what a kill may make it ask again."""
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A two-CPU Ray cluster on loopback; its workers import this checkout and these tests."""
-    path = os.pathsep.join([str(REPO), str(REPO / "tests"), str(HERE)])
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = path  # inherited by the raylet, so by every job's workers
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    try:
-        context = ray.init(
-            num_cpus=2,
-            _node_ip_address="127.0.0.1",
-            include_dashboard=False,
-            logging_level="warning",
-        )
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
-    try:
-        yield context.address_info["gcs_address"]
-    finally:
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -37,12 +37,14 @@ class Pace(Refiner):
 
 
 class NoSevens(Refiner):
-    """Fails the rows whose text holds a 77 (dead letters from a step), tags the others."""
+    """Fails the rows whose text holds a 77 (dead letters from a step), tags the others; in a
+    process with ``SF_TEST_HEALED=1`` (a driver retrying requeued rows) it fails none."""
 
     def process(self, rows: list[Row], input_key: str = "text") -> list[Row | Failure]:
+        healed = os.environ.get("SF_TEST_HEALED") == "1"
         return [
             Failure(f"two sevens in {row[input_key]!r}")
-            if "77" in row[input_key]
+            if "77" in row[input_key] and not healed
             else {**row, "tag": len(row[input_key])}
             for row in rows
         ]

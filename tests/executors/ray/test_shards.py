@@ -256,6 +256,37 @@ def test_grown_input_continues_from_the_checkpoint(cluster, tmp_path):
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+def test_requeued_dead_letters_are_retried_first_then_the_shards(cluster, tmp_path, monkeypatch):
+    """Rows a step failed, requeued, are retried by the next run (in the driver, from the step
+    they failed in) before it reads the new input on shards: the output equals the local
+    executor's over the same passes."""
+    from streamflow.store.rundir import requeue_dead_letters
+
+    src = write_input(tmp_path / "in", sizes=(200, 120))
+    executor = RayExecutor(sizes=PoolSizes(shard_bytes=3000))
+
+    def both() -> tuple[Any, Any]:
+        here = ShardTestPipeline(src, tmp_path / "local.jsonl").run(
+            batch_size=BATCH, run_dir=tmp_path / "local_rd"
+        )
+        there = ShardTestPipeline(src, tmp_path / "ray.jsonl").run(
+            batch_size=BATCH, run_dir=tmp_path / "ray_rd", executor=executor
+        )
+        return here, there
+
+    _, first = both()
+    failed = first.stats.operators[-1].failed
+    assert failed > 0
+    assert requeue_dead_letters(tmp_path / "ray_rd") == failed
+    assert requeue_dead_letters(tmp_path / "local_rd") == failed
+    (src / "part9.jsonl").write_bytes(b"".join(lines(0, 30, 9)))  # and new input
+    monkeypatch.setenv("SF_TEST_HEALED", "1")  # this process only: the retry runs here
+    here, there = both()
+    assert there.requeued_rows_written == here.requeued_rows_written == failed
+    assert executor.shard_count >= 1 and there.stats.source.rows_out == 30
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
 def test_plans_with_stateful_or_llm_steps_do_not_run_on_shards(cluster, tmp_path):
     """The shard path is taken only when every step can run in a worker on its own shard."""
     import ray_pipeline

@@ -41,6 +41,8 @@ class RayExecutor(Executor):
         self.runtime_env = runtime_env
         self.startup_seconds = 0.0
         """How long the last run took to connect and start every worker, before any row."""
+        self.startup_cpu_seconds = 0.0
+        """CPU seconds this (the driver's) process spent on that start-up."""
         self.worker_cpu_seconds = 0.0
         """CPU seconds the last run's workers used (after their start-up)."""
         self.shard_count = 0
@@ -52,7 +54,7 @@ class RayExecutor(Executor):
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
     ) -> RunResult:
         ray = require("ray", "ray", for_="the Ray executor")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         connected = await anyio.to_thread.run_sync(self._connect, ray)
         try:
             pools: WorkerPools | ShardPool
@@ -66,6 +68,7 @@ class RayExecutor(Executor):
             try:
                 await pools.start()
                 self.startup_seconds = time.perf_counter() - started
+                self.startup_cpu_seconds = time.process_time() - cpu
                 return await local.execute(plan, job, options, monitor=monitor)
             finally:
                 await pools.close()

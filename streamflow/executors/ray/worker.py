@@ -172,6 +172,7 @@ class ShardWorker:
         result = ShardResult(steps=[(0, 0, 0, 0, 0, 0.0)] * len(self.bounds))
         chunks: list[bytes] = []
         batch = Batch([], [])
+        last: str | None = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             records = jsonl_span(Path(shard.path), shard.file_id, shard.start, shard.end)
@@ -179,17 +180,18 @@ class ShardWorker:
                 for record in records:
                     if isinstance(record, BadRecord):
                         result.bad.append(record)
-                        row_id = record.id
+                        last = record.id
                     else:
-                        row_id = record[0]
-                        batch.ids.append(row_id)
+                        last = record[0]
+                        batch.ids.append(last)
                         batch.rows.append(record[1])
-                    result.last = int(row_id.rpartition(":")[2])
-                    if len(batch) >= shard.batch_size:
-                        chunks.append(self._apply(batch, result, shard.output))
-                        batch = Batch([], [])
+                        if len(batch.ids) >= shard.batch_size:
+                            chunks.append(self._apply(batch, result, shard.output))
+                            batch = Batch([], [])
             if batch.rows:
                 chunks.append(self._apply(batch, result, shard.output))
+        if last is not None:
+            result.last = int(last.rpartition(":")[2])
         result.notices = [(w.category, str(w.message)) for w in caught]
         result.lines = b"".join(chunks)
         return result

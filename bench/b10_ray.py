@@ -100,8 +100,9 @@ def run_pipeline(
         out["worker_cpu_seconds"] = round(workers_cpu, 2)
         out["startup_seconds"] = round(startup, 2)
         out["startup_driver_cpu_seconds"] = round(executor.startup_cpu_seconds, 2)
-        out["run_seconds"] = round(seconds - startup, 3)
-        out["run_rows_per_s"] = round(rows / (seconds - startup), 1)
+        out["run_seconds"] = round(executor.run_seconds, 3)
+        out["teardown_seconds"] = round(seconds - startup - executor.run_seconds, 2)
+        out["run_rows_per_s"] = round(rows / executor.run_seconds, 1)
         out["shards"] = executor.shard_count
         out["driver_us_per_row"] = round(run_driver_cpu / rows * 1e6, 2)
         out["workers_us_per_row"] = round(workers_cpu / rows * 1e6, 2)

@@ -43,6 +43,9 @@ class RayExecutor(Executor):
         """How long the last run took to connect and start every worker, before any row."""
         self.startup_cpu_seconds = 0.0
         """CPU seconds this (the driver's) process spent on that start-up."""
+        self.run_seconds = 0.0
+        """How long the last run took from its first row to its last commit (no start-up, no
+        shutting down)."""
         self.worker_cpu_seconds = 0.0
         """CPU seconds the last run's workers used (after their start-up)."""
         self.shard_count = 0
@@ -69,7 +72,10 @@ class RayExecutor(Executor):
                 await pools.start()
                 self.startup_seconds = time.perf_counter() - started
                 self.startup_cpu_seconds = time.process_time() - cpu
-                return await local.execute(plan, job, options, monitor=monitor)
+                try:
+                    return await local.execute(plan, job, options, monitor=monitor)
+                finally:
+                    self.run_seconds = time.perf_counter() - started - self.startup_seconds
             finally:
                 await pools.close()
                 self.worker_cpu_seconds = pools.worker_cpu_seconds
@@ -89,7 +95,11 @@ class RayExecutor(Executor):
         kwargs: dict[str, Any] = {"logging_level": "warning", "log_to_driver": True}
         runtime_env = dict(self.runtime_env or {})
         if address is None:
-            # a private cluster on this machine: its workers import what this process imports
+            # a private cluster on this machine: its workers are the run's work, so they run at
+            # this process's priority, not Ray's default nice 15 (which lets any other program
+            # on the machine, and this driver, starve them)
+            os.environ.setdefault("RAY_worker_niceness", "0")
+            # its workers import what this process imports
             env_vars = dict(runtime_env.get("env_vars", {}))
             env_vars.setdefault("PYTHONPATH", _python_path())
             runtime_env["env_vars"] = env_vars

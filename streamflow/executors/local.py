@@ -1,7 +1,9 @@
 """The local executor: a plan runs in this process, and a run directory makes it resumable.
 
 Without a run directory, the source streams through the actors into the sink and that is all.
-With one, the executor drives the run-directory protocol, here and nowhere else. It gives
+With one, the executor drives the run-directory protocol, here and nowhere else (what carries
+the rows from source to sink is a :data:`Stream`: the plan's actors, or the Ray executor's
+input shards, which keep the same barriers and commits). It gives
 output files every row exactly once, in order, whatever the number of crashes:
 
 1. The source sends a *barrier* every few seconds, carrying the source position (per input file,
@@ -45,8 +47,8 @@ import json
 import time
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import anyio
 import anyio.to_thread
@@ -82,56 +84,49 @@ Commit = Callable[[Barrier, OperatorStats], Awaitable[None]]
 """Step 3 of the protocol for one barrier that reached the sink (given the sink's statistics)."""
 
 
-class Stream(Protocol):
-    """How a run's input reaches its output between the protocol's steps: the plan's actors
-    (:func:`stream_plan`), or an executor's own way that keeps the same contracts (the Ray
-    executor's shards). It reads ``job.source`` after ``resume``'s position, writes ``sink``,
-    and hands each barrier it reaches (with the sink's statistics) to ``commit``; without a
-    run directory ``resume`` and ``commit`` are None."""
+@dataclass(frozen=True)
+class Streaming:
+    """One run's passage from input to output, as a :data:`Stream` gets it: read
+    ``job.source`` after ``resume``'s position, write ``sink``, hand each barrier reached (with
+    the sink's statistics) to ``commit``; without a run directory ``resume`` and ``commit`` are
+    None."""
 
-    async def __call__(
-        self,
-        plan: Plan,
-        job: Job,
-        sink: Sink,
-        *,
-        options: RunOptions,
-        context: RunContext,
-        resume: Checkpoint | None,
-        commit: Commit | None,
-        monitor: Monitor | None,
-    ) -> RunResult: ...
+    plan: Plan
+    job: Job
+    sink: Sink
+    options: RunOptions
+    context: RunContext
+    resume: Checkpoint | None = None
+    commit: Commit | None = None
+    monitor: Monitor | None = None
 
 
-async def stream_plan(
-    plan: Plan,
-    job: Job,
-    sink: Sink,
-    *,
-    options: RunOptions,
-    context: RunContext,
-    resume: Checkpoint | None,
-    commit: Commit | None,
-    monitor: Monitor | None,
-) -> RunResult:
-    """The source's batches through the plan's actors into ``sink``, with a barrier every
+Stream = Callable[[Streaming], Awaitable[RunResult]]
+"""How a run's input reaches its output between the protocol's steps: the plan's actors
+(:func:`stream_plan`), or an executor's own way that keeps the same contracts (the Ray
+executor's shards)."""
+
+
+async def stream_plan(run: Streaming) -> RunResult:
+    """The source's batches through the plan's actors into the sink, with a barrier every
     ``checkpoint_interval`` seconds when there is a ``commit``."""
+    options, resume = run.options, run.resume
     return await run_plan(
-        plan,
+        run.plan,
         file_producer(
-            job.source,
+            run.job.source,
             options.batch_size,
-            context.dead_letters,
+            run.context.dead_letters,
             done=resume.position if resume else None,
-            checkpoint_interval=options.checkpoint_interval if commit is not None else None,
+            checkpoint_interval=options.checkpoint_interval if run.commit is not None else None,
             first_barrier=resume.number if resume else 0,
         ),
-        file_consumer(sink, on_barrier=commit, name=str(job.output)),
+        file_consumer(run.sink, on_barrier=run.commit, name=str(run.job.output)),
         options=options,
-        context=context,
-        monitor=monitor,
+        context=run.context,
+        monitor=run.monitor,
         check_at_end=options.failure_limit_at_end,
-        step_files=job.step_files,
+        step_files=run.job.step_files,
     )
 
 
@@ -155,16 +150,8 @@ class LocalExecutor(Executor):
             context = RunContext.in_memory(self.placement)
             sink = open_sink(job.output)
             async with servings_started(plan.servings()):
-                return await self.stream(
-                    plan,
-                    job,
-                    sink,
-                    options=options,
-                    context=context,
-                    resume=None,
-                    commit=None,
-                    monitor=monitor,
-                )
+                passage = Streaming(plan, job, sink, options, context, monitor=monitor)
+                return await self.stream(passage)
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
             run = _DirectoryRun(directory, plan, job, options, self.placement)
@@ -247,14 +234,16 @@ class _DirectoryRun:
                 checkpoint = directory.checkpoint
                 sink = _open_sink(directory)
                 result = await stream(
-                    self.plan,
-                    self.job,
-                    sink,
-                    options=options,
-                    context=self.context.from_step(0, checkpoint.states if checkpoint else None),
-                    resume=checkpoint,
-                    commit=functools.partial(self.commit, sink=sink),
-                    monitor=_both(monitor, self.save_progress),
+                    Streaming(
+                        self.plan,
+                        self.job,
+                        sink,
+                        options,
+                        self.context.from_step(0, checkpoint.states if checkpoint else None),
+                        resume=checkpoint,
+                        commit=functools.partial(self.commit, sink=sink),
+                        monitor=_both(monitor, self.save_progress),
+                    )
                 )
                 result.requeued_rows_written = retried
             await anyio.to_thread.run_sync(self.finish)

@@ -151,23 +151,33 @@ async def _run_group(
     stats: RunStats,
     monitor: Monitor | None,
 ) -> None:
+    async def run() -> None:
+        async with anyio.create_task_group() as run_group:
+            run_group.start_soon(_timed(produce, stats.source), channels[0][0])
+            for i, actor in enumerate(actors):
+                run_group.start_soon(actor.run, channels[i][1], channels[i + 1][0])
+            run_group.start_soon(_timed(consume, stats.sink), channels[-1][1])
+
+    await watched(stats, monitor, run)
+
+
+async def watched(
+    stats: RunStats, monitor: Monitor | None, run: Callable[[], Awaitable[None]]
+) -> None:
+    """``run()`` while ``monitor`` (the live display) watches ``stats``; the end is recorded
+    in ``stats`` when it finishes."""
     async with anyio.create_task_group() as tg:
+        monitor_scope = anyio.CancelScope()
         if monitor is not None:
-            monitor_scope = anyio.CancelScope()
 
             async def watch() -> None:
                 with monitor_scope:
                     await monitor(stats)
 
             tg.start_soon(watch)
-        async with anyio.create_task_group() as run_group:
-            run_group.start_soon(_timed(produce, stats.source), channels[0][0])
-            for i, actor in enumerate(actors):
-                run_group.start_soon(actor.run, channels[i][1], channels[i + 1][0])
-            run_group.start_soon(_timed(consume, stats.sink), channels[-1][1])
+        await run()
         stats.finished = time.monotonic()
-        if monitor is not None:
-            monitor_scope.cancel()
+        monitor_scope.cancel()
 
 
 def root_cause(group: BaseExceptionGroup) -> BaseException:

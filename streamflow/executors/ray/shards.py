@@ -26,6 +26,7 @@ one is met (line numbers after a resume too, where the local source names the by
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -42,18 +43,16 @@ from streamflow.actors.actor import FailurePolicy
 from streamflow.actors.base import Operator
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import BadRecordError, FailureLimitExceeded, SinkError
-from streamflow.executors.base import Job, Monitor, RunOptions, RunResult
-from streamflow.executors.context import RunContext
+from streamflow.executors.base import Job, RunOptions, RunResult
 from streamflow.executors.endpoints import bad_record_letters
-from streamflow.executors.local import Commit, writes_jsonl
+from streamflow.executors.local import Streaming, writes_jsonl
 from streamflow.executors.ray.pools import PoolSizes, close_actors, runs_on_driver, wait_ready
 from streamflow.executors.ray.worker import Shard, ShardResult, ShardWorker, StepSpec
-from streamflow.executors.runtime import explain_failures, root_cause
-from streamflow.io.sinks import JsonArraySink, JsonlSink, Sink
+from streamflow.executors.runtime import explain_failures, root_cause, watched
+from streamflow.io.sinks import JsonArraySink, JsonlSink
 from streamflow.io.sources import FileSource
 from streamflow.plan import Plan
 from streamflow.rows import Barrier
-from streamflow.store.rundir import Checkpoint
 
 __all__ = ["ShardPool", "shardable", "split"]
 
@@ -154,52 +153,27 @@ class ShardPool:
         """The process ids of the workers (for tests that kill one)."""
         return [self.ray.get(a.ready.remote()) for a in self.actors]
 
-    async def stream(
-        self,
-        plan: Plan,
-        job: Job,
-        sink: Sink,
-        *,
-        options: RunOptions,
-        context: RunContext,
-        resume: Checkpoint | None,
-        commit: Commit | None,
-        monitor: Monitor | None,
-    ) -> RunResult:
-        """Run ``job`` shard by shard (see the module docstring)."""
-        source = job.source
+    async def stream(self, passage: Streaming) -> RunResult:
+        """Run ``passage.job`` shard by shard (see the module docstring)."""
+        source, sink, options = passage.job.source, passage.sink, passage.options
         assert isinstance(source, FileSource)
         assert isinstance(sink, JsonlSink) and not isinstance(sink, JsonArraySink)
-        run = _ShardRun(plan, source, sink, options, context, resume, commit, str(job.output))
+        run = _ShardRun(passage, source, sink)
         shards = await anyio.to_thread.run_sync(self._split, source, run.position, options, sink)
         self.shard_count = len(shards)
         stats = run.stats
         for step in stats.steps:
             step.start()
         try:
-            async with anyio.create_task_group() as tg:
-                if monitor is not None:
-                    watching = anyio.CancelScope()
-
-                    async def watch() -> None:
-                        with watching:
-                            await monitor(stats)
-
-                    tg.start_soon(watch)
-                try:
-                    await self._run(shards, run)
-                finally:
-                    stats.finished = time.monotonic()
-                    for step in stats.steps:
-                        step.finish()
-                    if monitor is not None:
-                        watching.cancel()
+            await watched(stats, passage.monitor, functools.partial(self._run, shards, run))
         except BaseExceptionGroup as group:
             raise root_cause(group) from None
         finally:
+            for step in stats.steps:
+                step.finish()
             with anyio.CancelScope(shield=True):  # flush and close even when cancelled
                 await anyio.to_thread.run_sync(sink.close)
-        return RunResult(stats, context.dead_letters, context.dropped)
+        return RunResult(stats, passage.context.dead_letters, passage.context.dropped)
 
     def _split(
         self, source: FileSource, done: dict[str, int], options: RunOptions, sink: JsonlSink
@@ -259,26 +233,17 @@ class ShardPool:
 class _ShardRun:
     """The driver's side of one run: statistics, records, output and checkpoints."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        source: FileSource,
-        sink: JsonlSink,
-        options: RunOptions,
-        context: RunContext,
-        resume: Checkpoint | None,
-        commit: Commit | None,
-        output: str,
-    ) -> None:
+    def __init__(self, passage: Streaming, source: FileSource, sink: JsonlSink) -> None:
         self.source = source
         self.sink = sink
-        self.options = options
-        self.context = context
-        self.commit = commit
+        self.options = options = passage.options
+        self.context = passage.context
+        self.commit = passage.commit
+        plan, resume = passage.plan, passage.resume
         self.stats = RunStats(
             [OperatorStats(source.describe(), "source")]
             + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
-            + [OperatorStats(output, "sink")]
+            + [OperatorStats(str(passage.job.output), "sink")]
         )
         self.policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
         self.position: dict[str, int] = dict(resume.position) if resume else {}

@@ -13,12 +13,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, wait_for, write_jsonl
 
 ray = pytest.importorskip("ray")
 
@@ -139,14 +138,6 @@ def test_a_worker_that_cannot_load_its_operators_is_a_clear_error(cluster, tmp_p
     with pytest.raises(StreamflowError, match="a Ray worker for OnlyHere could not start") as e:
         chain.run(output=tmp_path / "out.jsonl", executor="ray")
     assert "my_private_operators" in str(e.value) and "runtime_env" in str(e.value)
-
-
-def wait_for(predicate: Any, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def lines(path: Path) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO
+from helpers import REPO, wait_for
 
 ray = pytest.importorskip("ray")
 
@@ -126,14 +126,6 @@ def test_without_a_run_directory_and_a_parquet_output(cluster, local, tmp_path):
     expected_rows = [json.loads(line) for line in expected.splitlines()]
     assert pq.read_table(tmp_path / "out.parquet").to_pylist() == expected_rows
     assert executor.shard_count >= 3
-
-
-def wait_for(predicate: Any, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def pids(path: Path) -> list[str]:

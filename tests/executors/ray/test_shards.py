@@ -279,6 +279,34 @@ def test_requeued_dead_letters_are_retried_first_then_the_shards(cluster, tmp_pa
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+def test_a_bad_record_raises_and_an_unfinished_line_warns_as_locally(cluster, tmp_path):
+    """``on_bad_record="raise"`` (the default) stops the run at the bad record, naming its file
+    and line; a last line still being written is left unread with the source's warning, shown
+    by the driver."""
+    from helpers import Chain
+
+    from streamflow.errors import BadRecordError
+    from streamflow.io.sources import UnfinishedLineWarning
+    from streamflow.operators.general_text import LowercaseRefiner
+
+    src = write_input(tmp_path / "in", sizes=(30, 25))
+    chain = Chain([(LowercaseRefiner(), {"input_key": "text"})], entry_file=src)
+    executor = RayExecutor(sizes=PoolSizes(shard_bytes=500))
+    with pytest.raises(BadRecordError, match=r"part1\.jsonl: line 18: invalid JSON"):
+        chain.run(output=tmp_path / "out.jsonl", executor=executor)
+
+    growing = tmp_path / "grow"
+    growing.mkdir()
+    (growing / "g.jsonl").write_bytes(b"".join(lines(0, 40, 0)) + b'{"text": "half')
+    chain = Chain([(LowercaseRefiner(), {"input_key": "text"})], entry_file=growing)
+    with pytest.warns(UnfinishedLineWarning, match=r"g\.jsonl: line 41, the last line"):
+        chain.run(output=tmp_path / "ray.jsonl", executor=executor)
+    assert executor.shard_count > 1
+    with pytest.warns(UnfinishedLineWarning):
+        chain.run(output=tmp_path / "local.jsonl")
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
 def test_plans_with_stateful_or_llm_steps_do_not_run_on_shards(cluster, tmp_path):
     """The shard path is taken only when every step can run in a worker on its own shard."""
     import ray_pipeline

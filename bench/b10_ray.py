@@ -96,10 +96,11 @@ def run_pipeline(
     startup = getattr(executor, "startup_seconds", None)
     if startup is not None:
         rows = result.rows_written
-        run_driver_cpu = driver_cpu - executor.startup_cpu_seconds
+        run_driver_cpu = executor.run_cpu_seconds  # not the plan's compiling, nor the shutdown
         out["worker_cpu_seconds"] = round(workers_cpu, 2)
         out["startup_seconds"] = round(startup, 2)
         out["startup_driver_cpu_seconds"] = round(executor.startup_cpu_seconds, 2)
+        out["run_driver_cpu_seconds"] = round(run_driver_cpu, 2)
         out["run_seconds"] = round(executor.run_seconds, 3)
         out["teardown_seconds"] = round(seconds - startup - executor.run_seconds, 2)
         out["run_rows_per_s"] = round(rows / executor.run_seconds, 1)

@@ -46,6 +46,9 @@ class RayExecutor(Executor):
         self.run_seconds = 0.0
         """How long the last run took from its first row to its last commit (no start-up, no
         shutting down)."""
+        self.run_cpu_seconds = 0.0
+        """CPU seconds this (the driver's) process spent in that time (Ray's threads in it
+        included)."""
         self.worker_cpu_seconds = 0.0
         """CPU seconds the last run's workers used (after their start-up)."""
         self.shard_count = 0
@@ -76,6 +79,7 @@ class RayExecutor(Executor):
                     return await local.execute(plan, job, options, monitor=monitor)
                 finally:
                     self.run_seconds = time.perf_counter() - started - self.startup_seconds
+                    self.run_cpu_seconds = time.process_time() - cpu - self.startup_cpu_seconds
             finally:
                 await pools.close()
                 self.worker_cpu_seconds = pools.worker_cpu_seconds

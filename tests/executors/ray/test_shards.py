@@ -217,6 +217,16 @@ def test_killing_the_driver_then_resuming_gives_the_exact_output(cluster, tmp_pa
     summary = json.loads(resumed.stdout.decode().strip().splitlines()[-1])
     read_again = summary["steps"][0]["rows_out"]
     assert 0 < read_again < 5000  # it continued from a checkpoint, not from the start
+    status = subprocess.run(
+        [sys.executable, "-m", "streamflow", "status", str(run_dir), "--json"],
+        cwd=REPO,
+        capture_output=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr.decode()[-2000:]
+    recorded = json.loads(status.stdout)
+    assert recorded["state"] == "finished"
+    assert recorded["checkpoint"]["rows_written"] == expected.count(b"\n")
 
 
 def test_grown_input_continues_from_the_checkpoint(cluster, tmp_path):

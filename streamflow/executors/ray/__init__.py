@@ -42,11 +42,12 @@ above.
 Limits (see the README's "Running on a Ray cluster" and bench B10): outside shards the driver
 reads, moves and writes every row, so one driver bounds the throughput (about the local
 executor's rows/s, less the (de)serialisation of each batch both ways); on shards it only
-assigns ranges, appends bytes and commits (under 1 µs of CPU a row in B10), and a shard is the
-unit of work lost to a kill; stateful steps run at one process's speed; the workers must import
-the same streamflow and the pipeline's own operator classes (a private local cluster gets the
-driver's import path, and runs its workers at the driver's priority rather than Ray's nice 15;
-a remote one needs them installed or a ``runtime_env``).
+assigns ranges, appends bytes and commits (under 1 µs of CPU a row in B10), a shard is the
+unit of work lost to a kill, and every node must see the input files at the same path;
+stateful steps run at one process's speed; the workers must import the same streamflow and the
+pipeline's own operator classes (a private local cluster gets the driver's import path, and
+runs its workers at the driver's priority rather than Ray's nice 15; a remote one needs them
+installed or a ``runtime_env``).
 """
 
 from streamflow.executors.ray.executor import RayExecutor

@@ -19,7 +19,9 @@ from streamflow.plan import Plan
 
 
 class RayExecutor(Executor):
-    """Runs a plan's stateless steps in Ray actor pools; the driver keeps the protocol.
+    """Runs a plan's stateless steps in Ray actor pools; the driver keeps the protocol. A plan
+    of cheap rule steps only, over plain JSON-lines input, runs on input shards that the
+    workers read themselves (:mod:`.shards`; ``PoolSizes(shards=False)`` turns them off).
 
     ``address`` names a running cluster (``ray start --head`` prints it; ``auto`` finds the
     local one; None with ``RAY_ADDRESS`` unset starts a private local cluster of ``num_cpus``

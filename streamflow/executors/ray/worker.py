@@ -192,7 +192,7 @@ class ShardWorker:
                 chunks.append(self._apply(batch, result, shard.output))
         if last is not None:
             result.last = int(last.rpartition(":")[2])
-        result.notices = [(w.category, str(w.message)) for w in caught]
+        result.notices = list(dict.fromkeys((w.category, str(w.message)) for w in caught))
         result.lines = b"".join(chunks)
         return result
 

@@ -71,6 +71,7 @@ async def run_plan(
     monitor: Monitor | None = None,
     check_at_end: bool = False,
     step_files: Sequence[Path] = (),
+    leading: Sequence[OperatorStats] = (),
 ) -> RunResult:
     """Run ``plan`` between ``producer`` and ``consumer``.
 
@@ -79,10 +80,11 @@ async def run_plan(
     (from the last checkpoint) restore dataset evaluators. ``check_at_end`` applies the
     failure limit at the end to steps that saw too few rows for it to apply while running (a
     run of 24 rows that all failed is a failed run). ``step_files`` (one per step) also get
-    the rows each step lets through, as they leave it; they are started afresh.
+    the rows each step lets through, as they leave it; they are started afresh. ``leading``:
+    the statistics of steps the producer ran before ``plan``'s (on input shards), shown first.
     """
     stats = RunStats(
-        [OperatorStats(producer.name, "source")]
+        [OperatorStats(producer.name, "source"), *leading]
         + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
         + [OperatorStats(consumer.name, "sink")]
     )
@@ -103,9 +105,8 @@ async def run_plan(
         op.open_state(StoreState(store, fp) if store is not None else MemoryState())
         if isinstance(op, DatasetEvaluator) and states and step.label in states:
             op.load_state_dict(states[step.label])
-        bound.append(
-            BoundOp(op, step.keys, stats.steps[i + 1], results, i, step.writes, step.depends_on)
-        )
+        step_stats = stats.steps[len(leading) + i + 1]
+        bound.append(BoundOp(op, step.keys, step_stats, results, i, step.writes, step.depends_on))
     actors = [
         Actor(
             ops=stage,

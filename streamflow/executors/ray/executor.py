@@ -13,7 +13,7 @@ import anyio.to_thread
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
 from streamflow.executors.local import LocalExecutor
 from streamflow.executors.ray.pools import PoolSizes, WorkerPools
-from streamflow.executors.ray.shards import ShardPool, shardable
+from streamflow.executors.ray.shards import ShardPool, shard_prefix, shardable
 from streamflow.extras import require
 from streamflow.plan import Plan
 
@@ -57,6 +57,8 @@ class RayExecutor(Executor):
         """Shards the last run's input was cut into (0: it did not run on shards)."""
         self.pools: WorkerPools | ShardPool | None = None
         """The running pools, or shard workers (while a run is under way)."""
+        self.stage_pools: WorkerPools | None = None
+        """The last run's pools for the steps after those on shards, if any."""
 
     async def execute(
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
@@ -66,14 +68,26 @@ class RayExecutor(Executor):
         connected = await anyio.to_thread.run_sync(self._connect, ray)
         try:
             pools: WorkerPools | ShardPool
-            if self.sizes.shards and shardable(plan, job):
-                pools = ShardPool(ray, plan, self.sizes)
-                local = LocalExecutor(stream=pools.stream)
+            k = shard_prefix(plan, job) if self.sizes.shards else 0
+            shards: ShardPool | None = None
+            stages: WorkerPools | None = None
+            if k and shardable(plan, job):  # every step on shards, the rows come back encoded
+                pools = shards = ShardPool(ray, plan, self.sizes, k)
+                local = LocalExecutor(stream=shards.stream)
+            elif k:  # the first k steps on shards, the rest as below
+                rest = Plan(plan.steps[k:], plan.source_fields, plan.warnings)
+                stages = WorkerPools(ray, rest, options, self.sizes, shared_with=1)
+                pools = shards = ShardPool(ray, plan, self.sizes, k, stages.cpu_share())
+                local = LocalExecutor(stages, stream=shards.stream_prefix)
+                steps = plan.steps[:k] + stages.driver_plan.steps
+                plan = Plan(steps, plan.source_fields, plan.warnings)
             else:
-                pools = WorkerPools(ray, plan, options, self.sizes)
-                local, plan = LocalExecutor(pools), pools.driver_plan
+                pools = stages = WorkerPools(ray, plan, options, self.sizes)
+                local, plan = LocalExecutor(stages), stages.driver_plan
             self.pools = pools
             try:
+                if stages is not None and shards is not None:
+                    await stages.start()
                 await pools.start()
                 self.startup_seconds = time.perf_counter() - started
                 self.startup_cpu_seconds = time.process_time() - cpu
@@ -85,7 +99,11 @@ class RayExecutor(Executor):
             finally:
                 await pools.close()
                 self.worker_cpu_seconds = pools.worker_cpu_seconds
-                self.shard_count = pools.shard_count if isinstance(pools, ShardPool) else 0
+                if stages is not None and shards is not None:
+                    await stages.close()
+                    self.worker_cpu_seconds += stages.worker_cpu_seconds
+                self.shard_count = shards.shard_count if shards is not None else 0
+                self.stage_pools = stages
                 self.pools = None
         finally:
             if connected:

@@ -103,8 +103,13 @@ class RemoteStage:
 class WorkerPools:
     """Every pool of one run: built from the plan, started before the first row moves."""
 
-    def __init__(self, ray: Any, plan: Plan, options: RunOptions, sizes: PoolSizes) -> None:
+    def __init__(
+        self, ray: Any, plan: Plan, options: RunOptions, sizes: PoolSizes, shared_with: int = 0
+    ) -> None:
+        """``shared_with``: other CPU pools of the run (shard workers) that take their share of
+        the cluster's CPUs too."""
         self.ray = ray
+        self.shared_with = shared_with
         self.sizes = sizes
         self.options = options
         self.original: dict[int, Operator] = {}
@@ -199,9 +204,17 @@ class WorkerPools:
         ]
         return RemoteStage(actors, per_actor, [b.op for b in stage], [b.stats.name for b in stage])
 
+    def cpu_share(self) -> int:
+        """Workers for each CPU pool, shard workers included: the cluster's CPUs shared out."""
+        if self.sizes.cpu_workers:
+            return self.sizes.cpu_workers
+        return self._cpu_share()
+
     def _cpu_share(self) -> int:
+        """Workers for each CPU pool: the cluster's CPUs shared out between them."""
         cpus = float(self.ray.cluster_resources().get("CPU", 1))
-        per_stage = cpus / max(1, len(self._cpu_stages)) / self.sizes.cpus_per_worker
+        pools = len(self._cpu_stages) + self.shared_with
+        per_stage = cpus / max(1, pools) / self.sizes.cpus_per_worker
         return max(1, math.floor(per_stage))
 
 

@@ -32,6 +32,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,18 +42,19 @@ import anyio.to_thread
 
 from streamflow.actors.actor import FailurePolicy
 from streamflow.actors.base import Operator
+from streamflow.channels.items import ItemSend
 from streamflow.channels.stats import OperatorStats, RunStats
 from streamflow.errors import BadRecordError, FailureLimitExceeded, SinkError
 from streamflow.executors.base import Job, RunOptions, RunResult
-from streamflow.executors.endpoints import bad_record_letters
+from streamflow.executors.endpoints import bad_record_letters, file_consumer
 from streamflow.executors.local import Streaming, writes_jsonl
 from streamflow.executors.ray.pools import PoolSizes, close_actors, runs_on_driver, wait_ready
 from streamflow.executors.ray.worker import Shard, ShardResult, ShardWorker, StepSpec
-from streamflow.executors.runtime import explain_failures, root_cause, watched
+from streamflow.executors.runtime import Producer, explain_failures, root_cause, run_plan, watched
 from streamflow.io.sinks import JsonArraySink, JsonlSink
 from streamflow.io.sources import FileSource
 from streamflow.plan import Plan
-from streamflow.rows import Barrier
+from streamflow.rows import Barrier, Batch
 
 __all__ = ["ShardPool", "shardable", "split"]
 
@@ -72,23 +74,34 @@ def shard_step(op: Operator) -> bool:
     )
 
 
-def shardable(plan: Plan, job: Job) -> bool:
-    """Whether the whole of ``job`` can run shard by shard in the workers."""
+def shard_prefix(plan: Plan, job: Job) -> int:
+    """How many of the plan's first steps can run on shards of ``job``'s input (0: none, or
+    the input cannot be read in byte ranges)."""
     source = job.source
-    return (
-        isinstance(source, FileSource)
-        and not job.step_files
-        and all(shard_step(step.op) for step in plan.steps)
-        and source.in_byte_ranges()
-        and writes_jsonl(job)
-    )
+    if not isinstance(source, FileSource) or job.step_files or not source.in_byte_ranges():
+        return 0
+    k = 0
+    while k < len(plan.steps) and shard_step(plan.steps[k].op):
+        k += 1
+    return k
+
+
+def shardable(plan: Plan, job: Job) -> bool:
+    """Whether the whole of ``job`` can run shard by shard in the workers, its rows written as
+    they come back."""
+    return shard_prefix(plan, job) == len(plan.steps) and writes_jsonl(job)
 
 
 def split(
-    files: list[tuple[Path, str, int, int]], shard_bytes: int, batch_size: int, output: Path
+    files: list[tuple[Path, str, int, int]],
+    shard_bytes: int,
+    batch_size: int,
+    output: Path,
+    encode: bool = True,
 ) -> list[Shard]:
     """Shards of ``(path, file id, first byte, size)``: ranges of ``shard_bytes``, the last of
-    each file open-ended (a line still growing is read as the source would read it)."""
+    each file open-ended (a line still growing is read as the source would read it); ``encode``:
+    their rows come back encoded for the output (else as rows, for the rest of the plan)."""
     shards: list[Shard] = []
     for path, file_id, first, size in files:
         if first >= size:
@@ -97,7 +110,7 @@ def split(
         for k, start in enumerate(starts):
             end = start + shard_bytes if k + 1 < len(starts) else None
             shards.append(
-                Shard(len(shards), str(path), file_id, start, end, batch_size, str(output))
+                Shard(len(shards), str(path), file_id, start, end, batch_size, str(output), encode)
             )
     return shards
 
@@ -114,12 +127,19 @@ class ShardPool:
     """The shard workers of one run: one per CPU (or ``sizes.cpu_workers``), each holding the
     whole plan's steps; :meth:`stream` is the run's :class:`~streamflow.executors.local.Stream`."""
 
-    def __init__(self, ray: Any, plan: Plan, sizes: PoolSizes) -> None:
+    def __init__(
+        self, ray: Any, plan: Plan, sizes: PoolSizes, steps: int, workers: int | None = None
+    ) -> None:
         self.ray = ray
         self.sizes = sizes
-        self.labels = [s.label for s in plan.steps]
+        self.steps = steps
+        """How many of the plan's first steps run on the shards (all: the rows come back
+        encoded and are written; fewer: :meth:`stream_prefix` feeds the rest of the plan)."""
+        self.workers = workers
+        head = plan.steps[:steps]
+        self.labels = [s.label for s in head]
         self.specs = [
-            StepSpec(s.op, s.keys, s.label, s.index, s.writes, s.depends_on) for s in plan.steps
+            StepSpec(s.op, s.keys, s.label, s.index, s.writes, s.depends_on) for s in head
         ]
         self.actors: list[Any] = []
         self.worker_cpu_seconds = 0.0
@@ -128,8 +148,8 @@ class ShardPool:
 
     async def start(self) -> None:
         sizes = self.sizes
-        if sizes.cpu_workers:
-            count = sizes.cpu_workers
+        if self.workers or sizes.cpu_workers:
+            count = self.workers or sizes.cpu_workers or 1
         else:
             cpus = float(self.ray.cluster_resources().get("CPU", 1))
             count = max(1, math.floor(cpus / sizes.cpus_per_worker))
@@ -154,18 +174,49 @@ class ShardPool:
         return [self.ray.get(a.ready.remote()) for a in self.actors]
 
     async def stream(self, passage: Streaming) -> RunResult:
-        """Run ``passage.job`` shard by shard (see the module docstring)."""
-        source, sink, options = passage.job.source, passage.sink, passage.options
+        """Run ``passage.job`` shard by shard, the rows written by the driver as the workers
+        encoded them (see the module docstring)."""
+        source, sink, commit = passage.job.source, passage.sink, passage.commit
         assert isinstance(source, FileSource)
         assert isinstance(sink, JsonlSink) and not isinstance(sink, JsonArraySink)
-        run = _ShardRun(passage, source, sink)
-        shards = await anyio.to_thread.run_sync(self._split, source, run.position, options, sink)
-        self.shard_count = len(shards)
-        stats = run.stats
+        stats = RunStats(
+            [OperatorStats(source.describe(), "source")]
+            + [OperatorStats(s.label, s.op.kind) for s in passage.plan.steps]
+            + [OperatorStats(str(passage.job.output), "sink")]
+        )
+
+        async def write(result: ShardResult) -> None:
+            if result.lines:
+                try:
+                    await anyio.to_thread.run_sync(sink.write_lines, result.lines)
+                except OSError as exc:
+                    raise SinkError(
+                        f"{sink.path}: cannot write the output: {exc.strerror or exc}"
+                    ) from exc
+            stats.sink.rows_in += result.rows_written
+            stats.sink.rows_out += result.rows_written
+            stats.sink.batches += 1
+
+        async def checkpoint(barrier: Barrier) -> None:
+            assert commit is not None
+            await commit(barrier, stats.sink)
+
+        run = _ShardRun(
+            passage,
+            source,
+            stats.source,
+            stats.operators,
+            write,
+            checkpoint if commit is not None else None,
+        )
+        shards = await self._shards(passage, run.position, encode=True)
         for step in stats.steps:
             step.start()
         try:
             await watched(stats, passage.monitor, functools.partial(self._run, shards, run))
+            if passage.options.failure_limit_at_end:
+                for step in stats.operators:
+                    run.check(step, at_end=True)
         except BaseExceptionGroup as group:
             raise root_cause(group) from None
         finally:
@@ -175,8 +226,61 @@ class ShardPool:
                 await anyio.to_thread.run_sync(sink.close)
         return RunResult(stats, passage.context.dead_letters, passage.context.dropped)
 
+    async def stream_prefix(self, passage: Streaming) -> RunResult:
+        """The first :attr:`steps` of the plan on shards, the rows they keep fed to the rest of
+        the plan, which runs as usual (its stateless steps in their worker pools)."""
+        source, k = passage.job.source, self.steps
+        assert isinstance(source, FileSource)
+        head = [OperatorStats(s.label, s.op.kind) for s in passage.plan.steps[:k]]
+        rest = Plan(passage.plan.steps[k:], None, passage.plan.warnings)
+        batch_size = passage.options.batch_size
+
+        async def fill(send: ItemSend, stats: OperatorStats) -> None:
+            async def forward(result: ShardResult) -> None:
+                ids, rows = result.rows.ids, result.rows.rows
+                for i in range(0, len(rows), batch_size):
+                    await send.send(Batch(ids[i : i + batch_size], rows[i : i + batch_size]))
+
+            run = _ShardRun(
+                passage, source, stats, head, forward, send.send if passage.commit else None
+            )
+            shards = await self._shards(passage, run.position, encode=False)
+            for step in head:
+                step.start()
+            try:
+                await self._run(shards, run)
+            finally:
+                for step in head:
+                    step.finish()
+
+        context = passage.context
+        return await run_plan(
+            rest,
+            Producer(source.describe(), fill),
+            file_consumer(passage.sink, on_barrier=passage.commit, name=str(passage.job.output)),
+            options=passage.options,
+            context=context.from_step(k, context.states),
+            monitor=passage.monitor,
+            check_at_end=passage.options.failure_limit_at_end,
+            leading=head,
+        )
+
+    async def _shards(self, passage: Streaming, done: dict[str, int], encode: bool) -> list[Shard]:
+        source = passage.job.source
+        assert isinstance(source, FileSource)
+        shards = await anyio.to_thread.run_sync(
+            self._split, source, done, passage.options, passage.sink.path, encode
+        )
+        self.shard_count = len(shards)
+        return shards
+
     def _split(
-        self, source: FileSource, done: dict[str, int], options: RunOptions, sink: JsonlSink
+        self,
+        source: FileSource,
+        done: dict[str, int],
+        options: RunOptions,
+        output: Path,
+        encode: bool,
     ) -> list[Shard]:
         ids = source.file_ids
         files = []
@@ -189,7 +293,7 @@ class ShardPool:
             todo = sum(max(0, end - first) for _, _, first, end in files)
             size = todo // (SHARDS_PER_WORKER * max(1, len(self.actors)))
             size = min(MAX_SHARD_BYTES, max(MIN_SHARD_BYTES, size))
-        return split(files, max(1, size), options.batch_size, sink.path)
+        return split(files, max(1, size), options.batch_size, output, encode)
 
     async def _run(self, shards: list[Shard], run: _ShardRun) -> None:
         """Keep the workers busy (each with a bounded queue); handle results in shard order."""
@@ -231,44 +335,52 @@ class ShardPool:
 
 
 class _ShardRun:
-    """The driver's side of one run: statistics, records, output and checkpoints."""
+    """The driver's side of one run on shards: the results taken in order, recorded (statistics,
+    dead letters, dropped rows, the position), handed to ``deliver`` (the output, or the rest of
+    the plan), and a ``barrier`` every ``checkpoint_interval`` seconds and at the end (None: no
+    run directory, no barriers)."""
 
-    def __init__(self, passage: Streaming, source: FileSource, sink: JsonlSink) -> None:
+    def __init__(
+        self,
+        passage: Streaming,
+        source: FileSource,
+        source_stats: OperatorStats,
+        steps: list[OperatorStats],
+        deliver: Callable[[ShardResult], Awaitable[None]],
+        barrier: Callable[[Barrier], Awaitable[None]] | None,
+    ) -> None:
         self.source = source
-        self.sink = sink
+        self.source_stats = source_stats
+        self.steps = steps
+        self.deliver = deliver
+        self.barrier = barrier
         self.options = options = passage.options
         self.context = passage.context
-        self.commit = passage.commit
-        plan, resume = passage.plan, passage.resume
-        self.stats = RunStats(
-            [OperatorStats(source.describe(), "source")]
-            + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
-            + [OperatorStats(str(passage.job.output), "sink")]
-        )
+        resume = passage.resume
         self.policy = FailurePolicy(options.max_failed_fraction, options.min_rows_for_failure_limit)
         self.position: dict[str, int] = dict(resume.position) if resume else {}
         self.number = resume.number if resume else 0
-        self.last_commit = time.monotonic()
+        self.last_barrier = time.monotonic()
 
     async def take(self, shard: Shard, result: ShardResult) -> None:
-        """One shard's result, in order: recorded, written, and perhaps a checkpoint."""
-        stats, context = self.stats, self.context
+        """One shard's result, in order: recorded, delivered, and perhaps a barrier."""
+        context, source = self.context, self.source_stats
         for category, message in result.notices:
             warnings.warn(message, category, stacklevel=2)
         if result.bad:
             if self.source.on_bad_record == "raise":
                 bad = result.bad[0]
                 raise BadRecordError(bad.path, bad.where, bad.reason)
-            stats.source.failed += len(result.bad)
+            source.failed += len(result.bad)
             await anyio.to_thread.run_sync(context.dead_letters.add, bad_record_letters(result.bad))
-        stats.source.rows_out += result.rows_read
-        stats.source.batches += result.batches
+        source.rows_out += result.rows_read
+        source.batches += result.batches
         if result.dropped:
             await anyio.to_thread.run_sync(context.dropped.add, result.dropped)
         if result.dead_letters:
             await anyio.to_thread.run_sync(context.dead_letters.add, result.dead_letters)
         for step, (rows_in, rows_out, dropped, failed, batches, busy) in zip(
-            stats.operators, result.steps, strict=True
+            self.steps, result.steps, strict=True
         ):
             step.rows_in += rows_in
             step.rows_out += rows_out
@@ -277,36 +389,23 @@ class _ShardRun:
             step.batches += batches
             step.busy_seconds += busy
             if failed:
-                self._check(step)
-        if result.lines:
-            try:
-                await anyio.to_thread.run_sync(self.sink.write_lines, result.lines)
-            except OSError as exc:
-                raise SinkError(
-                    f"{self.sink.path}: cannot write the output: {exc.strerror or exc}"
-                ) from exc
-        stats.sink.rows_in += result.rows_written
-        stats.sink.rows_out += result.rows_written
-        stats.sink.batches += 1
+                self.check(step)
+        await self.deliver(result)
         if result.last is not None and result.last > self.position.get(shard.file_id, -1):
             self.position[shard.file_id] = result.last
-        if self.commit is not None:
+        if self.barrier is not None:
             now = time.monotonic()
-            if now - self.last_commit >= self.options.checkpoint_interval:
+            if now - self.last_barrier >= self.options.checkpoint_interval:
                 self.number += 1
-                await self.commit(Barrier(self.number, dict(self.position)), stats.sink)
-                self.last_commit = now
+                await self.barrier(Barrier(self.number, dict(self.position)))
+                self.last_barrier = now
 
     async def end(self) -> None:
-        """The failure limit over the whole run, and the final checkpoint."""
-        if self.options.failure_limit_at_end:
-            for step in self.stats.operators:
-                self._check(step, at_end=True)
-        if self.commit is not None:
-            final = Barrier(self.number + 1, dict(self.position), final=True)
-            await self.commit(final, self.stats.sink)
+        """The final barrier."""
+        if self.barrier is not None:
+            await self.barrier(Barrier(self.number + 1, dict(self.position), final=True))
 
-    def _check(self, step: OperatorStats, *, at_end: bool = False) -> None:
+    def check(self, step: OperatorStats, *, at_end: bool = False) -> None:
         try:
             self.policy.check(step, at_end=at_end)
         except FailureLimitExceeded as exc:

@@ -132,6 +132,8 @@ class Shard:
     batch_size: int
     output: str
     """The sink's path, for a row that cannot be encoded."""
+    encode: bool = True
+    """Send the rows back encoded for the output (False: as rows, for the rest of the plan)."""
 
 
 StepCounts = tuple[int, int, int, int, int, float]
@@ -144,6 +146,8 @@ class ShardResult:
 
     lines: bytes = b""
     """The surviving rows, encoded as the JSON-lines sink writes them."""
+    rows: Batch = field(default_factory=lambda: Batch([], []))
+    """The surviving rows themselves, when the rest of the plan takes them."""
     rows_written: int = 0
     rows_read: int = 0
     batches: int = 0
@@ -186,18 +190,19 @@ class ShardWorker:
                         batch.ids.append(last)
                         batch.rows.append(record[1])
                         if len(batch.ids) >= shard.batch_size:
-                            chunks.append(self._apply(batch, result, shard.output))
+                            chunks.append(self._apply(batch, result, shard))
                             batch = Batch([], [])
             if batch.rows:
-                chunks.append(self._apply(batch, result, shard.output))
+                chunks.append(self._apply(batch, result, shard))
         if last is not None:
             result.last = int(last.rpartition(":")[2])
         result.notices = list(dict.fromkeys((w.category, str(w.message)) for w in caught))
         result.lines = b"".join(chunks)
         return result
 
-    def _apply(self, batch: Batch, result: ShardResult, output: str) -> bytes:
-        """The fused chain on one batch, counted into ``result``; the survivors encoded."""
+    def _apply(self, batch: Batch, result: ShardResult, shard: Shard) -> bytes:
+        """The fused chain on one batch, counted into ``result``; the survivors encoded (or
+        kept in ``result.rows``)."""
         result.rows_read += len(batch)
         result.batches += 1
         steps = apply_chain(self.bounds, batch) if self.bounds else []
@@ -223,7 +228,11 @@ class ShardWorker:
         if len(steps) < len(self.bounds):  # a step left no row
             return b""
         result.rows_written += len(batch)
-        return encode_lines(batch, Path(output)) if batch.rows else b""
+        if not shard.encode:
+            result.rows.ids.extend(batch.ids)
+            result.rows.rows.extend(batch.rows)
+            return b""
+        return encode_lines(batch, Path(shard.output)) if batch.rows else b""
 
     def close(self) -> float:
         """The CPU seconds this worker used since it started (its imports not counted)."""

@@ -148,18 +148,20 @@ def lines(path: Path) -> list[str]:
 def test_killing_workers_mid_run_still_gives_the_exact_output(cluster, data, tmp_path):
     """A CPU worker and the LLM worker are killed (SIGKILL) mid-run; Ray restarts them and
     sends their batches again; the output is exact and the LLM repeats at most its batches in
-    flight."""
+    flight. The cheap first steps run on input shards (small ones, so that many are still to
+    come when the worker dies)."""
     src, expected, local = data
     calls, pids = tmp_path / "calls.txt", tmp_path / "pids.txt"
     pipeline = ray_pipeline.RayTestPipeline(
         src, tmp_path / "out.jsonl", calls_file=str(calls), pids_file=str(pids), delay=0.02
     )
     outcome: dict[str, Any] = {}
+    executor = RayExecutor(sizes=PoolSizes(shard_bytes=1024))
 
     def run() -> None:
         try:
             outcome["result"] = pipeline.run(
-                batch_size=BATCH, run_dir=tmp_path / "rd", executor="ray"
+                batch_size=BATCH, run_dir=tmp_path / "rd", executor=executor
             )
         except BaseException as exc:  # reported by the test below
             outcome["error"] = exc
@@ -190,6 +192,7 @@ def test_killing_workers_mid_run_still_gives_the_exact_output(cluster, data, tmp
     assert len(prompts) == len(expected)
     assert len(expected) <= len(asked) <= len(expected) + LLM_IN_FLIGHT * BATCH
     assert str(cpu_worker) in before_kill and set(lines(pids)) - before_kill  # a restarted one
+    assert executor.shard_count > 10
 
 
 @pytest.mark.slow  # about 20-30 s on two cores

@@ -26,7 +26,6 @@ ray = pytest.importorskip("ray")
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import shard_pipeline  # noqa: E402
 from shard_pipeline import ShardTestPipeline, lines  # noqa: E402
 
 from streamflow.executors.ray import PoolSizes, RayExecutor  # noqa: E402
@@ -317,15 +316,40 @@ def test_a_bad_record_raises_and_an_unfinished_line_warns_as_locally(cluster, tm
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
-def test_plans_with_stateful_or_llm_steps_do_not_run_on_shards(cluster, tmp_path):
-    """The shard path is taken only when every step can run in a worker on its own shard."""
+def test_cheap_first_steps_run_on_shards_and_the_rest_in_pools(cluster, tmp_path):
+    """A plan of cheap steps, then MinHash dedup, a dataset evaluator and an LLM step
+    (``ray_pipeline.py``): the first four run on shards and feed the rest, which runs as
+    without shards (dedup and the evaluator in the driver, the LLM in its pool). A plan that
+    starts with a stateful step runs no shards. Both give the local executor's rows."""
     import ray_pipeline
-    from helpers import write_jsonl
+    from helpers import Chain, read_jsonl, write_jsonl
 
-    src = write_jsonl(tmp_path / "in.jsonl", ray_pipeline.rows(20))
-    executor = RayExecutor()
-    ray_pipeline.RayTestPipeline(src, tmp_path / "out.jsonl").run(
-        batch_size=BATCH, executor=executor
+    from streamflow.operators.general_text import LowercaseRefiner, MinHashDeduplicateFilter
+
+    src = write_jsonl(tmp_path / "in.jsonl", ray_pipeline.rows(60))
+    local = ray_pipeline.RayTestPipeline(src, tmp_path / "local.jsonl").run(batch_size=BATCH)
+    executor = RayExecutor(sizes=PoolSizes(shard_bytes=700))
+    result = ray_pipeline.RayTestPipeline(src, tmp_path / "ray.csv").run(
+        batch_size=BATCH, executor=executor, run_dir=tmp_path / "rd"
     )
+    assert executor.shard_count > 3 and executor.stage_pools is not None
+    import csv
+
+    with (tmp_path / "ray.csv").open() as f:
+        got = [row["summary"] for row in csv.DictReader(f)]
+    assert got == [row["summary"] for row in read_jsonl(tmp_path / "local.jsonl")]
+    assert counts(result) == counts(local) and result.reports == local.reports
+
+    def chain() -> Chain:
+        steps = [
+            (MinHashDeduplicateFilter(shingle_size=2, threshold=0.7), {"input_key": "text"}),
+            (LowercaseRefiner(), {"input_key": "text"}),
+        ]
+        return Chain(steps, entry_file=src)
+
+    chain().run(output=tmp_path / "dedup_local.jsonl")
+    chain().run(output=tmp_path / "dedup_ray.jsonl", executor=executor)
     assert executor.shard_count == 0
-    assert shard_pipeline.ShardTestPipeline  # the shard pipeline stays importable by workers
+    assert (tmp_path / "dedup_ray.jsonl").read_bytes() == (
+        tmp_path / "dedup_local.jsonl"
+    ).read_bytes()

@@ -36,8 +36,9 @@ order, records, appends the bytes and commits the local executor's checkpoints a
 (the protocol stays in :mod:`streamflow.executors.local`: the shards are its
 :class:`~streamflow.executors.local.Stream`). So the output equals a local run's byte for byte,
 ``--resume`` after a driver kill continues (with either executor), a grown input continues, and
-requeued dead letters are retried first, in the driver. Any other plan or input takes the path
-above.
+requeued dead letters are retried first, in the driver. A plan whose first steps are such
+steps runs those on shards and feeds the rows they keep (and the barriers) to the rest of the
+plan, run as above; any other plan or input takes the path above alone.
 
 Limits (see the README's "Running on a Ray cluster" and bench B10): outside shards the driver
 reads, moves and writes every row, so one driver bounds the throughput (about the local

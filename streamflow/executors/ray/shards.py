@@ -18,6 +18,12 @@ after a kill of the driver continues from the last checkpoint with either execut
 input continues, and a killed worker's shard is sent again (``max_task_retries``) and still
 written in its place.
 
+A plan whose *first* steps are such steps (refiners and filters before a dedup, an evaluator
+or an LLM step) runs those on shards too (:meth:`ShardPool.stream_prefix`): the workers send
+back the rows they keep, and the driver feeds them, with the checkpoint barriers, to the rest
+of the plan, which runs as without shards (its stateless steps in their pools, stateful ones in
+the driver); the driver no longer reads, decodes or ships the input, only takes the rows back.
+
 Limits: a shard is the unit of work and of loss (a killed driver redoes the shards after its
 last checkpoint; a killed worker its shard); each input file is at least one shard, so many
 tiny files cost a call each; a bad record's line number is counted from its file's start when

@@ -3,12 +3,16 @@ loop, on this machine's cores; and the driver's ceiling, which bounds a cluster.
 
 ``chain``: the B1 chain (bench/chain.py) over ``N`` rows, three ways: the plain loop, the local
 executor, the Ray executor on a private local cluster of ``--cpus`` CPUs (start-up, i.e. the
-cluster and the workers coming up, timed apart from the run). ``ceiling``: one identity refiner
-on the Ray executor: what one driver moves when the workers cost nothing (read, send each batch
-to a worker and back, write), rows/s and bytes/row both ways. Prints one JSON line per run.
+cluster and the workers coming up, timed apart from the run). The chain is cheap stateless
+steps over a JSONL file, so Ray runs it on input shards read by the workers (``shards``: how
+many); ``--no-shards`` forces the older path (the driver reads, ships and writes every row).
+CPU per row is split into the driver's (its start-up excluded) and the workers'.
+``ceiling``: one identity refiner on the Ray executor: what one driver moves when the workers
+cost nothing, rows/s and bytes/row both ways (on shards unless ``--no-shards``). Prints one
+JSON line per run.
 
     python bench/b10_ray.py chain IN.jsonl [--cpus 2] [--batch-size 1000] [--per-worker 2]
-        [--only plain|local|ray]
+        [--only plain|local|ray] [--no-shards] [--shard-bytes N]
     python bench/b10_ray.py ceiling IN.jsonl [--cpus 2]
 """
 
@@ -91,10 +95,19 @@ def run_pipeline(
     out["rows_per_cpu_s"] = round(result.rows_written / (driver_cpu + workers_cpu), 1)
     startup = getattr(executor, "startup_seconds", None)
     if startup is not None:
+        rows = result.rows_written
+        run_driver_cpu = executor.run_cpu_seconds  # not the plan's compiling, nor the shutdown
         out["worker_cpu_seconds"] = round(workers_cpu, 2)
         out["startup_seconds"] = round(startup, 2)
-        out["run_seconds"] = round(seconds - startup, 3)
-        out["run_rows_per_s"] = round(result.rows_written / (seconds - startup), 1)
+        out["startup_driver_cpu_seconds"] = round(executor.startup_cpu_seconds, 2)
+        out["run_driver_cpu_seconds"] = round(run_driver_cpu, 2)
+        out["run_seconds"] = round(executor.run_seconds, 3)
+        out["teardown_seconds"] = round(seconds - startup - executor.run_seconds, 2)
+        out["run_rows_per_s"] = round(rows / executor.run_seconds, 1)
+        out["shards"] = executor.shard_count
+        out["driver_us_per_row"] = round(run_driver_cpu / rows * 1e6, 2)
+        out["workers_us_per_row"] = round(workers_cpu / rows * 1e6, 2)
+        out["run_rows_per_cpu_s"] = round(rows / (run_driver_cpu + workers_cpu), 1)
     return out
 
 
@@ -108,11 +121,19 @@ def main() -> None:
     parser.add_argument(
         "--per-worker", type=int, default=2, help="batches queued per CPU worker (PoolSizes)"
     )
+    parser.add_argument(
+        "--no-shards", action="store_true", help="the driver reads and writes every row"
+    )
+    parser.add_argument("--shard-bytes", type=int, default=None, help="PoolSizes.shard_bytes")
     args = parser.parse_args()
     from streamflow.executors import LocalExecutor
     from streamflow.executors.ray import PoolSizes, RayExecutor
 
-    sizes = PoolSizes(batches_per_cpu_worker=args.per_worker)
+    sizes = PoolSizes(
+        batches_per_cpu_worker=args.per_worker,
+        shards=not args.no_shards,
+        shard_bytes=args.shard_bytes,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         dst = Path(tmp) / "out.jsonl"
@@ -143,6 +164,7 @@ def main() -> None:
             head = {"bench": "B10", "what": args.what, "cpus": args.cpus}
             if run["impl"].startswith("ray"):
                 head["per_worker"] = args.per_worker
+                head["shards_allowed"] = not args.no_shards
             print(json.dumps({**head, **run}))
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +51,12 @@ def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def run_streamflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``streamflow ARGS`` from this checkout, in ``cwd``."""
     return run_python("-m", "streamflow", *args, cwd=cwd)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 120.0) -> None:
+    """Poll ``predicate`` until it holds (a test waiting for a run to get somewhere)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)

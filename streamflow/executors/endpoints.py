@@ -18,7 +18,7 @@ from streamflow.channels.items import ItemReceive, ItemSend
 from streamflow.channels.stats import OperatorStats
 from streamflow.errors import SinkError
 from streamflow.executors.runtime import Consumer, Producer
-from streamflow.io.records import Source
+from streamflow.io.records import BadRecord, Source
 from streamflow.io.sinks import Sink
 from streamflow.rows import Barrier, Batch
 from streamflow.store.deadletters import DeadLetter, DeadLetters
@@ -55,13 +55,7 @@ def file_producer(
                     bad = [b for b in bad if _is_new(b.id, done)]
                 if bad:
                     stats.failed += len(bad)
-                    letters = [
-                        DeadLetter(
-                            "source", b.id, f"{b.path}: {b.where}: {b.reason}", {"raw": b.raw}
-                        )
-                        for b in bad
-                    ]
-                    await anyio.to_thread.run_sync(dead_letters.add, letters)
+                    await anyio.to_thread.run_sync(dead_letters.add, bad_record_letters(bad))
                 if checkpoint_interval is not None:
                     _advance(position, batch.ids)
                     _advance(position, [b.id for b in bad])
@@ -82,6 +76,13 @@ def file_producer(
                 await anyio.to_thread.run_sync(batches.close)
 
     return Producer(source.describe(), produce)
+
+
+def bad_record_letters(bad: list[BadRecord]) -> list[DeadLetter]:
+    """The source's dead letters for records it could not read: file, line and why."""
+    return [
+        DeadLetter("source", b.id, f"{b.path}: {b.where}: {b.reason}", {"raw": b.raw}) for b in bad
+    ]
 
 
 def replay_producer(

@@ -1,7 +1,9 @@
 """The local executor: a plan runs in this process, and a run directory makes it resumable.
 
 Without a run directory, the source streams through the actors into the sink and that is all.
-With one, the executor drives the run-directory protocol, here and nowhere else. It gives
+With one, the executor drives the run-directory protocol, here and nowhere else (what carries
+the rows from source to sink is a :data:`Stream`: the plan's actors, or the Ray executor's
+input shards, which keep the same barriers and commits). It gives
 output files every row exactly once, in order, whatever the number of crashes:
 
 1. The source sends a *barrier* every few seconds, carrying the source position (per input file,
@@ -44,6 +46,8 @@ import functools
 import json
 import time
 import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -57,6 +61,7 @@ from streamflow.executors.context import Placement, RunContext
 from streamflow.executors.endpoints import file_consumer, file_producer, replay_producer
 from streamflow.executors.guards import protect_inputs
 from streamflow.executors.runtime import run_plan
+from streamflow.io.formats import format_of
 from streamflow.io.identity import identify
 from streamflow.io.sinks import CsvSink, JsonlSink, Sink, open_appending, open_sink, supports_append
 from streamflow.io.sources import FileSource
@@ -75,15 +80,67 @@ from streamflow.store.rundir import (
 _decoder = msgspec.json.Decoder()
 
 
+Commit = Callable[[Barrier, OperatorStats], Awaitable[None]]
+"""Step 3 of the protocol for one barrier that reached the sink (given the sink's statistics)."""
+
+
+@dataclass(frozen=True)
+class Streaming:
+    """One run's passage from input to output, as a :data:`Stream` gets it: read
+    ``job.source`` after ``resume``'s position, write ``sink``, hand each barrier reached (with
+    the sink's statistics) to ``commit``; without a run directory ``resume`` and ``commit`` are
+    None."""
+
+    plan: Plan
+    job: Job
+    sink: Sink
+    options: RunOptions
+    context: RunContext
+    resume: Checkpoint | None = None
+    commit: Commit | None = None
+    monitor: Monitor | None = None
+
+
+Stream = Callable[[Streaming], Awaitable[RunResult]]
+"""How a run's input reaches its output between the protocol's steps: the plan's actors
+(:func:`stream_plan`), or an executor's own way that keeps the same contracts (the Ray
+executor's shards)."""
+
+
+async def stream_plan(run: Streaming) -> RunResult:
+    """The source's batches through the plan's actors into the sink, with a barrier every
+    ``checkpoint_interval`` seconds when there is a ``commit``."""
+    options, resume = run.options, run.resume
+    return await run_plan(
+        run.plan,
+        file_producer(
+            run.job.source,
+            options.batch_size,
+            run.context.dead_letters,
+            done=resume.position if resume else None,
+            checkpoint_interval=options.checkpoint_interval if run.commit is not None else None,
+            first_barrier=resume.number if resume else 0,
+        ),
+        file_consumer(run.sink, on_barrier=run.commit, name=str(run.job.output)),
+        options=options,
+        context=run.context,
+        monitor=run.monitor,
+        check_at_end=options.failure_limit_at_end,
+        step_files=run.job.step_files,
+    )
+
+
 class LocalExecutor(Executor):
     """Runs a plan in this process: actors in one anyio task group, over bounded channels.
 
     A ``placement`` sends stages' hooks elsewhere (the Ray executor's worker pools) while this
-    process keeps the protocol below.
+    process keeps the protocol below; a ``stream`` replaces the actors between source and sink
+    (the Ray executor's shards), the protocol around it unchanged.
     """
 
-    def __init__(self, placement: Placement | None = None) -> None:
+    def __init__(self, placement: Placement | None = None, stream: Stream = stream_plan) -> None:
         self.placement = placement
+        self.stream = stream
 
     async def execute(
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
@@ -93,19 +150,12 @@ class LocalExecutor(Executor):
             context = RunContext.in_memory(self.placement)
             sink = open_sink(job.output)
             async with servings_started(plan.servings()):
-                return await run_plan(
-                    plan,
-                    file_producer(job.source, options.batch_size, context.dead_letters),
-                    file_consumer(sink, name=str(job.output)),
-                    options=options,
-                    context=context,
-                    monitor=monitor,
-                    check_at_end=options.failure_limit_at_end,
-                    step_files=job.step_files,
-                )
+                passage = Streaming(plan, job, sink, options, context, monitor=monitor)
+                return await self.stream(passage)
         directory = await anyio.to_thread.run_sync(_open, plan, job)
         try:
-            return await _DirectoryRun(directory, plan, job, options, self.placement).run(monitor)
+            run = _DirectoryRun(directory, plan, job, options, self.placement)
+            return await run.run(monitor, self.stream)
         finally:
             directory.close()
 
@@ -175,7 +225,7 @@ class _DirectoryRun:
             directory.store, directory.fingerprints, placement=placement
         )
 
-    async def run(self, monitor: Monitor | None) -> RunResult:
+    async def run(self, monitor: Monitor | None, stream: Stream = stream_plan) -> RunResult:
         directory, options = self.directory, self.options
         directory.mark("running")
         try:
@@ -183,23 +233,17 @@ class _DirectoryRun:
                 retried = await self.retry_requeued()
                 checkpoint = directory.checkpoint
                 sink = _open_sink(directory)
-                commit = functools.partial(self.commit, sink=sink)
-                result = await run_plan(
-                    self.plan,
-                    file_producer(
-                        self.job.source,
-                        options.batch_size,
-                        self.context.dead_letters,
-                        done=checkpoint.position if checkpoint else None,
-                        checkpoint_interval=options.checkpoint_interval,
-                        first_barrier=checkpoint.number if checkpoint else 0,
-                    ),
-                    file_consumer(sink, on_barrier=commit, name=str(self.job.output)),
-                    options=options,
-                    context=self.context.from_step(0, checkpoint.states if checkpoint else None),
-                    monitor=_both(monitor, self.save_progress),
-                    check_at_end=options.failure_limit_at_end,
-                    step_files=self.job.step_files,
+                result = await stream(
+                    Streaming(
+                        self.plan,
+                        self.job,
+                        sink,
+                        options,
+                        self.context.from_step(0, checkpoint.states if checkpoint else None),
+                        resume=checkpoint,
+                        commit=functools.partial(self.commit, sink=sink),
+                        monitor=_both(monitor, self.save_progress),
+                    )
                 )
                 result.requeued_rows_written = retried
             await anyio.to_thread.run_sync(self.finish)
@@ -292,6 +336,14 @@ class _DirectoryRun:
         """After the final checkpoint: write a spooled output out in its real format."""
         if _spooled(self.directory):
             _convert(self.directory.spool, self.job.output)
+
+
+def writes_jsonl(job: Job) -> bool:
+    """Whether ``job``'s rows go to a JSON-lines file: its output, or the spool a run directory
+    writes for an output that cannot be continued at a byte offset."""
+    if job.run_dir is not None and not supports_append(job.output):
+        return True
+    return format_of(job.output, "write") == "jsonl"
 
 
 def _spooled(run: RunDirectory) -> bool:

@@ -71,6 +71,7 @@ async def run_plan(
     monitor: Monitor | None = None,
     check_at_end: bool = False,
     step_files: Sequence[Path] = (),
+    leading: Sequence[OperatorStats] = (),
 ) -> RunResult:
     """Run ``plan`` between ``producer`` and ``consumer``.
 
@@ -79,10 +80,11 @@ async def run_plan(
     (from the last checkpoint) restore dataset evaluators. ``check_at_end`` applies the
     failure limit at the end to steps that saw too few rows for it to apply while running (a
     run of 24 rows that all failed is a failed run). ``step_files`` (one per step) also get
-    the rows each step lets through, as they leave it; they are started afresh.
+    the rows each step lets through, as they leave it; they are started afresh. ``leading``:
+    the statistics of steps the producer ran before ``plan``'s (on input shards), shown first.
     """
     stats = RunStats(
-        [OperatorStats(producer.name, "source")]
+        [OperatorStats(producer.name, "source"), *leading]
         + [OperatorStats(s.label, s.op.kind) for s in plan.steps]
         + [OperatorStats(consumer.name, "sink")]
     )
@@ -103,9 +105,8 @@ async def run_plan(
         op.open_state(StoreState(store, fp) if store is not None else MemoryState())
         if isinstance(op, DatasetEvaluator) and states and step.label in states:
             op.load_state_dict(states[step.label])
-        bound.append(
-            BoundOp(op, step.keys, stats.steps[i + 1], results, i, step.writes, step.depends_on)
-        )
+        step_stats = stats.steps[len(leading) + i + 1]
+        bound.append(BoundOp(op, step.keys, step_stats, results, i, step.writes, step.depends_on))
     actors = [
         Actor(
             ops=stage,
@@ -134,7 +135,7 @@ async def run_plan(
             for step_stats in stats.operators:
                 policy.check(step_stats, at_end=True)
     except FailureLimitExceeded as exc:
-        await anyio.to_thread.run_sync(_explain, exc, dead_letters)
+        await anyio.to_thread.run_sync(explain_failures, exc, dead_letters)
         raise
 
     reports = {
@@ -151,23 +152,33 @@ async def _run_group(
     stats: RunStats,
     monitor: Monitor | None,
 ) -> None:
+    async def run() -> None:
+        async with anyio.create_task_group() as run_group:
+            run_group.start_soon(_timed(produce, stats.source), channels[0][0])
+            for i, actor in enumerate(actors):
+                run_group.start_soon(actor.run, channels[i][1], channels[i + 1][0])
+            run_group.start_soon(_timed(consume, stats.sink), channels[-1][1])
+
+    await watched(stats, monitor, run)
+
+
+async def watched(
+    stats: RunStats, monitor: Monitor | None, run: Callable[[], Awaitable[None]]
+) -> None:
+    """``run()`` while ``monitor`` (the live display) watches ``stats``; the end is recorded
+    in ``stats`` when it finishes."""
     async with anyio.create_task_group() as tg:
+        monitor_scope = anyio.CancelScope()
         if monitor is not None:
-            monitor_scope = anyio.CancelScope()
 
             async def watch() -> None:
                 with monitor_scope:
                     await monitor(stats)
 
             tg.start_soon(watch)
-        async with anyio.create_task_group() as run_group:
-            run_group.start_soon(_timed(produce, stats.source), channels[0][0])
-            for i, actor in enumerate(actors):
-                run_group.start_soon(actor.run, channels[i][1], channels[i + 1][0])
-            run_group.start_soon(_timed(consume, stats.sink), channels[-1][1])
+        await run()
         stats.finished = time.monotonic()
-        if monitor is not None:
-            monitor_scope.cancel()
+        monitor_scope.cancel()
 
 
 def root_cause(group: BaseExceptionGroup) -> BaseException:
@@ -198,7 +209,7 @@ def _timed(
     return run
 
 
-def _explain(exc: FailureLimitExceeded, dead_letters: DeadLetters) -> None:
+def explain_failures(exc: FailureLimitExceeded, dead_letters: DeadLetters) -> None:
     """Add the commonest reasons and where the dead letters are to ``exc``."""
     exc.reasons = common_reasons(dead_letters.records())
     exc.where = dead_letters.path

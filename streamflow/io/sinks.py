@@ -133,6 +133,15 @@ def open_appending(path: Path, offset: int, header: list[str] | None = None) -> 
     return JsonlSink(path, file)
 
 
+def encode_lines(batch: Batch, path: Path) -> bytes:
+    """``batch``'s rows as the JSON lines a :class:`JsonlSink` writes; a row that cannot be
+    encoded raises :class:`~streamflow.errors.SinkError` naming ``path`` and the row."""
+    try:
+        return _ENCODER.encode_lines(batch.rows)
+    except (TypeError, msgspec.EncodeError, OverflowError) as err:
+        raise SinkError(f"{path}: {_unencodable(batch, err)}") from err
+
+
 class JsonlSink(_FileSink):
     """One JSON object per line; each batch is one ``write`` call."""
 
@@ -144,12 +153,14 @@ class JsonlSink(_FileSink):
         """Flush to disk; returns the byte offset everything before is durable up to."""
         return _sync(self._file)
 
-    def _write(self, batch: Batch) -> None:
-        try:
-            data = _ENCODER.encode_lines(batch.rows)
-        except (TypeError, msgspec.EncodeError, OverflowError) as err:
-            raise SinkError(f"{self.path}: {_unencodable(batch, err)}") from err
+    def write_lines(self, data: bytes) -> None:
+        """Append rows already encoded by :func:`encode_lines` (a worker encoded them)."""
+        if self.closed:
+            raise SinkError(f"{self.path}: write after close")
         self._file.write(data)
+
+    def _write(self, batch: Batch) -> None:
+        self._file.write(encode_lines(batch, self.path))
 
     def _close(self) -> None:
         self._file.close()

@@ -53,7 +53,14 @@ from streamflow.io.identity import input_ids
 from streamflow.io.records import FIELD_SAMPLE, BadRecord, FieldSample, Record
 from streamflow.rows import Batch, Row
 
-__all__ = ["EXTENSIONS", "FIELD_SAMPLE", "FORMATS", "FileSource", "UnfinishedLineWarning"]
+__all__ = [
+    "EXTENSIONS",
+    "FIELD_SAMPLE",
+    "FORMATS",
+    "FileSource",
+    "UnfinishedLineWarning",
+    "jsonl_span",
+]
 
 OnBadRecord = Literal["raise", "skip"]
 
@@ -228,6 +235,11 @@ class FileSource:
         if rows or bad:
             yield Batch(ids, rows), bad
 
+    def in_byte_ranges(self) -> bool:
+        """Whether every input file is plain (uncompressed) JSON lines, so shards of it can be
+        read on their own (:func:`jsonl_span`)."""
+        return all(self._format(p) == "jsonl" and not is_compressed(p) for p in self.files)
+
     def describe(self) -> str:
         """A one-line summary of the input for logs and ``streamflow status``."""
         files = self.files
@@ -369,34 +381,91 @@ def _jsonl(
     A last line without a newline is read only when it is a complete JSON object; otherwise it
     is a line still being written, left unread (with an :class:`UnfinishedLineWarning`).
     """
-    offset = 0
-    number: int | None = 0
     with _open(path) as f:
-        if after is not None:
+        if after is None:
+            yield from _jsonl_lines(f, path, fp, 0, 0, warn_unfinished=warn_unfinished)
+        else:
             f.seek(after)
-            offset, number = after + len(f.readline()), None
-        for line in f:
-            start, offset = offset, offset + len(line)
-            if number is not None:
-                number += 1
-            if number == 1 and line.startswith(codecs.BOM_UTF8):
-                line = line[len(codecs.BOM_UTF8) :]
-            if not line.strip():
+            offset = after + len(f.readline())
+            yield from _jsonl_lines(f, path, fp, offset, None, warn_unfinished=warn_unfinished)
+
+
+def jsonl_span(
+    path: Path, fp: str, start: int, end: int | None, *, warn_unfinished: bool = True
+) -> Generator[Record]:
+    """The records of the lines of a plain (uncompressed) JSON-lines file that *start* in
+    ``[start, end)`` (``end`` None: to the end of the file): one shard of the file, read as
+    :class:`FileSource` reads the whole of it (the same ids, bad records and unfinished last
+    line). Consecutive spans therefore read every line exactly once, wherever they are cut.
+    A bad record names its line: the lines before the span are counted when one is met.
+    """
+    if is_compressed(path):
+        raise SourceError(f"{path}: a compressed file cannot be read in byte ranges")
+    with _open(path) as f:
+        offset = start
+        if start > 0:
+            f.seek(start - 1)
+            if f.read(1) != b"\n":  # inside a line: it belongs to the span before
+                offset += len(f.readline())
+        yield from _jsonl_lines(
+            f, path, fp, offset, None, end=end, count_lines=True, warn_unfinished=warn_unfinished
+        )
+
+
+def _jsonl_lines(
+    f: IO[bytes] | io.BufferedIOBase,
+    path: Path,
+    fp: str,
+    offset: int,
+    number: int | None,
+    *,
+    end: int | None = None,
+    count_lines: bool = False,
+    warn_unfinished: bool = True,
+) -> Generator[Record]:
+    """The records of ``f`` from ``offset`` (where it stands) to the first line starting at
+    ``end`` or after; ``number`` is the line number before ``offset`` (None: unknown, counted
+    from the file's start at the first bad record with ``count_lines``, else errors name the
+    byte offset)."""
+    for line in f:
+        start, offset = offset, offset + len(line)
+        if end is not None and start >= end:
+            return
+        if number is not None:
+            number += 1
+        if start == 0 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8) :]
+        if not line.strip():
+            continue
+        try:
+            row = _DECODER.decode(line)
+        except msgspec.DecodeError as err:
+            reason = _invalid_json(line, err)
+        else:
+            if isinstance(row, dict):
+                yield f"{fp}:{start}", row
                 continue
-            try:
-                row = _DECODER.decode(line)
-            except msgspec.DecodeError as err:
-                reason = _invalid_json(line, err)
-            else:
-                if isinstance(row, dict):
-                    yield f"{fp}:{start}", row
-                    continue
-                reason = f"expected a JSON object, got {_json_type(row)}"
-            where = f"line {number}" if number is not None else f"byte offset {start}"
-            if not line.endswith(b"\n"):  # the last line, and not a whole object: unfinished
-                _unfinished(path, where, warn_unfinished)
-                return
-            yield BadRecord(f"{fp}:{start}", str(path), where, reason, _raw(line))
+            reason = f"expected a JSON object, got {_json_type(row)}"
+        if number is None and count_lines:
+            number = _lines_before(path, start) + 1
+        where = f"line {number}" if number is not None else f"byte offset {start}"
+        if not line.endswith(b"\n"):  # the last line, and not a whole object: unfinished
+            _unfinished(path, where, warn_unfinished)
+            return
+        yield BadRecord(f"{fp}:{start}", str(path), where, reason, _raw(line))
+
+
+def _lines_before(path: Path, offset: int, chunk: int = 1 << 20) -> int:
+    """How many lines of ``path`` end before byte ``offset``."""
+    count = 0
+    with _open(path) as f:
+        while offset > 0:
+            data = f.read(min(chunk, offset))
+            if not data:
+                break
+            count += data.count(b"\n")
+            offset -= len(data)
+    return count
 
 
 def _unfinished(path: Path, where: str, warn: bool) -> None:

@@ -8,6 +8,7 @@ import json
 import tracemalloc
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pyarrow as pa
@@ -17,7 +18,7 @@ import zstandard
 
 from streamflow.errors import BadRecordError, SourceError
 from streamflow.io.identity import input_ids
-from streamflow.io.sources import BadRecord, FileSource, UnfinishedLineWarning
+from streamflow.io.sources import BadRecord, FileSource, UnfinishedLineWarning, jsonl_span
 
 WEB_PAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "web-pages"
 
@@ -184,6 +185,45 @@ def test_jsonl_last_line_without_newline_is_read_only_when_a_whole_object(
     rows, bad, caught = read_warning(FileSource(path, on_bad_record="skip"))
     assert rows == ([{"n": 0}, {"n": 9}] if kept else [{"n": 0}]) and bad == []
     assert len(caught) == (0 if kept or not tail.strip() else 1)
+
+
+def test_jsonl_spans_cut_anywhere_read_every_line_once_as_the_source_does(
+    tmp_path: Path,
+) -> None:
+    """Three spans cut at every pair of byte positions (inside a line, at a newline, in a blank
+    line, in the BOM) give exactly the whole file's records: the same ids, bad records naming
+    the same lines, and the unfinished last line left unread with the same warning."""
+    data = b'\xef\xbb\xbf{"a": 1}\n\n{"a": 2}\nnot json\n  {"a": 3}\n[1]\n{"a": 4}\n{"a": 5, "b'
+    path = write_bytes(tmp_path / "s.jsonl", data)
+    source = FileSource(path, on_bad_record="skip")
+    fp = source.file_ids[path]
+    whole, caught = _records(lambda: source._records(path, 100, {}))
+    assert [r.where for r in whole if isinstance(r, BadRecord)] == ["line 4", "line 6"]
+    assert len(whole) == 6 and len(caught) == 1
+    for a in range(len(data) + 1):
+        for b in range(a, len(data) + 1):
+            parts = [(0, a), (a, b), (b, None)]
+            got, notes = _records(
+                lambda parts=parts: (r for s, e in parts for r in jsonl_span(path, fp, s, e))
+            )
+            assert got == whole, (a, b)
+            assert notes == caught, (a, b)
+
+
+def _records(read: Any) -> tuple[list[Any], list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = list(read())
+    return records, [str(w.message) for w in caught if w.category is UnfinishedLineWarning]
+
+
+def test_jsonl_span_refuses_a_compressed_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": 1}\n'))
+    with pytest.raises(SourceError, match="compressed file cannot be read in byte ranges"):
+        list(jsonl_span(path, "x", 0, None))
+    assert not FileSource(path).in_byte_ranges()
+    assert FileSource(write_bytes(tmp_path / "p.jsonl", b"{}\n")).in_byte_ranges()
 
 
 def test_jsonl_lone_surrogate_escape_is_named(tmp_path: Path) -> None:

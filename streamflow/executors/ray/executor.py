@@ -13,12 +13,15 @@ import anyio.to_thread
 from streamflow.executors.base import Executor, Job, Monitor, RunOptions, RunResult
 from streamflow.executors.local import LocalExecutor
 from streamflow.executors.ray.pools import PoolSizes, WorkerPools
+from streamflow.executors.ray.shards import ShardPool, shard_prefix, shardable
 from streamflow.extras import require
 from streamflow.plan import Plan
 
 
 class RayExecutor(Executor):
-    """Runs a plan's stateless steps in Ray actor pools; the driver keeps the protocol.
+    """Runs a plan's stateless steps in Ray actor pools; the driver keeps the protocol. A plan
+    of cheap rule steps only, over plain JSON-lines input, runs on input shards that the
+    workers read themselves (:mod:`.shards`; ``PoolSizes(shards=False)`` turns them off).
 
     ``address`` names a running cluster (``ray start --head`` prints it; ``auto`` finds the
     local one; None with ``RAY_ADDRESS`` unset starts a private local cluster of ``num_cpus``
@@ -40,27 +43,67 @@ class RayExecutor(Executor):
         self.runtime_env = runtime_env
         self.startup_seconds = 0.0
         """How long the last run took to connect and start every worker, before any row."""
+        self.startup_cpu_seconds = 0.0
+        """CPU seconds this (the driver's) process spent on that start-up."""
+        self.run_seconds = 0.0
+        """How long the last run took from its first row to its last commit (no start-up, no
+        shutting down)."""
+        self.run_cpu_seconds = 0.0
+        """CPU seconds this (the driver's) process spent in that time (Ray's threads in it
+        included)."""
         self.worker_cpu_seconds = 0.0
         """CPU seconds the last run's workers used (after their start-up)."""
-        self.pools: WorkerPools | None = None
-        """The running pools (while a run is under way)."""
+        self.shard_count = 0
+        """Shards the last run's input was cut into (0: it did not run on shards)."""
+        self.pools: WorkerPools | ShardPool | None = None
+        """The running pools, or shard workers (while a run is under way)."""
+        self.stage_pools: WorkerPools | None = None
+        """The last run's pools for the steps after those on shards, if any."""
 
     async def execute(
         self, plan: Plan, job: Job, options: RunOptions, *, monitor: Monitor | None = None
     ) -> RunResult:
         ray = require("ray", "ray", for_="the Ray executor")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         connected = await anyio.to_thread.run_sync(self._connect, ray)
         try:
-            pools = self.pools = WorkerPools(ray, plan, options, self.sizes)
+            pools: WorkerPools | ShardPool
+            k = shard_prefix(plan, job) if self.sizes.shards else 0
+            shards: ShardPool | None = None
+            stages: WorkerPools | None = None
+            if k and shardable(plan, job):  # every step on shards, the rows come back encoded
+                pools = shards = ShardPool(ray, plan, self.sizes, k)
+                local = LocalExecutor(stream=shards.stream)
+            elif k:  # the first k steps on shards, the rest as below
+                rest = Plan(plan.steps[k:], plan.source_fields, plan.warnings)
+                stages = WorkerPools(ray, rest, options, self.sizes, shared_with=1)
+                pools = shards = ShardPool(ray, plan, self.sizes, k, stages.cpu_share())
+                local = LocalExecutor(stages, stream=shards.stream_prefix)
+                steps = plan.steps[:k] + stages.driver_plan.steps
+                plan = Plan(steps, plan.source_fields, plan.warnings)
+            else:
+                pools = stages = WorkerPools(ray, plan, options, self.sizes)
+                local, plan = LocalExecutor(stages), stages.driver_plan
+            self.pools = pools
             try:
+                if stages is not None and shards is not None:
+                    await stages.start()
                 await pools.start()
                 self.startup_seconds = time.perf_counter() - started
-                local = LocalExecutor(pools)
-                return await local.execute(pools.driver_plan, job, options, monitor=monitor)
+                self.startup_cpu_seconds = time.process_time() - cpu
+                try:
+                    return await local.execute(plan, job, options, monitor=monitor)
+                finally:
+                    self.run_seconds = time.perf_counter() - started - self.startup_seconds
+                    self.run_cpu_seconds = time.process_time() - cpu - self.startup_cpu_seconds
             finally:
                 await pools.close()
                 self.worker_cpu_seconds = pools.worker_cpu_seconds
+                if stages is not None and shards is not None:
+                    await stages.close()
+                    self.worker_cpu_seconds += stages.worker_cpu_seconds
+                self.shard_count = shards.shard_count if shards is not None else 0
+                self.stage_pools = stages
                 self.pools = None
         finally:
             if connected:
@@ -76,7 +119,11 @@ class RayExecutor(Executor):
         kwargs: dict[str, Any] = {"logging_level": "warning", "log_to_driver": True}
         runtime_env = dict(self.runtime_env or {})
         if address is None:
-            # a private cluster on this machine: its workers import what this process imports
+            # a private cluster on this machine: its workers are the run's work, so they run at
+            # this process's priority, not Ray's default nice 15 (which lets any other program
+            # on the machine, and this driver, starve them)
+            os.environ.setdefault("RAY_worker_niceness", "0")
+            # its workers import what this process imports
             env_vars = dict(runtime_env.get("env_vars", {}))
             env_vars.setdefault("PYTHONPATH", _python_path())
             runtime_env["env_vars"] = env_vars

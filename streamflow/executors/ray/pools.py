@@ -46,7 +46,11 @@ class PoolSizes:
     batches_per_llm_worker: int = 4
     """Batches an LLM worker takes at once (its serving batches their requests)."""
     batches_per_cpu_worker: int = 2
-    """Batches queued per CPU worker, so the next one is there when it finishes one."""
+    """Batches (or shards) queued per CPU worker, so the next one is there when it finishes."""
+    shards: bool = True
+    """Let workers read shards of the input when the whole plan allows it (:mod:`.shards`)."""
+    shard_bytes: int | None = None
+    """Bytes of input per shard (None: about eight shards per worker, 16 KiB to 8 MiB)."""
 
 
 def runs_on_driver(op: Operator) -> bool:
@@ -99,8 +103,13 @@ class RemoteStage:
 class WorkerPools:
     """Every pool of one run: built from the plan, started before the first row moves."""
 
-    def __init__(self, ray: Any, plan: Plan, options: RunOptions, sizes: PoolSizes) -> None:
+    def __init__(
+        self, ray: Any, plan: Plan, options: RunOptions, sizes: PoolSizes, shared_with: int = 0
+    ) -> None:
+        """``shared_with``: other CPU pools of the run (shard workers) that take their share of
+        the cluster's CPUs too."""
         self.ray = ray
+        self.shared_with = shared_with
         self.sizes = sizes
         self.options = options
         self.original: dict[int, Operator] = {}
@@ -138,26 +147,12 @@ class WorkerPools:
         for stage in self._stages():
             self.offload(stage)
         for pool in self._pools.values():
-            for actor in pool.actors:
-                try:
-                    await actor.ready.remote()
-                except self.ray.exceptions.RayError as exc:
-                    raise StreamflowError(
-                        f"a Ray worker for {', '.join(pool.labels)} could not start: "
-                        f"{_first_line(exc)}. Every node must import streamflow and the "
-                        "pipeline's own operator classes (install them there, or pass a Ray "
-                        "runtime_env)"
-                    ) from exc
+            await wait_ready(self.ray, pool.actors, pool.labels)
 
     async def close(self) -> None:
         """Close the workers' servings, then end the workers."""
         actors = [a for pool in self._pools.values() for a in pool.actors]
-        with anyio.move_on_after(30, shield=True):
-            for actor in actors:
-                with contextlib.suppress(Exception):  # a worker that died closes nothing
-                    self.worker_cpu_seconds += await actor.close.remote()
-        for actor in actors:
-            self.ray.kill(actor)
+        self.worker_cpu_seconds += await close_actors(self.ray, actors)
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
@@ -209,10 +204,44 @@ class WorkerPools:
         ]
         return RemoteStage(actors, per_actor, [b.op for b in stage], [b.stats.name for b in stage])
 
+    def cpu_share(self) -> int:
+        """Workers for each CPU pool, shard workers included: the cluster's CPUs shared out."""
+        if self.sizes.cpu_workers:
+            return self.sizes.cpu_workers
+        return self._cpu_share()
+
     def _cpu_share(self) -> int:
+        """Workers for each CPU pool: the cluster's CPUs shared out between them."""
         cpus = float(self.ray.cluster_resources().get("CPU", 1))
-        per_stage = cpus / max(1, len(self._cpu_stages)) / self.sizes.cpus_per_worker
+        pools = len(self._cpu_stages) + self.shared_with
+        per_stage = cpus / max(1, pools) / self.sizes.cpus_per_worker
         return max(1, math.floor(per_stage))
+
+
+async def wait_ready(ray: Any, actors: list[Any], labels: list[str]) -> None:
+    """Wait until every worker is up; one that cannot load its operators is a clear error."""
+    for actor in actors:
+        try:
+            await actor.ready.remote()
+        except ray.exceptions.RayError as exc:
+            raise StreamflowError(
+                f"a Ray worker for {', '.join(labels)} could not start: "
+                f"{_first_line(exc)}. Every node must import streamflow and the "
+                "pipeline's own operator classes (install them there, or pass a Ray "
+                "runtime_env)"
+            ) from exc
+
+
+async def close_actors(ray: Any, actors: list[Any]) -> float:
+    """Close the workers (their servings), then end them; the CPU seconds they used."""
+    used = 0.0
+    with anyio.move_on_after(30, shield=True):
+        for actor in actors:
+            with contextlib.suppress(Exception):  # a worker that died closes nothing
+                used += await actor.close.remote()
+    for actor in actors:
+        ray.kill(actor)
+    return used
 
 
 def _stand_in(op: Operator) -> Operator:

@@ -13,13 +13,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, read_jsonl, write_jsonl
+from helpers import REPO, read_jsonl, wait_for, write_jsonl
 
 ray = pytest.importorskip("ray")
 
@@ -34,32 +32,6 @@ ROWS = 400
 BATCH = 8
 LLM_IN_FLIGHT = PoolSizes().llm_workers * PoolSizes().batches_per_llm_worker
 """Batches the LLM step's pool holds at once: what a kill may make it ask again."""
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A two-CPU Ray cluster on loopback; its workers import this checkout and these tests."""
-    path = os.pathsep.join([str(REPO), str(REPO / "tests"), str(HERE)])
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = path  # inherited by the raylet, so by every job's workers
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    try:
-        context = ray.init(
-            num_cpus=2,
-            _node_ip_address="127.0.0.1",
-            include_dashboard=False,
-            logging_level="warning",
-        )
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
-    try:
-        yield context.address_info["gcs_address"]
-    finally:
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -168,14 +140,6 @@ def test_a_worker_that_cannot_load_its_operators_is_a_clear_error(cluster, tmp_p
     assert "my_private_operators" in str(e.value) and "runtime_env" in str(e.value)
 
 
-def wait_for(predicate: Any, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
-
-
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
@@ -184,18 +148,20 @@ def lines(path: Path) -> list[str]:
 def test_killing_workers_mid_run_still_gives_the_exact_output(cluster, data, tmp_path):
     """A CPU worker and the LLM worker are killed (SIGKILL) mid-run; Ray restarts them and
     sends their batches again; the output is exact and the LLM repeats at most its batches in
-    flight."""
+    flight. The cheap first steps run on input shards (small ones, so that many are still to
+    come when the worker dies)."""
     src, expected, local = data
     calls, pids = tmp_path / "calls.txt", tmp_path / "pids.txt"
     pipeline = ray_pipeline.RayTestPipeline(
         src, tmp_path / "out.jsonl", calls_file=str(calls), pids_file=str(pids), delay=0.02
     )
     outcome: dict[str, Any] = {}
+    executor = RayExecutor(sizes=PoolSizes(shard_bytes=1024))
 
     def run() -> None:
         try:
             outcome["result"] = pipeline.run(
-                batch_size=BATCH, run_dir=tmp_path / "rd", executor="ray"
+                batch_size=BATCH, run_dir=tmp_path / "rd", executor=executor
             )
         except BaseException as exc:  # reported by the test below
             outcome["error"] = exc
@@ -226,6 +192,7 @@ def test_killing_workers_mid_run_still_gives_the_exact_output(cluster, data, tmp
     assert len(prompts) == len(expected)
     assert len(expected) <= len(asked) <= len(expected) + LLM_IN_FLIGHT * BATCH
     assert str(cpu_worker) in before_kill and set(lines(pids)) - before_kill  # a restarted one
+    assert executor.shard_count > 10
 
 
 @pytest.mark.slow  # about 20-30 s on two cores

@@ -70,7 +70,7 @@ class Operator:
     workers: int
     workers_chosen: bool
     """Whether ``workers`` was set with :meth:`options`; if not, an expensive async stage
-    derives how many batches it works on at once from its serving's admission limit."""
+    derives how many batches it works on at once from its :attr:`admission_limit`."""
     executor_kind: ExecutorKind
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
@@ -85,6 +85,20 @@ class Operator:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def admission_limit(self) -> int | None:
+        """How many of this operator's calls what it waits on takes at once, or ``None``.
+
+        The one thing the runtime asks to window a stage: an expensive, stateless step with an
+        ``async def`` hook and no ``workers`` chosen that declares this limit works on chunks of
+        several batches at once, enough to keep that many calls under way across batch
+        boundaries (see :mod:`streamflow.actors.actor`). By default the limit of the serving in
+        ``llm_serving`` (its ``max_in_flight``); an operator that waits on something else says
+        so (the sandbox evaluator: its sandbox's runs in flight; the SQL execution steps: their
+        databases' connections).
+        """
+        return getattr(getattr(self, "llm_serving", None), "max_in_flight", None)
 
     @property
     def config(self) -> dict[str, Any]:

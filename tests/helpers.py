@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,32 @@ def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def run_streamflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``streamflow ARGS`` from this checkout, in ``cwd``."""
     return run_python("-m", "streamflow", *args, cwd=cwd)
+
+
+def killed_twice_then_resumed(
+    tmp_path: Path,
+    job: str,
+    n: int,
+    command: list[str],
+    row: Callable[[int], dict[str, Any]] = lambda i: {"text": f"row {i}"},
+) -> tuple[Path, Path]:
+    """``job`` (a job.py) over ``n`` rows (``row(i)`` each, in in.jsonl) run whole in one
+    folder, and in another killed twice (SIGKILL) and resumed to the end; the two folders.
+    ``command`` runs the job with a run directory; a run must take a few seconds."""
+    import signal
+    import time
+
+    for name in ("whole", "killed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "job.py").write_text(job)
+        write_jsonl(tmp_path / name / "in.jsonl", [row(i) for i in range(n)])
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
+    for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; a run takes ~3.5 s
+        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
+        time.sleep(after)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
+    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return whole, killed

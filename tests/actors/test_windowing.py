@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Chain, read_jsonl, write_jsonl
+from helpers import Chain, killed_twice_then_resumed, read_jsonl, write_jsonl
 
 from streamflow.actors.actor import BoundOp, Window, window_for
 from streamflow.channels.stats import OperatorStats
@@ -511,28 +511,3 @@ async def test_chained_steps_on_the_real_engine_keep_order(tmp_path, vllm_servin
     assert [r["text"] for r in out] == texts and result.stats.failed == 0
     assert all(r["a"] and r["b"] for r in out)
     assert len(asked) == 2 * rows
-
-
-def killed_twice_then_resumed(
-    tmp_path: Path, job: str, n: int, command: list[str]
-) -> tuple[Path, Path]:
-    """``job`` over ``n`` rows run whole in one folder, and in another killed twice (SIGKILL)
-    and resumed to the end; the two folders."""
-    import signal
-    import subprocess
-    import time
-
-    for name in ("whole", "killed"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "job.py").write_text(job)
-        write_jsonl(tmp_path / name / "in.jsonl", [{"text": f"row {i}"} for i in range(n)])
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
-    for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; a run takes ~3.5 s
-        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
-        time.sleep(after)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
-    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return whole, killed

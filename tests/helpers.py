@@ -70,12 +70,16 @@ def killed_twice_then_resumed(
         (tmp_path / name / "job.py").write_text(job)
         write_jsonl(tmp_path / name / "in.jsonl", [row(i) for i in range(n)])
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout's streamflow
+    subprocess.run(command, cwd=whole, env=env, check=True, capture_output=True, timeout=120)
     for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; a run takes ~3.5 s
-        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
+        resume = ["--resume"] if after < 1.5 else []
+        proc = subprocess.Popen(command + resume, cwd=killed, env=env)
         time.sleep(after)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
-    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
+    done = subprocess.run(
+        [*command, "--resume"], cwd=killed, env=env, capture_output=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return whole, killed

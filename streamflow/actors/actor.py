@@ -559,18 +559,23 @@ def window_for(ops: list[BoundOp], batch_size: int) -> Window | None:
     before); in a chained stage, cheap stateless synchronous steps between or after such
     steps ride along (:func:`_rides_along`). Chunks hold
     ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))`` rows, and enough of them run at once to
-    hold ``ROWS_PER_PLACE x limit`` rows.
+    hold ``ROWS_PER_PLACE x limit`` rows. A step that asks for larger chunks
+    (:attr:`~streamflow.actors.base.Operator.min_window_chunk`, SQL queries) gets them, with as
+    many chunks under way as before: a slow call holds back one chunk, and the others still
+    have rows to start.
     """
-    limits = []
+    limits, smallest = [], 1
     for i, bound in enumerate(ops):
         limit = _window_limit(bound.op)
         if limit is not None:
             limits.append(limit)
+            smallest = max(smallest, int(getattr(bound.op, "min_window_chunk", 1)))
         elif not (i and _rides_along(bound)):
             return None
     limit = max(limits)
     chunk = max(1, min(batch_size, math.ceil(limit / CHUNKS_PER_LIMIT)))
-    return Window(chunk, max(2, math.ceil(ROWS_PER_PLACE * limit / chunk)))
+    chunks = max(2, math.ceil(ROWS_PER_PLACE * limit / chunk))
+    return Window(max(chunk, min(batch_size, smallest)), chunks)
 
 
 def _window_limit(op: Operator) -> int | None:

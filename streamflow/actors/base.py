@@ -62,6 +62,11 @@ class Operator:
     optional_inputs: ClassVar[frozenset[str]] = frozenset()
     """Key parameters whose field a row may lack (the hook reads it with a default, as DataFlow's
     ``evidence``): compile() does not require the source or an earlier step to make it."""
+    min_window_chunk: ClassVar[int] = 1
+    """The fewest rows a windowed stage (see :attr:`admission_limit`) gives one hook call. One
+    suits calls that take long next to a hook call (an LLM request, a sandbox run); steps whose
+    calls often take a millisecond (SQL queries) ask for more, so the cost of a hook call stays
+    small next to its work."""
     whole_dataset: ClassVar[bool] = False
     """Runs once over every row at the end of the stream (a :class:`DatasetTransformer`): it
     holds its input, and what it emits may differ from it in any field and in its rows."""

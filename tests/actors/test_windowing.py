@@ -116,6 +116,39 @@ def test_the_window_follows_the_serving_and_a_chosen_worker_count_wins() -> None
     assert window(chosen, 256) is None
 
 
+def test_any_operator_that_declares_what_it_waits_on_is_windowed() -> None:
+    """The window reads one thing, ``admission_limit``: a sandbox, a database pool or a
+    serving. A step that asks for larger chunks gets them, with as many under way."""
+    from streamflow import Generator
+
+    class Declared(Generator):
+        expensive = True
+
+        def __init__(self, limit: int | None) -> None:
+            self.limit = limit
+
+        @property
+        def admission_limit(self) -> int | None:
+            return self.limit
+
+        async def process(self, rows: list[dict]) -> list[dict]:
+            return rows
+
+    class Coarse(Declared):
+        min_window_chunk = 8
+
+    def window(op: Any, batch_size: int) -> Window | None:
+        return window_for([BoundOp(op, {}, OperatorStats("s", op.kind))], batch_size)
+
+    assert window(Declared(32), 256) == Window(2, 128)  # as an LLM step's of the same limit
+    assert window(Declared(None), 256) is None
+    assert window(Declared(0), 256) is None
+    assert window(Coarse(8), 256) == Window(8, 64)
+    assert window(Coarse(8), 4) == Window(4, 64)  # never more than a batch
+    assert window(Coarse(256), 256) == Window(16, 128)  # the limit's own chunk is larger
+    assert window(Declared(8).options(workers=2), 256) is None
+
+
 @pytest.mark.parametrize("kind", ["sync", "cheap"])
 def test_other_stages_keep_their_worker_count(kind: str) -> None:
     from streamflow import Generator

@@ -26,8 +26,8 @@ from streamflow.operators.text2sql import (
 pytest.importorskip("sqlglot")
 
 LIMIT = 2
-BATCH = 4
-ROWS = 8 * BATCH
+BATCH = 16
+ROWS = 6 * BATCH
 
 
 def sleep_ms(ms: int) -> int:
@@ -145,6 +145,17 @@ def test_drop_reasons_are_unchanged_by_the_window(tmp_path: Path) -> None:
     assert reasons[2].startswith("unknown database 'x'")
     explain = SQLExecutabilityFilter(manager)
     assert explain.admission_limit == LIMIT and explain.expensive
+
+
+def test_the_window_follows_the_connections_in_chunks_of_eight(tmp_path: Path) -> None:
+    from streamflow.actors.actor import BoundOp, Window, window_for
+    from streamflow.channels.stats import OperatorStats
+
+    db = make_db(tmp_path / "db.sqlite")
+    op = SQLExecutionFilter(DatabaseManager(source={"db": db}, max_connections=8))
+    bound = [BoundOp(op, {}, OperatorStats("s", op.kind))]
+    assert window_for(bound, 256) == Window(8, 64)  # 512 queries under way on 8 connections
+    assert window_for([BoundOp(op.options(workers=1), {}, bound[0].stats)], 256) is None
 
 
 def test_the_voting_generator_is_windowed_and_fails_rows_as_before(tmp_path: Path) -> None:

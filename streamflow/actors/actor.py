@@ -560,9 +560,9 @@ def window_for(ops: list[BoundOp], batch_size: int) -> Window | None:
     steps ride along (:func:`_rides_along`). Chunks hold
     ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))`` rows, and enough of them run at once to
     hold ``ROWS_PER_PLACE x limit`` rows. A step that asks for larger chunks
-    (:attr:`~streamflow.actors.base.Operator.min_window_chunk`, SQL queries) gets them, with as
-    many chunks under way as before: a slow call holds back one chunk, and the others still
-    have rows to start.
+    (:attr:`~streamflow.actors.base.Operator.min_window_chunk`: SQL queries) gets them, and at
+    least ``2 x limit`` of them under way: slow calls can hold at most ``limit`` chunks (one
+    place each), and the others keep the free places fed.
     """
     limits, smallest = [], 1
     for i, bound in enumerate(ops):
@@ -574,8 +574,10 @@ def window_for(ops: list[BoundOp], batch_size: int) -> Window | None:
             return None
     limit = max(limits)
     chunk = max(1, min(batch_size, math.ceil(limit / CHUNKS_PER_LIMIT)))
-    chunks = max(2, math.ceil(ROWS_PER_PLACE * limit / chunk))
-    return Window(max(chunk, min(batch_size, smallest)), chunks)
+    if smallest > chunk and batch_size > chunk:
+        chunk = min(batch_size, smallest)
+        return Window(chunk, max(2 * limit, math.ceil(ROWS_PER_PLACE * limit / chunk)))
+    return Window(chunk, max(2, math.ceil(ROWS_PER_PLACE * limit / chunk)))
 
 
 def _window_limit(op: Operator) -> int | None:

@@ -118,7 +118,7 @@ def test_the_window_follows_the_serving_and_a_chosen_worker_count_wins() -> None
 
 def test_any_operator_that_declares_what_it_waits_on_is_windowed() -> None:
     """The window reads one thing, ``admission_limit``: a sandbox, a database pool or a
-    serving. A step that asks for larger chunks gets them, with as many under way."""
+    serving. A step that asks for larger chunks gets them, twice the limit's under way."""
     from streamflow import Generator
 
     class Declared(Generator):
@@ -143,8 +143,10 @@ def test_any_operator_that_declares_what_it_waits_on_is_windowed() -> None:
     assert window(Declared(32), 256) == Window(2, 128)  # as an LLM step's of the same limit
     assert window(Declared(None), 256) is None
     assert window(Declared(0), 256) is None
-    assert window(Coarse(8), 256) == Window(8, 64)
-    assert window(Coarse(8), 4) == Window(4, 64)  # never more than a batch
+    assert window(Coarse(8), 256) == Window(8, 16)  # twice the limit: 8 slow chunks at worst
+    assert window(Coarse(2), 256) == Window(8, 4)
+    assert window(Coarse(8), 4) == Window(4, 16)  # never more than a batch
+    assert window(Coarse(8), 1) == Window(1, 64)  # batches of one: the plain window
     assert window(Coarse(256), 256) == Window(16, 128)  # the limit's own chunk is larger
     assert window(Declared(8).options(workers=2), 256) is None
 

@@ -219,7 +219,7 @@ class QueryRunner(Text2SQLOperator):
     min_window_chunk: ClassVar[int] = 8
     """A query often takes a millisecond: chunks of one row cost 15-20% of B11's throughput in
     hook calls; chunks of eight do not (a slow query holds back only its chunk's other rows,
-    and the window keeps as many chunks under way as with one row each)."""
+    and the window keeps twice the limit's chunks under way)."""
 
     @property
     def admission_limit(self) -> int:

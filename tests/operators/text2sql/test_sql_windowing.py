@@ -154,7 +154,7 @@ def test_the_window_follows_the_connections_in_chunks_of_eight(tmp_path: Path) -
     db = make_db(tmp_path / "db.sqlite")
     op = SQLExecutionFilter(DatabaseManager(source={"db": db}, max_connections=8))
     bound = [BoundOp(op, {}, OperatorStats("s", op.kind))]
-    assert window_for(bound, 256) == Window(8, 64)  # 512 queries under way on 8 connections
+    assert window_for(bound, 256) == Window(8, 16)  # 128 queries under way on 8 connections
     assert window_for([BoundOp(op.options(workers=1), {}, bound[0].stats)], 256) is None
 
 

@@ -5,6 +5,9 @@ against a fixed-latency OpenAI-style server.
 repeated to ``--rows`` rows, through a Pipeline of one SQLExecutionFilter (each query run,
 read-only, time-limited, capped) or SQLExecutabilityFilter (parse + EXPLAIN); PostgreSQL is a
 throwaway server on a unix socket with Chinook loaded (streamflow.databases.scratch).
+``--slow-every N`` makes every Nth query slow (PostgreSQL ``pg_sleep``, SQLite a long recursive
+CTE), ``--workers 1`` runs the filter one batch at a time (as before issue 20's windowing), and
+``connection_busy_share`` is the queries' own time over connections x seconds.
 
 ``gen``: text2sql_gen over ``--databases`` copies of the bookshop sample against a loopback
 server (``python bench/b11_text2sql.py serve``) that holds every call ``--latency`` seconds, at
@@ -15,6 +18,7 @@ question, judge, CoT, execution classifier), every dropped query one or more: th
 call count and busy time give the ideal rows/s, ``cap / latency`` calls per second.
 
     python bench/b11_text2sql.py exec --rows 3800
+    python bench/b11_text2sql.py exec --rows 3800 --filters exec --slow-every 256 [--workers 1]
     python bench/b11_text2sql.py gen --databases 32 --generate-num 8 --latency 0.05 --cap 32
 
 Prints one JSON line per measurement.
@@ -53,20 +57,47 @@ def questions(dialect: str) -> list[str]:
     ]
 
 
+def slow_query(dialect: str, args: argparse.Namespace) -> str:
+    """The slow item of ``--slow-every``: PostgreSQL sleeps on the server (a query waiting on a
+    busy server or a lock); SQLite counts to ``--slow-steps`` in a recursive CTE (a long scan,
+    on a core)."""
+    if dialect == "postgres":
+        return f"SELECT pg_sleep({args.slow_seconds})"
+    steps = args.slow_steps
+    return f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {steps}) " \
+        "SELECT count(*) FROM c"  # fmt: skip
+
+
 def run_filter(
-    name: str, target: str, dialect: str, rows: int, work: Path, explain: bool, batch: int
+    name: str, target: str, dialect: str, work: Path, explain: bool, args: argparse.Namespace
 ) -> dict[str, Any]:
     from streamflow import FileStorage, Pipeline
-    from streamflow.databases import DatabaseManager
+    from streamflow.databases import DatabaseManager, QueryOutcome
     from streamflow.operators.text2sql import SQLExecutabilityFilter, SQLExecutionFilter
 
+    rows, batch = args.rows, args.batch_size
     sqls = questions(dialect)
+    slow = slow_query(dialect, args)
     src = work / f"{name}-in.jsonl"
     with src.open("w") as f:
         for i in range(rows):
-            f.write(json.dumps({"db_id": "chinook", "SQL": sqls[i % len(sqls)]}) + "\n")
-    manager = DatabaseManager(source={"chinook": target}, max_connections=8)
+            sql = slow if args.slow_every and i % args.slow_every == 0 else sqls[i % len(sqls)]
+            f.write(json.dumps({"db_id": "chinook", "SQL": sql}) + "\n")
+
+    class Timed(DatabaseManager):
+        """Adds up the seconds queries held a connection (their own elapsed time)."""
+
+        busy = 0.0
+
+        async def aattempt(self, db_id: str, sql: str, **limits: Any) -> QueryOutcome:
+            outcome = await super().aattempt(db_id, sql, **limits)
+            self.busy += outcome.result.elapsed if outcome.result else 0.0
+            return outcome
+
+    manager = Timed(source={"chinook": target}, max_connections=args.connections)
     op = SQLExecutabilityFilter(manager) if explain else SQLExecutionFilter(manager)
+    if args.workers:
+        op.options(workers=args.workers)  # --workers 1: one batch at a time, as before issue 20
 
     class One(Pipeline):
         def __init__(self) -> None:
@@ -85,9 +116,15 @@ def run_filter(
         "engine": name,
         "step": type(op).__name__,
         "rows": rows,
+        "slow_every": args.slow_every,
+        "workers": args.workers or "default",
+        "connections": args.connections,
         "kept": result.rows_written,
         "seconds": round(seconds, 3),
         "queries_per_s": round(rows / seconds, 1),
+        "connection_busy_share": None
+        if explain
+        else round(manager.busy / (args.connections * seconds), 3),
     }
     print(json.dumps(line), flush=True)
     return line
@@ -101,8 +138,12 @@ def exec_bench(args: argparse.Namespace) -> None:
         work = Path(tmp)
         local = work / "chinook.sqlite"
         shutil.copyfile(CHINOOK, local)
-        for explain in (False, True):
-            run_filter("sqlite", str(local), "sqlite", args.rows, work, explain, args.batch_size)
+        explains = [f == "explain" for f in args.filters]
+        if "sqlite" in args.engines:
+            for explain in explains:
+                run_filter("sqlite", str(local), "sqlite", work, explain, args)
+        if "postgres" not in args.engines:
+            return
         reason = postgres_available()
         if reason:
             print(f"# PostgreSQL skipped: {reason}", file=sys.stderr)
@@ -110,8 +151,8 @@ def exec_bench(args: argparse.Namespace) -> None:
         with ScratchPostgres() as pg:
             copy_sqlite_to_postgres(CHINOOK, pg.create_database("chinook"))
             url = pg.url("chinook", user=pg.create_reader())  # the recommended read-only role
-            for explain in (False, True):
-                run_filter("postgres", url, "postgres", args.rows, work, explain, args.batch_size)
+            for explain in explains:
+                run_filter("postgres", url, "postgres", work, explain, args)
 
 
 # -- gen: the pipeline against a loopback server -----------------------------------------------
@@ -311,6 +352,15 @@ def main() -> None:
     ex = sub.add_parser("exec")
     ex.add_argument("--rows", type=int, default=3800)
     ex.add_argument("--batch-size", type=int, default=256)
+    ex.add_argument("--connections", type=int, default=8, help="connections per database")
+    ex.add_argument("--engines", nargs="+", default=["sqlite", "postgres"])
+    ex.add_argument("--filters", nargs="+", default=["exec", "explain"], help="exec, explain")
+    ex.add_argument("--slow-every", type=int, default=0, help="every Nth query is slow")
+    ex.add_argument("--slow-seconds", type=float, default=0.5, help="PostgreSQL: pg_sleep")
+    ex.add_argument("--slow-steps", type=int, default=1_500_000, help="SQLite: CTE steps")
+    ex.add_argument(
+        "--workers", type=int, default=0, help="chosen workers (1: one batch at a time, unwindowed)"
+    )
     gen = sub.add_parser("gen")
     srv = sub.add_parser("serve")
     for p in (gen, srv):

@@ -11,7 +11,13 @@ against a fixed-latency OpenAI-style server.
   of ``--sandbox-in-flight`` runs at once; rows per wall-clock second of the run (imports and
   interpreter start excluded).
 
+- Windowed evaluator: ``--window-rows`` programs through the evaluator in a Pipeline (batches
+  of ``--batch-size``), every ``--slow-every``-th sleeping ``--slow-seconds``, on a sandbox of
+  ``--window-in-flight`` places, with the default (windowed) stage and with ``--workers 1``
+  (one batch at a time, as before issue 20); rows/s and the places' busy share.
+
     python bench/b13_code.py --rows 200 --pipeline-rows 200 --latency 0.2 --concurrency 32
+    python bench/b13_code.py --in-flight --pipeline-rows 0 --window-rows 256 --slow-every 32
 """
 
 from __future__ import annotations
@@ -104,6 +110,63 @@ def bench_evaluator(rows: int, concurrency: int) -> dict[str, float]:
     return {"rows_per_s": rows / wall, "cpu_ms_per_row": 1000 * used / rows}
 
 
+def bench_window(
+    rows: int, batch: int, in_flight: int, slow_every: int, slow_seconds: float, workers: int
+) -> dict[str, float]:
+    """The evaluator in a Pipeline (batches of ``batch``) where every ``slow_every``-th program
+    sleeps ``slow_seconds``: rows/s, and how busy the sandbox's places were (the runs' own wall
+    seconds over places x seconds). ``workers=1`` works on one batch at a time (as before
+    issue 20's windowing); 0 leaves the default (windowed on the sandbox's places)."""
+    import anyio
+
+    from streamflow import FileStorage, Pipeline
+    from streamflow.operators.code.sandbox_evaluator import CodeSandboxSampleEvaluator
+    from streamflow.sandbox import Limits, Sandbox, SandboxResult
+
+    class Timed(Sandbox):
+        busy = 0.0
+
+        async def run(self, code: str, **kwargs: object) -> SandboxResult:
+            result = await super().run(code, **kwargs)  # type: ignore[arg-type]
+            self.busy += result.wall_seconds
+            return result
+
+    limits = Limits(wall_seconds=15, cpu_seconds=15)
+    sandbox = Timed(limits, max_concurrent=in_flight)
+    op = CodeSandboxSampleEvaluator(sandbox=sandbox, limits=limits)
+    if workers:
+        op.options(workers=workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.jsonl"
+        with source.open("w") as f:
+            for i in range(rows):
+                code, tests = program(i)
+                if slow_every and i % slow_every == 0:
+                    code = f"import time\ntime.sleep({slow_seconds})\n{code}"
+                f.write(json.dumps({"code": code, "tests": tests}) + "\n")
+
+        class One(Pipeline):
+            def __init__(self) -> None:
+                self.storage = FileStorage(str(source), output_file=str(Path(tmp) / "out.jsonl"))
+                self.op = op
+
+            def forward(self) -> None:
+                self.op.run(self.storage.step(), input_key="code", input_test_key="tests")
+
+        anyio.run(sandbox.check)  # the probe run, not measured
+        cpu, start = cpu_seconds(), time.perf_counter()
+        One().run(batch_size=batch)
+        wall, used = time.perf_counter() - start, cpu_seconds() - cpu
+        out = [json.loads(line) for line in (Path(tmp) / "out.jsonl").open()]
+    assert len(out) == rows and {r["sandbox_status"] for r in out} == {"PASS"}
+    return {
+        "rows_per_s": rows / wall,
+        "seconds": wall,
+        "place_busy_share": sandbox.busy / (in_flight * wall),
+        "cpu_ms_per_row": 1000 * used / rows,
+    }
+
+
 def bench_pipeline(
     rows: int, latency: float, concurrency: int, sandbox_in_flight: int | None
 ) -> dict[str, float]:
@@ -152,8 +215,31 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--sandbox-in-flight", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--window-rows", type=int, default=0, help="the windowed pipeline run")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--window-in-flight", type=int, default=2)
+    parser.add_argument("--slow-every", type=int, default=32, help="every Nth program is slow")
+    parser.add_argument("--slow-seconds", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1], help="0: default")
     args = parser.parse_args()
     print(json.dumps({"cores": os.cpu_count(), "load": os.getloadavg()[0]}))
+    for w in args.workers if args.window_rows else ():
+        result = bench_window(
+            args.window_rows,
+            args.batch_size,
+            args.window_in_flight,
+            args.slow_every,
+            args.slow_seconds,
+            w,
+        )
+        setting = {
+            "batch_size": args.batch_size,
+            "in_flight": args.window_in_flight,
+            "slow_every": args.slow_every,
+            "slow_seconds": args.slow_seconds,
+            "workers": w or "default",
+        }
+        print(json.dumps({"bench": "evaluator_pipeline", **setting, **result}), flush=True)
     for c in args.in_flight:
         result = bench_evaluator(args.rows, c)
         print(json.dumps({"bench": "sandbox_evaluator", "in_flight": c, **result}), flush=True)

@@ -60,3 +60,35 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 120.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.05)
+
+
+def killed_twice_then_resumed(
+    tmp_path: Path,
+    job: str,
+    n: int,
+    command: list[str],
+    row: Callable[[int], dict[str, Any]] = lambda i: {"text": f"row {i}"},
+) -> tuple[Path, Path]:
+    """``job`` (a job.py) over ``n`` rows (``row(i)`` each, in in.jsonl) run whole in one
+    folder, and in another killed twice (SIGKILL) and resumed to the end; the two folders.
+    ``command`` runs the job with a run directory; a run must take a few seconds."""
+    import signal
+
+    for name in ("whole", "killed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "job.py").write_text(job)
+        write_jsonl(tmp_path / name / "in.jsonl", [row(i) for i in range(n)])
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout's streamflow
+    subprocess.run(command, cwd=whole, env=env, check=True, capture_output=True, timeout=120)
+    for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; a run takes ~3.5 s
+        resume = ["--resume"] if after < 1.5 else []
+        proc = subprocess.Popen(command + resume, cwd=killed, env=env)
+        time.sleep(after)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
+    done = subprocess.run(
+        [*command, "--resume"], cwd=killed, env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return whole, killed

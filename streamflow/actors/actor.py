@@ -8,20 +8,23 @@ actor keeps input order by default (a bounded reorder window of ``workers`` batc
 request, emits in completion order. Checkpoint barriers pass every actor in stream order: a
 barrier leaves an actor only after every batch that came before it.
 
-An expensive async stage (LLM operators: ``expensive``, an ``async def`` hook, an
-``llm_serving``) whose ``workers`` was not chosen works on several batches at once, enough to
-keep its serving's admission limit busy across batch boundaries: while the slow calls of one
-batch are pending, the rows of the next batches already wait for a place, so a freed place is
-taken at once instead of idling until the batch's slowest call returns. The window is explicit
-and bounded (:func:`window_for`: about :data:`ROWS_PER_PLACE` rows per place of the admission
-limit), and a full window stops reading the inbound channel (backpressure, as before). Such a
-stage calls its hook on chunks of a batch (a fraction of the limit), so one slow call holds back
-few rows; each chunk is one hook call whose results are committed together (a chunk is the
-unit of stored results, resume and retries: dead letters and replays are unchanged); the
-stream's first chunk's worth of rows go one per chunk, so the first row out waits on its own
-calls alone. Emission keeps input order unless the run is unordered: finished chunks leave as
-soon as every row ahead of them has left, merged again up to the batch size when they are ready
-together.
+An expensive async stage (``expensive``, stateless, an ``async def`` hook) whose ``workers``
+was not chosen and that declares the limit of what it waits on
+(:attr:`~streamflow.actors.base.Operator.admission_limit`: an LLM operator's serving's
+``max_in_flight``, the sandbox evaluator's runs in flight, a SQL execution step's connections
+per database) works on several batches at once, enough to keep that limit busy across batch
+boundaries: while the slow calls of one batch are pending (a straggling API call, a program
+that runs to its time limit, a query that scans a large table), the rows of the next batches
+already wait for a place, so a freed place is taken at once instead of idling until the batch's
+slowest call returns. The window is explicit and bounded (:func:`window_for`: about
+:data:`ROWS_PER_PLACE` rows per place of the admission limit), and a full window stops reading
+the inbound channel (backpressure, as before). Such a stage calls its hook on chunks of a batch
+(a fraction of the limit), so one slow call holds back few rows; each chunk is one hook call
+whose results are committed together (a chunk is the unit of stored results, resume and
+retries: dead letters and replays are unchanged); the stream's first chunk's worth of rows go
+one per chunk, so the first row out waits on its own calls alone. Emission keeps input order
+unless the run is unordered: finished chunks leave as soon as every row ahead of them has left,
+merged again up to the batch size when they are ready together.
 
 Consecutive windowed steps (three LLM generators in a row, say) share one such stage, chained:
 a chunk goes on to the next step as soon as its own calls are answered, so a later step never
@@ -558,9 +561,9 @@ class Actor:
 
 
 ROWS_PER_PLACE = 8
-"""How many rows an expensive async stage keeps under way per place of its serving's admission
-limit: one place's worth in flight, the rest already started while the oldest chunk waits on
-its slowest call (a long-tailed API's slowest of a few hundred calls takes about ten mean
+"""How many rows an expensive async stage keeps under way per place of its admission limit:
+one place's worth in flight, the rest already started while the oldest chunk waits on its
+slowest call (a long-tailed API's slowest of a few hundred calls takes about ten mean
 latencies, and stages sharing one serving each need their share of that). Measured in B6."""
 
 REORDER_FACTOR = 4
@@ -580,7 +583,7 @@ C=64, L=0.2 s lognormal: a quarter of the limit 0.89-0.91, a sixteenth 0.92-0.93
 
 @dataclass(frozen=True)
 class Window:
-    """How an expensive async stage spreads its rows over its serving's admission limit."""
+    """How an expensive async stage spreads its rows over its admission limit."""
 
     chunk: int
     """Rows per hook call (an inbound batch is split into chunks of at most this many)."""
@@ -590,8 +593,10 @@ class Window:
 
 
 def admission_limit(op: Operator) -> int | None:
-    """The admission limit of the serving ``op`` calls (``llm_serving.max_in_flight``), if any."""
-    limit = getattr(getattr(op, "llm_serving", None), "max_in_flight", None)
+    """The limit of what ``op`` waits on (:attr:`Operator.admission_limit`: a serving's
+    ``max_in_flight``, a sandbox's runs in flight, a database's connections), if it declares a
+    positive one."""
+    limit = getattr(op, "admission_limit", None)
     return limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None
 
 
@@ -599,21 +604,29 @@ def window_for(ops: list[BoundOp], batch_size: int) -> Window | None:
     """The window of an expensive async stage; ``None`` for every other stage.
 
     A stage qualifies when each of its operators is expensive, stateless, awaits its hook,
-    calls a serving with an admission limit and has no ``workers`` chosen by the user (a chosen
-    count always wins: the stage then works on that many whole batches, as before); in a
-    chained stage, cheap stateless synchronous steps between or after such steps ride along
-    (:func:`_rides_along`). Chunks hold ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))``
-    rows, and enough of them run at once to hold ``ROWS_PER_PLACE x limit`` rows.
+    declares an admission limit (:func:`admission_limit`) and has no ``workers`` chosen by the
+    user (a chosen count always wins: the stage then works on that many whole batches, as
+    before); in a chained stage, cheap stateless synchronous steps between or after such
+    steps ride along (:func:`_rides_along`). Chunks hold
+    ``min(batch_size, ceil(limit / CHUNKS_PER_LIMIT))`` rows, and enough of them run at once to
+    hold ``ROWS_PER_PLACE x limit`` rows. A step that asks for larger chunks
+    (:attr:`~streamflow.actors.base.Operator.min_window_chunk`: SQL queries) gets them, and at
+    least ``2 x limit`` of them under way: slow calls can hold at most ``limit`` chunks (one
+    place each), and the others keep the free places fed.
     """
-    limits = []
+    limits, smallest = [], 1
     for i, bound in enumerate(ops):
         limit = _window_limit(bound.op)
         if limit is not None:
             limits.append(limit)
+            smallest = max(smallest, int(getattr(bound.op, "min_window_chunk", 1)))
         elif not (i and _rides_along(bound)):
             return None
     limit = max(limits)
     chunk = max(1, min(batch_size, math.ceil(limit / CHUNKS_PER_LIMIT)))
+    if smallest > chunk and batch_size > chunk:
+        chunk = min(batch_size, smallest)
+        return Window(chunk, max(2 * limit, math.ceil(ROWS_PER_PLACE * limit / chunk)))
     return Window(chunk, max(2, math.ceil(ROWS_PER_PLACE * limit / chunk)))
 
 
@@ -804,7 +817,7 @@ def _hook_results_sync(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[
 async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:
     """:func:`_retrying` with the hook awaited, or sent to its thread or process.
 
-    An ``async def`` hook's rows are retried concurrently (at most the serving's admission
+    An ``async def`` hook's rows are retried concurrently (at most the operator's admission
     limit, or :data:`RETRY_CONCURRENCY`, at once) rather than one after the other: a batch of
     64 requests where one raises costs two rounds of calls, not 65.
     """
@@ -829,7 +842,8 @@ async def _hook_results_async(bound: BoundOp, ids: list[str], rows: list[Row]) -
 
 
 RETRY_CONCURRENCY = 16
-"""Rows of a raising batch retried at once by an awaited hook that names no serving."""
+"""Rows of a raising batch retried at once by an awaited hook that declares no admission
+limit."""
 
 
 async def _concurrent_retrying(bound: BoundOp, ids: list[str], rows: list[Row]) -> list[Any]:

@@ -62,6 +62,11 @@ class Operator:
     optional_inputs: ClassVar[frozenset[str]] = frozenset()
     """Key parameters whose field a row may lack (the hook reads it with a default, as DataFlow's
     ``evidence``): compile() does not require the source or an earlier step to make it."""
+    min_window_chunk: ClassVar[int] = 1
+    """The fewest rows a windowed stage (see :attr:`admission_limit`) gives one hook call. One
+    suits calls that take long next to a hook call (an LLM request, a sandbox run); steps whose
+    calls often take a millisecond (SQL queries) ask for more, so the cost of a hook call stays
+    small next to its work."""
     whole_dataset: ClassVar[bool] = False
     """Runs once over every row at the end of the stream (a :class:`DatasetTransformer`): it
     holds its input, and what it emits may differ from it in any field and in its rows."""
@@ -70,7 +75,7 @@ class Operator:
     workers: int
     workers_chosen: bool
     """Whether ``workers`` was set with :meth:`options`; if not, an expensive async stage
-    derives how many batches it works on at once from its serving's admission limit."""
+    derives how many batches it works on at once from its :attr:`admission_limit`."""
     executor_kind: ExecutorKind
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
@@ -85,6 +90,20 @@ class Operator:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def admission_limit(self) -> int | None:
+        """How many of this operator's calls what it waits on takes at once, or ``None``.
+
+        The one thing the runtime asks to window a stage: an expensive, stateless step with an
+        ``async def`` hook and no ``workers`` chosen that declares this limit works on chunks of
+        several batches at once, enough to keep that many calls under way across batch
+        boundaries (see :mod:`streamflow.actors.actor`). By default the limit of the serving in
+        ``llm_serving`` (its ``max_in_flight``); an operator that waits on something else says
+        so (the sandbox evaluator: its sandbox's runs in flight; the SQL execution steps: their
+        databases' connections).
+        """
+        return getattr(getattr(self, "llm_serving", None), "max_in_flight", None)
 
     @property
     def config(self) -> dict[str, Any]:

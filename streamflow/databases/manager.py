@@ -274,6 +274,11 @@ class DatabaseManager:
         else:
             self._add_server(kind, keys)
 
+    @property
+    def max_connections(self) -> int:
+        """Connections per database, and so queries of one database running at once."""
+        return int(self.options["max_connections"])
+
     # -- what is there -----------------------------------------------------------------------
 
     def list_databases(self) -> list[str]:

@@ -182,7 +182,8 @@ class Text2SQLGenPipeline(Pipeline):
 def with_llm_workers(pipeline: Any) -> None:
     """Let every LLM step of ``pipeline`` work on :data:`LLM_WORKERS` batches at once."""
     for op in vars(pipeline).values():
-        if getattr(op, "expensive", False) and hasattr(op, "options"):
+        # the SQL steps are expensive too, but windowed on their connections: left alone
+        if getattr(op, "llm_serving", None) is not None and hasattr(op, "options"):
             op.options(workers=LLM_WORKERS)
 
 

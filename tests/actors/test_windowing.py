@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Chain, read_jsonl, write_jsonl
+from helpers import Chain, killed_twice_then_resumed, read_jsonl, write_jsonl
 
 from streamflow.actors.actor import BoundOp, Window, window_for
 from streamflow.channels.stats import OperatorStats
@@ -114,6 +114,41 @@ def test_the_window_follows_the_serving_and_a_chosen_worker_count_wins() -> None
     assert window(PromptedGenerator(ScriptedServing(max_in_flight=4)), 1) == Window(1, 32)
     chosen = PromptedGenerator(ScriptedServing(max_in_flight=32)).options(workers=1)
     assert window(chosen, 256) is None
+
+
+def test_any_operator_that_declares_what_it_waits_on_is_windowed() -> None:
+    """The window reads one thing, ``admission_limit``: a sandbox, a database pool or a
+    serving. A step that asks for larger chunks gets them, twice the limit's under way."""
+    from streamflow import Generator
+
+    class Declared(Generator):
+        expensive = True
+
+        def __init__(self, limit: int | None) -> None:
+            self.limit = limit
+
+        @property
+        def admission_limit(self) -> int | None:
+            return self.limit
+
+        async def process(self, rows: list[dict]) -> list[dict]:
+            return rows
+
+    class Coarse(Declared):
+        min_window_chunk = 8
+
+    def window(op: Any, batch_size: int) -> Window | None:
+        return window_for([BoundOp(op, {}, OperatorStats("s", op.kind))], batch_size)
+
+    assert window(Declared(32), 256) == Window(2, 128)  # as an LLM step's of the same limit
+    assert window(Declared(None), 256) is None
+    assert window(Declared(0), 256) is None
+    assert window(Coarse(8), 256) == Window(8, 16)  # twice the limit: 8 slow chunks at worst
+    assert window(Coarse(2), 256) == Window(8, 4)
+    assert window(Coarse(8), 4) == Window(4, 16)  # never more than a batch
+    assert window(Coarse(8), 1) == Window(1, 64)  # batches of one: the plain window
+    assert window(Coarse(256), 256) == Window(16, 128)  # the limit's own chunk is larger
+    assert window(Declared(8).options(workers=2), 256) is None
 
 
 @pytest.mark.parametrize("kind", ["sync", "cheap"])
@@ -572,28 +607,3 @@ async def test_chained_steps_on_the_real_engine_keep_order(tmp_path, vllm_servin
     assert [r["text"] for r in out] == texts and result.stats.failed == 0
     assert all(r["a"] and r["b"] for r in out)
     assert len(asked) == 2 * rows
-
-
-def killed_twice_then_resumed(
-    tmp_path: Path, job: str, n: int, command: list[str]
-) -> tuple[Path, Path]:
-    """``job`` over ``n`` rows run whole in one folder, and in another killed twice (SIGKILL)
-    and resumed to the end; the two folders."""
-    import signal
-    import subprocess
-    import time
-
-    for name in ("whole", "killed"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "job.py").write_text(job)
-        write_jsonl(tmp_path / name / "in.jsonl", [{"text": f"row {i}"} for i in range(n)])
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(command, cwd=whole, check=True, capture_output=True, timeout=120)
-    for after in (1.5, 1.0):  # interpreter start-up is ~0.5 s; a run takes ~3.5 s
-        proc = subprocess.Popen(command + (["--resume"] if after < 1.5 else []), cwd=killed)
-        time.sleep(after)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait() == -signal.SIGKILL, "the run ended before it was killed"
-    done = subprocess.run([*command, "--resume"], cwd=killed, capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return whole, killed

@@ -13,6 +13,10 @@ The log holds, on PASS, what the program printed; on FAIL, why it stopped (``err
 ``timeout``, ``memory``, ``output_limit``, ``killed``), the sandbox's one-line account and the
 end of stderr (the traceback). ``output_reason_key``, when bound, gets that stop reason alone.
 
+The step keeps the sandbox's ``max_concurrent`` runs going across batch boundaries (its
+:attr:`admission_limit`; see :mod:`streamflow.actors.actor`): while one batch's program runs to
+its time limit, the rows of the next batches already run or wait for a place.
+
 Differences from DataFlow: DataFlow runs the code in a worker process of its own, with a time
 limit but no isolation; ``use_process_isolation`` is accepted and ignored (the code is always
 isolated). ``input_test_key`` (streamflow's addition) names a field of test code (asserts) run
@@ -84,6 +88,12 @@ class CodeSandboxSampleEvaluator(SampleEvaluator):
         self.use_process_isolation = use_process_isolation
         self.limits = limits or Limits(wall_seconds=timeout_length, cpu_seconds=timeout_length)
         self.sandbox = sandbox if sandbox is not None else Sandbox(self.limits)
+
+    @property
+    def admission_limit(self) -> int:
+        """The sandbox's runs in flight at once: the stage keeps that many programs running
+        across batch boundaries (one that runs to its time limit holds back only its chunk)."""
+        return self.sandbox.max_concurrent
 
     async def process(
         self,

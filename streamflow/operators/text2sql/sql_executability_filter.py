@@ -8,16 +8,20 @@ from typing import Any
 import anyio
 
 from streamflow.actors.base import Filter
-from streamflow.operators.text2sql.base import Text2SQLOperator, check_query
+from streamflow.operators.text2sql.base import QueryRunner, check_query
 from streamflow.rows import Row
 
 __all__ = ["SQLExecutabilityFilter"]
 
 
-class _QueryCheckFilter(Text2SQLOperator, Filter):
+class _QueryCheckFilter(QueryRunner, Filter):
     """Checks each row's query in two steps, both off the event loop: sqlglot must parse it,
     in the database's dialect, as exactly one read query (SELECT, WITH, a set operation); then
-    the database must accept it. A dropped row's reason says which step refused it and why."""
+    the database must accept it. A dropped row's reason says which step refused it and why.
+
+    Expensive and windowed on the databases' connections (:class:`QueryRunner`): a resumed
+    run keeps each row's decision, and one slow query does not idle the connections while the
+    rows of the next batches wait."""
 
     explain = True
 

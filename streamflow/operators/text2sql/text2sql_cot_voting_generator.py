@@ -10,7 +10,7 @@ import anyio
 
 from streamflow.actors.base import Generator
 from streamflow.databases import QueryOutcome, result_signature
-from streamflow.operators.text2sql.base import Text2SQLOperator, extract_sql
+from streamflow.operators.text2sql.base import QueryRunner, extract_sql
 from streamflow.rows import Failure, Row
 
 __all__ = ["Candidate", "Text2SQLCoTVotingGenerator", "vote"]
@@ -55,7 +55,7 @@ def vote(candidates: list[Candidate]) -> Candidate | None:
     return best(winner)
 
 
-class Text2SQLCoTVotingGenerator(Text2SQLOperator, Generator):
+class Text2SQLCoTVotingGenerator(QueryRunner, Generator):
     """Picks the reasoning trace whose query's result most traces agree on.
 
     Runs the query of each of a row's reasoning traces (read-only, time-limited) and writes
@@ -63,7 +63,8 @@ class Text2SQLCoTVotingGenerator(Text2SQLOperator, Generator):
 
     A row none of whose traces holds a query that runs fails, with the reasons, where DataFlow
     fell back to the first, unverified trace. The traces stay in the row (DataFlow deleted the
-    ``cot_responses`` column; drop it with a field remover if it is not wanted).
+    ``cot_responses`` column; drop it with a field remover if it is not wanted). Expensive
+    and windowed on the databases' connections (:class:`QueryRunner`).
     """
 
     def __init__(self, database_manager: Any = None) -> None:

@@ -279,7 +279,10 @@ def run_gen(serving: Any, args: argparse.Namespace) -> tuple[Any, float]:
             (folder / f"bookshop_{i:03d}").mkdir(parents=True)
             shutil.copyfile(bookshop, folder / f"bookshop_{i:03d}" / f"bookshop_{i:03d}.sqlite")
         pipeline = Text2SQLGenPipeline(
-            DatabaseManager(source=folder), llm_serving=serving, generate_num=args.generate_num
+            DatabaseManager(source=folder),
+            llm_serving=serving,
+            generate_num=args.generate_num,
+            llm_workers=args.llm_workers or None,
         )
         started = time.perf_counter()
         result = pipeline.run(
@@ -331,6 +334,7 @@ def gen_bench(args: argparse.Namespace) -> None:
         "latency": args.latency,
         "cap": args.cap,
         "batch_size": args.batch_size,
+        "llm_workers": args.llm_workers,
         "generated": args.databases * args.generate_num,
         "rows": rows,
         "dropped": result.stats.dropped,
@@ -370,6 +374,9 @@ def main() -> None:
     gen.add_argument("--generate-num", type=int, default=8)
     gen.add_argument("--batch-size", type=int, default=8)
     gen.add_argument("--in-process", action="store_true", help="a fake serving, no HTTP")
+    gen.add_argument(
+        "--llm-workers", type=int, default=4, help="the LLM steps' workers (0: windowed)"
+    )
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.latency, args.cap)

@@ -32,14 +32,15 @@ from streamflow.operators.text2sql import (
 )
 from streamflow.pipeline import Pipeline
 from streamflow.pipelines.text2sql_gen import (
+    LLM_WORKERS,
     SAMPLE,
     default_databases,
     default_serving,
     parse_dialect,
     run_question_to_labels,
-    with_llm_workers,
 )
 from streamflow.serving.base import LLMServing
+from streamflow.serving.choose import pin_llm_workers
 from streamflow.storage import FileStorage
 
 __all__ = ["Text2SQLRefinePipeline"]
@@ -58,6 +59,7 @@ class Text2SQLRefinePipeline(Pipeline):
         sampling_num: int = 3,
         num_generations: int = 10,
         max_tables: int | None = None,
+        llm_workers: int | None = LLM_WORKERS,
     ) -> None:
         manager = (
             databases
@@ -87,7 +89,7 @@ class Text2SQLRefinePipeline(Pipeline):
         self.execution_classifier = SQLExecutionClassifier(
             serving, manager, num_generations=num_generations
         )
-        with_llm_workers(self)
+        pin_llm_workers(self, serving, llm_workers)
 
     def forward(self) -> None:
         sql, db_id, question, evidence = "SQL", "db_id", "question", "evidence"

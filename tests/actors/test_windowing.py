@@ -282,6 +282,7 @@ class Steps(ScriptedServing):
     first-step call takes ``slow``; logs each call's start and end as (event, step, row)."""
 
     SLOW = 5
+    SLOW_STEP = 1
 
     def __init__(
         self,
@@ -303,11 +304,15 @@ class Steps(ScriptedServing):
         words = str(messages[-1]["content"]).split()
         step, n = int(words[0][1:]), int(words[-1])
         self.log.append(("start", step, n))
-        await anyio.sleep(self.slow if (step, n) == (1, self.SLOW) else self.fast)
+        await self.held(step, n)
+        await anyio.sleep(self.slow if (step, n) == (self.SLOW_STEP, self.SLOW) else self.fast)
         self.log.append(("end", step, n))
         if (step, n) in self.fail:
             raise LLMRequestError(f"row {n} refused at step {step}")
         return Completion([f"s{step} row {n}" if step < 3 else f"answer {n}"])
+
+    async def held(self, step: int, n: int) -> None:
+        """Where a test holds a call back before it is answered (not here)."""
 
 
 def three_steps(serving: ScriptedServing) -> list[tuple[PromptedGenerator, dict[str, str]]]:
@@ -365,23 +370,15 @@ class SlowLastRowSecondStep(Steps):
     answered only once row 0 is through (rows have left: the stage drains from then on)."""
 
     SLOW = ROWS - 1
-    LAST_CHUNK = range(ROWS - 4, ROWS)
+    SLOW_STEP = 2
 
-    async def _complete(
-        self, messages: list[Message], json_schema: dict[str, Any] | None, params: SamplingParams
-    ) -> Completion:
+    async def held(self, step: int, n: int) -> None:
         import anyio
 
-        words = str(messages[-1]["content"]).split()
-        step, n = int(words[0][1:]), int(words[-1])
-        self.log.append(("start", step, n))
-        if step == 1 and n in self.LAST_CHUNK:
+        if step == 1 and n >= ROWS - 4:
             while ("end", 3, 0) not in self.log:
                 await anyio.sleep(0.01)
             await anyio.sleep(0.1)  # row 0 emitted meanwhile
-        await anyio.sleep(self.slow if (step, n) == (2, self.SLOW) else self.fast)
-        self.log.append(("end", step, n))
-        return Completion([f"s{step} row {n}" if step < 3 else f"answer {n}"])
 
 
 def test_in_the_drain_a_chunk_goes_on_row_by_row(tmp_path) -> None:

@@ -38,10 +38,11 @@ chunk, each step waiting for the slowest of them (in B12 the first row came 40% 
 next stage cuts them into chunks again. Each step still commits a chunk's results before the
 next step sees them. Once the inbound stream has ended and rows have left, a chained stage
 drains: earlier steps' calls are admitted first and chunks go on row by row
-(:meth:`Actor._apply_chained`). The window separates the two bounds: at most ``chunks`` chunks
-under way (the rows asking for a place), and at most :data:`REORDER_FACTOR` times that many
-held in all, finished ones waiting for a slow chunk ahead of them included; a full window
-stops reading the inbound channel.
+(:meth:`Actor._apply_chained`); once the run's source has ended and rows have reached its sink,
+every stage admits earlier steps' calls first (:class:`Drain`). The window separates the two
+bounds: at most ``chunks`` chunks under way (the rows asking for a place), and at most
+:data:`REORDER_FACTOR` times that many held in all, finished ones waiting for a slow chunk
+ahead of them included; a full window stops reading the inbound channel.
 
 A whole-dataset stage (a :class:`~streamflow.actors.base.DatasetTransformer`, such as a
 DataFlow DataFrame operator) is the one exception to streaming: it holds every row, and the
@@ -171,6 +172,20 @@ class Offload(Protocol):
 
 
 @dataclass
+class Drain:
+    """The run's drain, shared by its actors: the source has ended and rows have reached the
+    sink, so what is left is to finish the rows under way, and every stage admits earlier
+    steps' calls first (the rows with the longest way to go)."""
+
+    source_ended: bool = False
+    rows_out: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.source_ended and self.rows_out
+
+
+@dataclass
 class Actor:
     ops: list[BoundOp]
     recorder: Recorder
@@ -178,6 +193,9 @@ class Actor:
     batch_size: int
     ordered: bool = True
     offload: Offload | None = None
+    drain: Drain | None = None
+    first: bool = False
+    last: bool = False
 
     def __post_init__(self) -> None:
         many = len(self.ops) > 1
@@ -284,7 +302,7 @@ class Actor:
                 steps = await anyio.to_thread.run_sync(_apply_chain_sync, self.ops, batch)
         else:
             started = time.perf_counter()
-            outcome = await _apply_async(self.ops[0], batch, self.offload)
+            outcome = await _apply_async(self.ops[0], batch, self.offload, self._priority(0))
             steps = [(len(batch), outcome, time.perf_counter() - started)]
         for bound, (rows_in, outcome, seconds) in zip(self.ops, steps, strict=False):
             await self._record(bound, rows_in, outcome, seconds)
@@ -333,16 +351,26 @@ class Actor:
 
     @property
     def _draining(self) -> bool:
-        """The inbound stream has ended and rows have left: time to finish the rows under way
-        (before any row has left, the first row's own calls still go first: in B12, whose 200
-        rows all fit in the window at once, draining from the start made it wait 2x longer)."""
-        return self._inbound_ended and self._emitted
+        """Time to finish the rows under way: this stage's inbound stream has ended and rows
+        have left it, or the run's has (:class:`Drain`). Before any row has left, the first
+        row's own calls still go first: in B12, whose 200 rows all fit in the window at once,
+        draining from the start made it wait 2x longer."""
+        return (self._inbound_ended and self._emitted) or self._run_draining
+
+    def _source_ended(self) -> None:
+        if self.first and self.drain is not None:
+            self.drain.source_ended = True
+
+    @property
+    def _run_draining(self) -> bool:
+        return self.drain is not None and self.drain.active
 
     def _priority(self, k: int) -> int:
         """The admission priority of step ``k``'s requests: later steps first while rows
-        flow in (rows under way finish first), earlier ones first in the drain."""
+        flow in (rows under way finish first, the first row soonest), earlier ones first in
+        the drain (a row with more calls ahead of it is on the longest path)."""
         index = self.ops[k].index
-        return index if not self._draining else self.ops[0].index + self.ops[-1].index - index
+        return -index if self._draining else index
 
     async def _apply_branches(self, batch: Batch) -> Batch:
         """Independent steps on the same batch at once; each one's new fields are merged.
@@ -399,9 +427,13 @@ class Actor:
         elif len(item) <= self.batch_size:
             if item.rows:
                 self._emitted = True
+                if self.last and self.drain is not None:
+                    self.drain.rows_out = True
                 await outbound.send(item)
         else:
             self._emitted = True
+            if self.last and self.drain is not None:
+                self.drain.rows_out = True
             for i in range(0, len(item), self.batch_size):
                 await outbound.send(
                     Batch(item.ids[i : i + self.batch_size], item.rows[i : i + self.batch_size])
@@ -454,6 +486,7 @@ class Actor:
                         epoch.pending += 1
                         await work_send.send((epoch, chunk))
             ended = self._inbound_ended = True
+            self._source_ended()
             wake.set()
 
         async def worker(work: MemoryObjectReceiveStream[tuple[_Epoch, Batch]]) -> None:
@@ -521,6 +554,7 @@ class Actor:
                         else:
                             await work_send.send(slot)
                 self._inbound_ended = True
+                self._source_ended()
 
         async def worker(work: MemoryObjectReceiveStream[_Slot]) -> None:
             async with work:

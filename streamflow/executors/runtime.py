@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, stages
+from streamflow.actors.actor import Actor, BoundOp, Drain, FailurePolicy, Recorder, stages
 from streamflow.actors.base import DatasetEvaluator
 from streamflow.channels.items import ItemReceive, ItemSend, depth, open_channel
 from streamflow.channels.stats import OperatorStats, RunStats
@@ -107,6 +107,8 @@ async def run_plan(
             op.load_state_dict(states[step.label])
         step_stats = stats.steps[len(leading) + i + 1]
         bound.append(BoundOp(op, step.keys, step_stats, results, i, step.writes, step.depends_on))
+    drain = Drain()
+    grouped = stages(bound, options.fuse, placement.remote if placement else None)
     actors = [
         Actor(
             ops=stage,
@@ -115,8 +117,11 @@ async def run_plan(
             batch_size=options.batch_size,
             ordered=options.ordered,
             offload=placement.offload(stage) if placement is not None else None,
+            drain=drain,
+            first=i == 0,
+            last=i == len(grouped) - 1,
         )
-        for stage in stages(bound, options.fuse, placement.remote if placement else None)
+        for i, stage in enumerate(grouped)
     ]
     channels = [open_channel(options.capacity) for _ in range(len(actors) + 1)]
     for i, actor in enumerate(actors):

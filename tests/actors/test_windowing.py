@@ -615,3 +615,24 @@ async def test_chained_steps_on_the_real_engine_keep_order(tmp_path, vllm_servin
     assert [r["text"] for r in out] == texts and result.stats.failed == 0
     assert all(r["a"] and r["b"] for r in out)
     assert len(asked) == 2 * rows
+
+
+def test_in_the_run_s_drain_earlier_steps_go_first() -> None:
+    """Later steps first while rows flow in; earlier steps first once the source has ended
+    and rows have reached the sink (the run's drain), in every stage, chained or not."""
+    from streamflow.actors.actor import Actor, Drain, FailurePolicy, Recorder
+
+    serving = ScriptedServing(max_in_flight=8)
+    ops = [
+        BoundOp(op, {}, OperatorStats(f"s{i}", op.kind), None, i)
+        for i, op in enumerate(PromptedGenerator(serving) for _ in range(2))
+    ]
+    drain = Drain()
+    actor = Actor(
+        ops, Recorder(_unused, _unused), FailurePolicy(), batch_size=8, drain=drain, last=True
+    )
+    assert [actor._priority(k) for k in (0, 1)] == [0, 1]
+    drain.source_ended = True
+    assert [actor._priority(k) for k in (0, 1)] == [0, 1]  # no row out yet: the first row's turn
+    drain.rows_out = True
+    assert [actor._priority(k) for k in (0, 1)] == [0, -1]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Chain, killed_twice_then_resumed, read_jsonl, write_jsonl
+from helpers import Chain, killed_twice_then_resumed, read_jsonl, run_streamflow, write_jsonl
 
 from streamflow.actors.actor import BoundOp, Window, window_for
 from streamflow.channels.stats import OperatorStats
@@ -211,7 +211,6 @@ class Job(Pipeline):
 
 def test_kill_and_resume_of_a_windowed_stage_is_exact(tmp_path) -> None:
     import json
-    import subprocess
     import sys
 
     n = 600
@@ -226,13 +225,8 @@ def test_kill_and_resume_of_a_windowed_stage_is_exact(tmp_path) -> None:
     assert len(calls) <= n + 2 * 64, len(calls)
 
     def status(cwd: Path) -> dict:
-        out = subprocess.run(
-            [sys.executable, "-m", "streamflow", "status", "rd", "--json"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        out = run_streamflow("status", "rd", "--json", cwd=cwd)
+        assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
     assert status(killed)["dead_letters"] == status(whole)["dead_letters"] == 12

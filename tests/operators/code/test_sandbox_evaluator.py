@@ -3,7 +3,6 @@ reasons are reported, and hostile code is contained. Skips where bubblewrap is m
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -260,7 +259,7 @@ def test_kill_and_resume_of_the_windowed_evaluator_is_exact(tmp_path: Path) -> N
     run, every program run, and the runs made again bounded by the rows under way."""
     import json
 
-    from helpers import killed_twice_then_resumed
+    from helpers import killed_twice_then_resumed, run_streamflow
 
     from streamflow.actors.actor import BoundOp, window_for
     from streamflow.channels.stats import OperatorStats
@@ -281,14 +280,8 @@ def test_kill_and_resume_of_the_windowed_evaluator_is_exact(tmp_path: Path) -> N
     assert len(calls) <= len(set(calls)) + 2 * window.chunks * window.chunk, len(calls)
 
     def dead_letters(cwd: Path) -> int:
-        done = subprocess.run(
-            [sys.executable, "-m", "streamflow", "status", "rd", "--json"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
-        )
+        done = run_streamflow("status", "rd", "--json", cwd=cwd)
+        assert done.returncode == 0, done.stderr
         return int(json.loads(done.stdout)["dead_letters"])
 
     assert dead_letters(killed) == dead_letters(whole) == 2

@@ -424,20 +424,19 @@ class Actor:
         """Pass an item on; a batch is split so no channel slot holds more than ``batch_size``."""
         if isinstance(item, Barrier):
             await outbound.send(item)
-        elif len(item) <= self.batch_size:
-            if item.rows:
-                self._emitted = True
-                if self.last and self.drain is not None:
-                    self.drain.rows_out = True
-                await outbound.send(item)
-        else:
-            self._emitted = True
-            if self.last and self.drain is not None:
-                self.drain.rows_out = True
-            for i in range(0, len(item), self.batch_size):
-                await outbound.send(
-                    Batch(item.ids[i : i + self.batch_size], item.rows[i : i + self.batch_size])
-                )
+            return
+        if not item.rows:
+            return
+        self._emitted = True
+        if self.last and self.drain is not None:
+            self.drain.rows_out = True
+        if len(item) <= self.batch_size:
+            await outbound.send(item)
+            return
+        for i in range(0, len(item), self.batch_size):
+            await outbound.send(
+                Batch(item.ids[i : i + self.batch_size], item.rows[i : i + self.batch_size])
+            )
 
     def _chunks(self, item: Batch) -> list[Batch]:
         """A batch cut into the window's chunks (whole, outside a window). The stream's first

@@ -40,7 +40,7 @@ def stats_table(stats: RunStats, title: str | None = None) -> Table:
         if llm:
             cells += (
                 [
-                    f"{s.requests:,}",
+                    f"{s.requests:,}" + (f" ({s.hedged:,} hedged)" if s.hedged else ""),
                     f"{s.prompt_tokens:,}/{s.completion_tokens:,}",
                     f"${s.cost:,.4f}",
                 ]

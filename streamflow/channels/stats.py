@@ -34,11 +34,17 @@ class OperatorStats:
     cost: float = 0.0
     truncated: int = 0
     """Answers cut off at max_tokens that the operator accepted (``accept_truncated``)."""
+    hedged: int = 0
+    """Requests whose straggling first attempt was copied into an idle place
+    (:mod:`streamflow.serving.hedging`); each is counted once in ``requests``."""
     queue_depth: Callable[[], int] = field(default=lambda: 0, repr=False)
     """Batches waiting in this step's inbound channel, read live from the channel."""
 
-    def add_usage(self, prompt_tokens: int, completion_tokens: int, cost: float = 0.0) -> None:
+    def add_usage(
+        self, prompt_tokens: int, completion_tokens: int, cost: float = 0.0, hedged: bool = False
+    ) -> None:
         self.requests += 1
+        self.hedged += hedged
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
         self.cost += cost
@@ -79,6 +85,7 @@ class OperatorStats:
             "completion_tokens": self.completion_tokens,
             "cost": round(self.cost, 6),
             "truncated": self.truncated,
+            "hedged": self.hedged,
         }
 
 

@@ -15,6 +15,7 @@ _HOMES = {
     "LLMServing": "base",
     "LLMRequestError": "base",
     "SamplingParams": "base",
+    "Hedging": "hedging",
     "ServingStartError": "base",
     "OpenAIServing": "openai_compat",
     "VLLMServing": "vllm_backend",

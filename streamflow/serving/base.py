@@ -26,6 +26,7 @@ import anyio.lowlevel
 
 from streamflow.errors import RunStopped, StreamflowError
 from streamflow.interrupts import in_async_code
+from streamflow.serving.hedging import Hedger, Hedging
 
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": "..."}``."""
@@ -34,7 +35,9 @@ Message = dict[str, str]
 class UsageCounter(Protocol):
     """What counts a request's tokens and cost: the running step's statistics."""
 
-    def add_usage(self, prompt_tokens: int, completion_tokens: int, cost: float = 0.0) -> None: ...
+    def add_usage(
+        self, prompt_tokens: int, completion_tokens: int, cost: float = 0.0, hedged: bool = False
+    ) -> None: ...
 
 
 current_usage: ContextVar[UsageCounter | None] = ContextVar("current_usage", default=None)
@@ -93,11 +96,25 @@ class PriorityAdmission:
         self._queue: list[_Waiter] = []
         self._waiting = 0
         self._arrivals = itertools.count()
+        self._freed: anyio.Event | None = None
+
+    def try_acquire(self) -> bool:
+        """Take a place only if one is free with no request waiting for it."""
+        if self.held < self.limit and not self._waiting:
+            self.held += 1
+            return True
+        return False
+
+    async def place_freed(self) -> None:
+        """Wait until a place is freed with no request waiting for it (a request that
+        straggles may then send its copy there: :mod:`streamflow.serving.hedging`)."""
+        if self._freed is None:
+            self._freed = anyio.Event()
+        await self._freed.wait()
 
     async def acquire(self, priority: int = 0) -> None:
         await anyio.lowlevel.checkpoint()
-        if self.held < self.limit and not self._waiting:
-            self.held += 1
+        if self.try_acquire():
             return
         waiter = _Waiter(-priority, next(self._arrivals))
         heapq.heappush(self._queue, waiter)
@@ -123,6 +140,9 @@ class PriorityAdmission:
             waiter.event.set()
             return
         self.held -= 1
+        if self._freed is not None:
+            self._freed.set()
+            self._freed = None
 
 
 @dataclass(order=True)
@@ -175,10 +195,18 @@ class LLMServing(ABC):
     cost_per_prompt_token: float = 0.0
     cost_per_completion_token: float = 0.0
 
-    def __init__(self, *, max_in_flight: int, params: SamplingParams | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_in_flight: int,
+        params: SamplingParams | None = None,
+        hedging: Hedging | None = None,
+    ) -> None:
         self.params = params or SamplingParams()
         self.max_in_flight = max_in_flight
         self._admission = PriorityAdmission(max_in_flight)
+        self.hedging = hedging
+        self._hedger = Hedger(hedging, self._admission) if hedging else None
         self.in_flight = 0
         self.peak_in_flight = 0
 
@@ -193,14 +221,21 @@ class LLMServing(ABC):
         """One request. Waits while ``max_in_flight`` requests are outstanding (backpressure);
         waiting requests are admitted by :data:`request_priority`, then in arrival order."""
         messages = _messages(prompt, system_prompt)
-        await self._admission.acquire(request_priority.get())
-        try:
+
+        async def attempt() -> Completion:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
-                completion = await self._complete(messages, json_schema, params or self.params)
+                return await self._complete(messages, json_schema, params or self.params)
             finally:
                 self.in_flight -= 1
+
+        await self._admission.acquire(request_priority.get())
+        try:
+            if self._hedger is None:
+                completion, hedged = await attempt(), False
+            else:
+                completion, hedged = await self._hedger.run(attempt)
         finally:
             self._admission.release()
         counter = current_usage.get()
@@ -211,6 +246,7 @@ class LLMServing(ABC):
                 usage.completion_tokens,
                 usage.prompt_tokens * self.cost_per_prompt_token
                 + usage.completion_tokens * self.cost_per_completion_token,
+                hedged,
             )
         return completion
 

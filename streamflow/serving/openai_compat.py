@@ -35,6 +35,7 @@ from streamflow.serving.base import (
     ServingStartError,
     Usage,
 )
+from streamflow.serving.hedging import DEFAULT_HEDGING, Hedging
 from streamflow.serving.tokens import estimate_tokens
 
 _RETRY_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
@@ -107,6 +108,9 @@ class OpenAIServing(LLMServing):
       SGLang enforce with structured decoding.
     - Costs per token feed the run's cost figures; usage comes from the response (estimated
       when a server reports none).
+    - ``hedging``: a request that straggles (three times the recent median latency, by
+      default) while a place is idle is sent again, and the first answer wins; at most 2% of
+      requests are copied (:mod:`streamflow.serving.hedging`). ``hedging=None`` sends no copies.
     """
 
     def __init__(
@@ -126,8 +130,9 @@ class OpenAIServing(LLMServing):
         cost_per_prompt_token: float = 0.0,
         cost_per_completion_token: float = 0.0,
         params: SamplingParams | None = None,
+        hedging: Hedging | None = DEFAULT_HEDGING,
     ) -> None:
-        super().__init__(max_in_flight=max_concurrency, params=params)
+        super().__init__(max_in_flight=max_concurrency, params=params, hedging=hedging)
         self.model = model or ""
         self._model_arg = model
         self.base_url = base_url.rstrip("/")

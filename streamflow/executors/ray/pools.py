@@ -27,7 +27,7 @@ from streamflow.actors.base import DatasetEvaluator, Operator
 from streamflow.channels.stats import OperatorStats
 from streamflow.errors import StreamflowError
 from streamflow.executors.base import RunOptions
-from streamflow.executors.ray.worker import StageWorker, StepSpec
+from streamflow.executors.ray.worker import StageWorker, StepSpec, Usage
 from streamflow.plan import Plan
 from streamflow.rows import Batch, Row
 
@@ -253,8 +253,9 @@ def _stand_in(op: Operator) -> Operator:
     return stand_in
 
 
-def _add_usage(stats: OperatorStats, usage: tuple[int, int, int, float]) -> None:
-    requests, prompt_tokens, completion_tokens, cost = usage
+def _add_usage(stats: OperatorStats, usage: Usage) -> None:
+    requests, prompt_tokens, completion_tokens, cost, hedged = usage
+    stats.hedged += hedged
     stats.requests += requests
     stats.prompt_tokens += prompt_tokens
     stats.completion_tokens += completion_tokens

@@ -41,8 +41,9 @@ from streamflow.rows import Batch, Row
 from streamflow.serving.base import request_priority, servings_started
 from streamflow.store.deadletters import DeadLetter, Dropped
 
-Usage = tuple[int, int, int, float]
-"""LLM requests, prompt tokens, completion tokens and cost of one call, for the driver's stats."""
+Usage = tuple[int, int, int, float, int]
+"""LLM requests, prompt tokens, completion tokens, cost and requests hedged of one call, for
+the driver's stats."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,13 @@ class StageWorker:
         finally:
             request_priority.reset(priority)
             current_stats.reset(stats_token)
-        return results, (usage.requests, usage.prompt_tokens, usage.completion_tokens, usage.cost)
+        return results, (
+            usage.requests,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.cost,
+            usage.hedged,
+        )
 
     async def close(self) -> float:
         """Close the servings this worker started (an engine frees its memory); returns the CPU

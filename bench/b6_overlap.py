@@ -14,7 +14,12 @@ for a long-tailed time instead, the way real APIs answer: lognormal with mean L 
 arrive, reseeded at each ``/stats/reset`` so every client gets the same draws.
 
     python bench/b6_overlap.py --rows 2000 --latency 0.1 --cap 32 [--batch-size 256]
-        [--lognormal] [--seed 0] [--dataflow-python /work/bench-venvs/dataflow/bin/python]
+        [--lognormal] [--seed 0] [--no-hedging]
+        [--dataflow-python /work/bench-venvs/dataflow/bin/python]
+
+``OpenAIServing`` hedges by default (:mod:`streamflow.serving.hedging`): a request that
+straggles while a place is idle is sent again, the first answer wins; ``hedged`` counts them
+(the server counts both copies in its calls and busy time). ``--no-hedging`` turns it off.
 
 "first row" is the time from the start of the run to the first row in the output file
 (open-dataflow writes its output whole, after its last step).
@@ -155,6 +160,7 @@ def run_streamflow(
         "seconds": seconds,
         "first_row_s": round(first_row[0], 2) if first_row else None,
         "cpu_seconds": round(cpu, 2),
+        "hedged": sum(s.hedged for s in result.stats.steps),
     }
 
 
@@ -250,6 +256,7 @@ def run_in_process(args: argparse.Namespace, src: Path, work: Path, ideal: float
 
 
 def run_against_server(args: argparse.Namespace, src: Path, work: Path, ideal: float) -> list[dict]:
+    from streamflow.serving.hedging import DEFAULT_HEDGING
     from streamflow.serving.openai_compat import OpenAIServing
 
     server = subprocess.Popen(
@@ -262,7 +269,10 @@ def run_against_server(args: argparse.Namespace, src: Path, work: Path, ideal: f
     try:
         assert server.stdout is not None
         root = f"http://127.0.0.1:{int(server.stdout.readline())}"
-        serving = OpenAIServing("b6", f"{root}/v1", max_concurrency=args.cap, timeout=60)
+        hedging = None if args.no_hedging else DEFAULT_HEDGING
+        serving = OpenAIServing(
+            "b6", f"{root}/v1", max_concurrency=args.cap, timeout=60, hedging=hedging
+        )
         runs = [
             lambda w=w: run_streamflow(src, work / "out.jsonl", serving, args.batch_size, w)
             for w in [args.workers, *args.compare_workers]
@@ -307,6 +317,11 @@ def main() -> None:
         default=[],
         help="also run streamflow with the LLM steps' workers set to each of these (1: the "
         "behaviour before issue 20's windows)",
+    )
+    parser.add_argument(
+        "--no-hedging",
+        action="store_true",
+        help="streamflow: send no copies of straggling requests (OpenAIServing(hedging=None))",
     )
     parser.add_argument(
         "--in-process",

@@ -96,7 +96,9 @@ class PriorityAdmission:
         self._queue: list[_Waiter] = []
         self._waiting = 0
         self._arrivals = itertools.count()
-        self._freed: anyio.Event | None = None
+        self.on_idle: Callable[[], None] | None = None
+        """Called when a place is freed with no request waiting for it (a straggling request
+        may then send its copy there: :mod:`streamflow.serving.hedging`)."""
 
     def try_acquire(self) -> bool:
         """Take a place only if one is free with no request waiting for it."""
@@ -104,13 +106,6 @@ class PriorityAdmission:
             self.held += 1
             return True
         return False
-
-    async def place_freed(self) -> None:
-        """Wait until a place is freed with no request waiting for it (a request that
-        straggles may then send its copy there: :mod:`streamflow.serving.hedging`)."""
-        if self._freed is None:
-            self._freed = anyio.Event()
-        await self._freed.wait()
 
     async def acquire(self, priority: int = 0) -> None:
         await anyio.lowlevel.checkpoint()
@@ -140,9 +135,8 @@ class PriorityAdmission:
             waiter.event.set()
             return
         self.held -= 1
-        if self._freed is not None:
-            self._freed.set()
-            self._freed = None
+        if self.on_idle is not None:
+            self.on_idle()
 
 
 @dataclass(order=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from streamflow.serving.base import SamplingParams, ServingStartError
+from streamflow.serving.hedging import DEFAULT_HEDGING, Hedging
 from streamflow.serving.openai_compat import OpenAIServing
 from streamflow.serving.vllm_backend import VLLMServing
 
@@ -67,7 +68,10 @@ def _sampling(owner: str, temperature: float, configs: dict[str, Any]) -> Sampli
 
 
 class APILLMServing_request(OpenAIServing):
-    """DataFlow's ``APILLMServing_request``: any OpenAI-compatible chat-completions endpoint."""
+    """DataFlow's ``APILLMServing_request``: any OpenAI-compatible chat-completions endpoint.
+
+    Unlike DataFlow's, it hedges straggling requests (``hedging``, as :class:`OpenAIServing`;
+    ``hedging=None`` sends every request once, as DataFlow does)."""
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class APILLMServing_request(OpenAIServing):
         max_retries: int = 5,
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
+        hedging: Hedging | None = DEFAULT_HEDGING,
         **configs: Any,
     ) -> None:
         if "timeout" in configs:  # DataFlow's deprecated spelling of read_timeout
@@ -91,6 +96,7 @@ class APILLMServing_request(OpenAIServing):
             max_retries=max_retries,
             timeout=connect_timeout + read_timeout,
             params=_sampling(type(self).__name__, temperature, configs),
+            hedging=hedging,
         )
 
 

@@ -31,10 +31,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+from anyio.abc import TaskGroup
 
 from streamflow.errors import RunStopped
 
@@ -78,12 +79,36 @@ DEFAULT_HEDGING = Hedging()
 """What an API serving hedges with unless told otherwise."""
 
 
+@dataclass(eq=False)
+class _Request:
+    """A request under way, as the hedger sees it."""
+
+    attempt: Callable[[], Awaitable[Any]]
+    started: float
+    group: TaskGroup
+    primary: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    spawned: bool = False
+    """A copy or the alarm runs in this request's task group."""
+    copied: bool = False
+    answer: Any = None
+    answered: bool = False
+    errors: list[Exception] = field(default_factory=list)
+    stopped: RunStopped | None = None
+
+
 class Hedger:
-    """One serving's hedging: its recent latencies, its budget, and the race of two attempts."""
+    """One serving's hedging: its recent latencies, its budget, its requests under way.
+
+    Nothing runs per request but a task group that stays empty: a copy is started only when a
+    place goes idle (:attr:`PriorityAdmission.on_idle <streamflow.serving.base.PriorityAdmission>`)
+    or when the one alarm rings (the oldest request under way becoming a straggler while a
+    place is idle), in the task group of the request it copies.
+    """
 
     def __init__(self, policy: Hedging, admission: PriorityAdmission) -> None:
         self.policy = policy
         self.admission = admission
+        admission.on_idle = self._place_idle
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.median: float | None = None
         self._since_median = 0
@@ -92,69 +117,91 @@ class Hedger:
         """Copies sent."""
         self.won = 0
         """Copies that answered first."""
+        self._under_way: dict[_Request, None] = {}
+        """Requests that may still be copied, oldest first."""
+        self._alarm: _Request | None = None
 
     async def run(self, attempt: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """``attempt()``'s answer, raced against a copy if it straggles while a place is idle;
         with whether a copy was sent. The caller holds the request's own place."""
-        delay = None if self.median is None else self.policy.after * self.median
-        if delay is None:
+        if self.median is None:
             result = await self._timed(attempt)
             self._earn()
             return result, False
-        answers: list[T] = []
-        errors: list[Exception] = []
-        stopped: list[RunStopped] = []
-        copied = False
+        async with anyio.create_task_group() as group:
+            request = _Request(attempt, anyio.current_time(), group)
+            self._under_way[request] = None
+            try:
+                if self._alarm is None and self.admission.held < self.admission.limit:
+                    self._place_idle()  # places are idle already: set the alarm
+                with request.primary:
+                    try:
+                        answer = await self._timed(attempt)
+                    except RunStopped as exc:
+                        request.stopped = exc
+                    except Exception as exc:
+                        request.errors.append(exc)
+                    else:
+                        if not request.answered:
+                            request.answer, request.answered = answer, True
+            finally:
+                self._under_way.pop(request, None)
+            if request.spawned and (request.answered or request.stopped or not request.copied):
+                group.cancel_scope.cancel()  # the alarm, or a copy that lost
+        self._earn()
+        if request.stopped is not None:
+            raise request.stopped
+        if request.answered:
+            return request.answer, request.copied
+        raise request.errors[0]
 
-        async def copy(primary: anyio.CancelScope) -> None:
-            nonlocal copied
-            await anyio.sleep(delay)
-            while True:
-                if self.tokens < 1 - ROUNDING:
-                    return
-                if self.admission.try_acquire():
-                    break
-                await self.admission.place_freed()
+    def _place_idle(self) -> None:
+        """A place is free with no request waiting for it: copy the oldest stragglers into idle
+        places while the budget lasts, or set the alarm for when the oldest becomes one."""
+        if self.median is None:
+            return
+        delay = self.policy.after * self.median
+        now = anyio.current_time()
+        for request in list(self._under_way):
+            due = request.started + delay
+            if due > now:
+                if self._alarm is None:
+                    self._alarm = request
+                    request.spawned = True
+                    request.group.start_soon(self._ring, due - now)
+                return
+            if self.tokens < 1 - ROUNDING or not self.admission.try_acquire():
+                return
+            del self._under_way[request]
             self.tokens -= 1
             self.sent += 1
-            copied = True
-            try:
-                answer = await self._timed(attempt)
-            except RunStopped as exc:
-                stopped.append(exc)
-                primary.cancel()
-                return
-            except Exception as exc:
-                errors.append(exc)
-                return
-            finally:
-                self.admission.release()
-            if not answers:
-                answers.append(answer)
-                self.won += 1
-                primary.cancel()
+            request.copied = request.spawned = True
+            request.group.start_soon(self._copy, request)
 
-        async with anyio.create_task_group() as tg:
-            with anyio.CancelScope() as primary:
-                tg.start_soon(copy, primary)
-                try:
-                    answer = await self._timed(attempt)
-                except RunStopped as exc:
-                    stopped.append(exc)
-                    tg.cancel_scope.cancel()
-                except Exception as exc:
-                    errors.append(exc)
-                    if not copied:  # no copy under way: the request failed
-                        tg.cancel_scope.cancel()
-                else:
-                    answers.append(answer)
-                    tg.cancel_scope.cancel()
-        self._earn()
-        if stopped:
-            raise stopped[0]
-        if answers:
-            return answers[0], copied
-        raise errors[0]
+    async def _ring(self, seconds: float) -> None:
+        try:
+            await anyio.sleep(seconds)
+        finally:
+            self._alarm = None
+        if self.admission.held < self.admission.limit:
+            self._place_idle()
+
+    async def _copy(self, request: _Request) -> None:
+        try:
+            answer = await self._timed(request.attempt)
+        except RunStopped as exc:
+            request.stopped = exc
+            request.primary.cancel()
+            return
+        except Exception as exc:
+            request.errors.append(exc)
+            return
+        finally:
+            self.admission.release()
+        if not request.answered:
+            request.answer, request.answered = answer, True
+            self.won += 1
+            request.primary.cancel()
 
     async def _timed(self, attempt: Callable[[], Awaitable[T]]) -> T:
         started = time.monotonic()

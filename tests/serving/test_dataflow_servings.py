@@ -54,6 +54,11 @@ async def test_the_api_key_comes_from_key_name_of_api_key(monkeypatch):
                 pass
 
 
+def test_api_serving_hedges_unless_told_not_to():
+    assert APILLMServing_request()._hedger is not None
+    assert APILLMServing_request(hedging=None)._hedger is None
+
+
 def test_configs_it_cannot_apply_are_refused_by_name():
     with pytest.raises(TypeError, match="'max_token'"):
         APILLMServing_request(max_token=5)

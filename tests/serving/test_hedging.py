@@ -197,3 +197,37 @@ async def test_the_last_row_hanging_at_the_server_is_copied_over_http(chain, tmp
     assert hung.done - copy.done < 1.0  # cancelled at once, not held for 30 s
     step = next(s for s in result.stats.steps if s.name == op.name)
     assert (step.requests, step.hedged) == (n, 1)
+
+
+@pytest.mark.slow
+async def test_copies_against_vllm_serve_answer_and_cancel_cleanly(vllm_server: str) -> None:
+    """The real engine behind ``vllm serve``: with a policy that copies anything out longer
+    than a fifth of the median, copies are sent and cancelled, every answer is right, each
+    request's usage is counted once, and the client and server go on working."""
+    policy = Hedging(after=0.2, budget=1.0, min_samples=4)
+    params = SamplingParams(max_tokens=16)
+    question = "What is the capital of France? Answer in one word."
+    async with OpenAIServing(
+        base_url=vllm_server, max_concurrency=4, timeout=120, hedging=policy, params=params
+    ) as serving:
+        for _ in range(4):
+            await serving.complete(question)
+        stats = OperatorStats("step", "generator")
+        token = current_usage.set(stats)
+        try:
+            answers: list[str] = []
+
+            async def ask() -> None:
+                answers.append((await serving.complete(question)).text)
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(ask)
+        finally:
+            current_usage.reset(token)
+        after = await serving.complete(question)
+    hedger = serving._hedger
+    assert hedger is not None and hedger.sent >= 1
+    assert stats.requests == 3 and 1 <= stats.hedged <= 3
+    assert all("Paris" in a for a in [*answers, after.text]), answers
+    assert serving.in_flight == 0 and serving._admission.held == 0

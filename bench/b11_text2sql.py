@@ -375,7 +375,10 @@ def main() -> None:
     gen.add_argument("--batch-size", type=int, default=8)
     gen.add_argument("--in-process", action="store_true", help="a fake serving, no HTTP")
     gen.add_argument(
-        "--llm-workers", type=int, default=4, help="the LLM steps' workers (0: windowed)"
+        "--llm-workers",
+        type=int,
+        default=0,
+        help="pin the LLM steps' workers (0: windowed, the pipelines' default)",
     )
     args = parser.parse_args()
     if args.command == "serve":

@@ -708,7 +708,12 @@ def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool, chain: bool) -> boo
     if bound.fusable and all(b.fusable for b in stage):
         return fuse
     side_by_side = len(stage) == 1 or (all(b.branchable for b in stage) and _independent_all(stage))
-    if side_by_side and all(b.branchable for b in (*stage, bound)) and _independent(bound, stage):
+    if (
+        side_by_side
+        and all(b.branchable for b in (*stage, bound))
+        and _independent(bound, stage)
+        and _windowed_alike([*stage, bound])
+    ):
         return True
     return (
         chain
@@ -717,6 +722,14 @@ def _joins(bound: BoundOp, stage: list[BoundOp], fuse: bool, chain: bool) -> boo
         and stage[-1].op.kind is not OperatorKind.ROW_GENERATOR
         and window_for([*stage, bound], 1) is not None
     )
+
+
+def _windowed_alike(group: list[BoundOp]) -> bool:
+    """Steps may run side by side only if that keeps each one's window: together they are
+    windowed, or none of them would be alone. An LLM step beside a cheap async step (in
+    text2sql_gen, the CoT generator beside the prompt builder) would otherwise lose its window
+    and work on one batch at a time (B11: 0.78 of the ideal instead of 0.93)."""
+    return window_for(group, 1) is not None or all(_window_limit(b.op) is None for b in group)
 
 
 def _independent_all(group: list[BoundOp]) -> bool:

@@ -56,10 +56,6 @@ __all__ = [
 
 SAMPLE = Path(str(resources.files("streamflow.pipelines") / "samples" / "text2sql"))
 SAMPLE_MAX_TOKENS = 512
-LLM_WORKERS = 4
-"""Batches each LLM step works on at once by default. Pinned, not windowed: on B11's generation
-bench (64 databases, fixed 0.5 s calls, C = 64) four batches per step keep 0.91 of the server's
-slots busy and the serving-sized windows 0.80 (``llm_workers=None``)."""
 
 
 def text2sql_cache() -> Path:
@@ -127,6 +123,9 @@ class Text2SQLGenPipeline(Pipeline):
 
     ``max_tables`` limits the tables each prompt shows, for a model whose context cannot hold
     the whole schema (the embedded SmolLM2 has 1024 tokens); None shows them all.
+    ``llm_workers`` pins each LLM step to that many batches at once; None (the default) sizes
+    each step's window from the serving's admission limit (B11: 0.97 of the server's slots busy,
+    against 0.89-0.94 with four batches pinned).
     """
 
     def __init__(
@@ -138,7 +137,7 @@ class Text2SQLGenPipeline(Pipeline):
         sampling_num: int = 3,
         num_generations: int = 10,
         max_tables: int | None = None,
-        llm_workers: int | None = LLM_WORKERS,
+        llm_workers: int | None = None,
     ) -> None:
         manager = (
             databases

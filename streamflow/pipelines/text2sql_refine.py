@@ -32,7 +32,6 @@ from streamflow.operators.text2sql import (
 )
 from streamflow.pipeline import Pipeline
 from streamflow.pipelines.text2sql_gen import (
-    LLM_WORKERS,
     SAMPLE,
     default_databases,
     default_serving,
@@ -48,7 +47,8 @@ __all__ = ["Text2SQLRefinePipeline"]
 
 class Text2SQLRefinePipeline(Pipeline):
     """Seed queries in, verified variants with questions, traces and labels out
-    (``max_tables`` as in :class:`~streamflow.pipelines.text2sql_gen.Text2SQLGenPipeline`)."""
+    (``max_tables`` and ``llm_workers`` as in
+    :class:`~streamflow.pipelines.text2sql_gen.Text2SQLGenPipeline`)."""
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class Text2SQLRefinePipeline(Pipeline):
         sampling_num: int = 3,
         num_generations: int = 10,
         max_tables: int | None = None,
-        llm_workers: int | None = LLM_WORKERS,
+        llm_workers: int | None = None,
     ) -> None:
         manager = (
             databases

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from helpers import Chain, killed_twice_then_resumed, read_jsonl, run_streamflow, write_jsonl
 
-from streamflow.actors.actor import BoundOp, Window, window_for
+from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, Window, window_for
+from streamflow.actors.base import Generator
 from streamflow.channels.stats import OperatorStats
 from streamflow.operators.core_text import PromptedGenerator
+from streamflow.rows import Row
 from streamflow.serving.base import Completion, LLMRequestError, Message, SamplingParams
 from streamflow.testing import ScriptedServing
 
@@ -436,6 +438,23 @@ def test_consecutive_windowed_steps_share_one_chained_stage() -> None:
     questions = ReasoningQuestionGenerator(num_prompts=3, llm_serving=serving)
     grown = [chain[0], bound(questions, 1, "instruction", (0,)), bound(ask[3], 2, "f2", (1,))]
     assert [len(s) for s in stages(grown, fuse=True)] == [2, 1]
+    # an LLM step never runs beside a cheap async step with no admission limit: it would lose
+    # its window in their one-batch-at-a-time stage (B11's prompt builder and CoT generator)
+    cheap = bound(Stamp(), 0, "stamp", ())
+    beside = [cheap, bound(ask[0], 1, "a", ())]
+    assert [len(s) for s in stages(beside, fuse=True)] == [1, 1]
+    assert Actor([beside[1]], Recorder(_noop, _noop), FailurePolicy(), 32).window is not None
+
+
+class Stamp(Generator):
+    """A cheap async step that declares no admission limit."""
+
+    async def process(self, rows: list[Row], output_key: str = "stamp") -> list[Row]:
+        return [{**row, output_key: "x"} for row in rows]
+
+
+async def _noop(records: Any) -> None:
+    return None
 
 
 CHAINED = '''

@@ -168,7 +168,11 @@ def bench_window(
 
 
 def bench_pipeline(
-    rows: int, latency: float, concurrency: int, sandbox_in_flight: int | None
+    rows: int,
+    latency: float,
+    concurrency: int,
+    sandbox_in_flight: int | None,
+    llm_workers: int | None = None,
 ) -> dict[str, float]:
     from streamflow.pipelines.code_code_to_sft_data import CodeSFTSynthesisPipeline
     from streamflow.sandbox import Limits, Sandbox
@@ -191,7 +195,9 @@ def bench_pipeline(
             sandbox = Sandbox(
                 Limits(wall_seconds=15, cpu_seconds=15), max_concurrent=sandbox_in_flight
             )
-            pipeline = CodeSFTSynthesisPipeline(serving, timeout_length=15, sandbox=sandbox)
+            pipeline = CodeSFTSynthesisPipeline(
+                serving, timeout_length=15, sandbox=sandbox, llm_workers=llm_workers
+            )
             start = time.perf_counter()
             pipeline.run(input=source, output=Path(tmp) / "out.jsonl")
             wall = time.perf_counter() - start
@@ -221,6 +227,9 @@ def main() -> None:
     parser.add_argument("--slow-every", type=int, default=32, help="every Nth program is slow")
     parser.add_argument("--slow-seconds", type=float, default=1.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1], help="0: default")
+    parser.add_argument(
+        "--llm-workers", type=int, default=0, help="pin the pipeline's LLM steps (0: windowed)"
+    )
     args = parser.parse_args()
     print(json.dumps({"cores": os.cpu_count(), "load": os.getloadavg()[0]}))
     for w in args.workers if args.window_rows else ():
@@ -244,7 +253,9 @@ def main() -> None:
         result = bench_evaluator(args.rows, c)
         print(json.dumps({"bench": "sandbox_evaluator", "in_flight": c, **result}), flush=True)
     for c in args.sandbox_in_flight if args.pipeline_rows else ():
-        result = bench_pipeline(args.pipeline_rows, args.latency, args.concurrency, c)
+        result = bench_pipeline(
+            args.pipeline_rows, args.latency, args.concurrency, c, args.llm_workers or None
+        )
         setting = {"latency": args.latency, "concurrency": args.concurrency, "sandbox_in_flight": c}
         print(json.dumps({"bench": "code_code_to_sft_data", **setting, **result}))
 

@@ -33,7 +33,7 @@ from streamflow.operators.code.sandbox_evaluator import CodeSandboxSampleEvaluat
 from streamflow.pipeline import Pipeline
 from streamflow.sandbox import Sandbox
 from streamflow.serving.base import LLMServing, SamplingParams
-from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
+from streamflow.serving.choose import serving_from_environment
 from streamflow.storage import FileStorage
 
 __all__ = ["SAMPLES", "SAMPLING", "CodeSFTSynthesisPipeline"]
@@ -43,7 +43,11 @@ SAMPLING = SamplingParams(temperature=0.0, max_tokens=512)
 
 
 class CodeSFTSynthesisPipeline(Pipeline):
-    """Instruction, code, review and sandbox verdict for each piece of seed code."""
+    """Instruction, code, review and sandbox verdict for each piece of seed code.
+
+    ``llm_workers`` pins each LLM step to that many batches at once; None (the default) sizes
+    each step's window from the serving's admission limit (B13: 31-34 rows/s against 24-25 with
+    32 batches pinned)."""
 
     def __init__(
         self,
@@ -52,7 +56,7 @@ class CodeSFTSynthesisPipeline(Pipeline):
         max_score: float = 10.0,
         timeout_length: float = 15,
         sandbox: Sandbox | None = None,
-        llm_workers: int = LLM_WORKERS,
+        llm_workers: int | None = None,
     ) -> None:
         self.storage = FileStorage(
             str(SAMPLES / "code_synthesis_input.jsonl"), output_file="code_sft.jsonl"
@@ -70,9 +74,13 @@ class CodeSFTSynthesisPipeline(Pipeline):
         self.sandbox_evaluator_step5 = CodeSandboxSampleEvaluator(
             language="python", timeout_length=timeout_length, sandbox=sandbox
         )
-        for op in (self.instruction_synthesizer_step1, self.code_generator_step2):
-            op.options(workers=llm_workers)
-        self.pair_evaluator_step3.options(workers=llm_workers)
+        for op in (
+            self.instruction_synthesizer_step1,
+            self.code_generator_step2,
+            self.pair_evaluator_step3,
+        ):
+            if llm_workers is not None:
+                op.options(workers=llm_workers)
 
     def forward(self) -> None:
         self.instruction_synthesizer_step1.run(

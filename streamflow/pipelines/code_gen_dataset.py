@@ -28,14 +28,16 @@ from streamflow.pipeline import Pipeline
 from streamflow.pipelines.code_code_to_sft_data import SAMPLES, SAMPLING
 from streamflow.sandbox import Sandbox
 from streamflow.serving.base import LLMServing
-from streamflow.serving.choose import LLM_WORKERS, serving_from_environment
+from streamflow.serving.choose import serving_from_environment
 from streamflow.storage import FileStorage
 
 __all__ = ["CodeGenDatasetPipeline"]
 
 
 class CodeGenDatasetPipeline(Pipeline):
-    """Standardise, implement, review, filter and run each programming request."""
+    """Standardise, implement, review, filter and run each programming request
+    (``llm_workers`` as in
+    :class:`~streamflow.pipelines.code_code_to_sft_data.CodeSFTSynthesisPipeline`)."""
 
     def __init__(
         self,
@@ -44,7 +46,7 @@ class CodeGenDatasetPipeline(Pipeline):
         max_score: float = 10.0,
         timeout_length: float = 15,
         sandbox: Sandbox | None = None,
-        llm_workers: int = LLM_WORKERS,
+        llm_workers: int | None = None,
     ) -> None:
         self.storage = FileStorage(str(SAMPLES / "raw_code.jsonl"), output_file="code_gen.jsonl")
         serving = llm_serving if llm_serving is not None else serving_from_environment(SAMPLING)
@@ -65,7 +67,8 @@ class CodeGenDatasetPipeline(Pipeline):
             self.code_generator_step2,
             self.pair_evaluator_step3,
         ):
-            op.options(workers=llm_workers)
+            if llm_workers is not None:
+                op.options(workers=llm_workers)
 
     def forward(self) -> None:
         self.instruction_generater_step1.run(

@@ -17,13 +17,9 @@ import os
 
 from streamflow.serving.base import LLMServing, SamplingParams
 
-__all__ = ["BASE_URL_ENV", "LLM_WORKERS", "pin_llm_workers", "serving_from_environment"]
+__all__ = ["BASE_URL_ENV", "pin_llm_workers", "serving_from_environment"]
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
-LLM_WORKERS = 32
-"""Batches each LLM step of a shipped pipeline works on at once: with one, a step waits for the
-slowest request of its batch before it takes the next, which a long-tailed API makes costly
-(B5, B12). The serving's admission limit still bounds the requests in flight."""
 
 
 def serving_from_environment(params: SamplingParams | None = None) -> LLMServing:

@@ -62,6 +62,15 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
+def resumable_command(batch_size: int) -> list[str]:
+    """``streamflow run job.py`` with a run directory, checkpoints every 50 ms and no progress
+    lines: the command :func:`killed_twice_then_resumed` kills and resumes."""
+    return [
+        *(sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"),
+        *("--batch-size", str(batch_size), "--checkpoint-interval", "0.05", "--no-progress"),
+    ]
+
+
 def killed_twice_then_resumed(
     tmp_path: Path,
     job: str,

@@ -199,7 +199,6 @@ class LLMServing(ABC):
         self.params = params or SamplingParams()
         self.max_in_flight = max_in_flight
         self._admission = PriorityAdmission(max_in_flight)
-        self.hedging = hedging
         self._hedger = Hedger(hedging, self._admission) if hedging else None
         self.in_flight = 0
         self.peak_in_flight = 0

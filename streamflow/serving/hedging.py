@@ -119,7 +119,8 @@ class Hedger:
         """Copies that answered first."""
         self._under_way: dict[_Request, None] = {}
         """Requests that may still be copied, oldest first."""
-        self._alarm: _Request | None = None
+        self._alarm = False
+        """The alarm is set (in the task group of the oldest request under way)."""
 
     async def run(self, attempt: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """``attempt()``'s answer, raced against a copy if it straggles while a place is idle;
@@ -132,7 +133,7 @@ class Hedger:
             request = _Request(attempt, anyio.current_time(), group)
             self._under_way[request] = None
             try:
-                if self._alarm is None and self.admission.held < self.admission.limit:
+                if not self._alarm and self.admission.held < self.admission.limit:
                     self._place_idle()  # places are idle already: set the alarm
                 with request.primary:
                     try:
@@ -162,11 +163,12 @@ class Hedger:
             return
         delay = self.policy.after * self.median
         now = anyio.current_time()
-        for request in list(self._under_way):
+        while self._under_way:  # the oldest first; a copied request leaves the dict
+            request = next(iter(self._under_way))
             due = request.started + delay
             if due > now:
-                if self._alarm is None:
-                    self._alarm = request
+                if not self._alarm:
+                    self._alarm = True
                     request.spawned = True
                     request.group.start_soon(self._ring, due - now)
                 return
@@ -182,7 +184,7 @@ class Hedger:
         try:
             await anyio.sleep(seconds)
         finally:
-            self._alarm = None
+            self._alarm = False
         if self.admission.held < self.admission.limit:
             self._place_idle()
 

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Chain, killed_twice_then_resumed, read_jsonl, run_streamflow, write_jsonl
+from helpers import (
+    Chain,
+    killed_twice_then_resumed,
+    read_jsonl,
+    resumable_command,
+    run_streamflow,
+    write_jsonl,
+)
 
 from streamflow.actors.actor import Actor, BoundOp, FailurePolicy, Recorder, Window, window_for
 from streamflow.actors.base import Generator
@@ -213,12 +220,9 @@ class Job(Pipeline):
 
 def test_kill_and_resume_of_a_windowed_stage_is_exact(tmp_path) -> None:
     import json
-    import sys
 
     n = 600
-    command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
-    command += ["--batch-size", "16", "--checkpoint-interval", "0.05", "--no-progress"]
-    whole, killed = killed_twice_then_resumed(tmp_path, RESUMABLE, n, command)
+    whole, killed = killed_twice_then_resumed(tmp_path, RESUMABLE, n, resumable_command(16))
     assert read_jsonl(killed / "out.jsonl") == read_jsonl(whole / "out.jsonl")
     assert len(read_jsonl(whole / "out.jsonl")) == n - 12  # 13, 14 of each hundred refused
     calls = (killed / "calls.txt").read_text().split()
@@ -499,14 +503,11 @@ def test_kill_and_resume_of_chained_steps_is_exact(tmp_path, ordered: bool) -> N
     resumed, the output equals an uninterrupted run's (in input order, or the same rows once
     each in an unordered run), and the calls made again are bounded by the rows under way in
     the window when each kill came."""
-    import sys
 
     from streamflow.actors.actor import Actor, FailurePolicy, Recorder
 
     n = 600
-    command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
-    command += ["--batch-size", "16", "--checkpoint-interval", "0.05", "--no-progress"]
-    command += [] if ordered else ["--unordered"]
+    command = resumable_command(16) + ([] if ordered else ["--unordered"])
     whole, killed = killed_twice_then_resumed(tmp_path, CHAINED, n, command)
     out, expected_out = read_jsonl(killed / "out.jsonl"), read_jsonl(whole / "out.jsonl")
     if not ordered:

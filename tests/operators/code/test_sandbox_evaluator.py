@@ -259,15 +259,15 @@ def test_kill_and_resume_of_the_windowed_evaluator_is_exact(tmp_path: Path) -> N
     run, every program run, and the runs made again bounded by the rows under way."""
     import json
 
-    from helpers import killed_twice_then_resumed, run_streamflow
+    from helpers import killed_twice_then_resumed, resumable_command, run_streamflow
 
     from streamflow.actors.actor import BoundOp, window_for
     from streamflow.channels.stats import OperatorStats
 
     n = 100
-    command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
-    command += ["--batch-size", "8", "--checkpoint-interval", "0.05", "--no-progress"]
-    whole, killed = killed_twice_then_resumed(tmp_path, RESUMABLE, n, command, resumable_row)
+    whole, killed = killed_twice_then_resumed(
+        tmp_path, RESUMABLE, n, resumable_command(8), resumable_row
+    )
     out = read_jsonl(killed / "out.jsonl")
     assert out == read_jsonl(whole / "out.jsonl")
     assert [r["n"] for r in out] == [i for i in range(n) if i % 50 != 7]

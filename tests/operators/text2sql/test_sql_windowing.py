@@ -7,13 +7,12 @@ each connection (real SQLite calling back into Python, with no CPU spent while i
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Chain, killed_twice_then_resumed, read_jsonl, write_jsonl
+from helpers import Chain, killed_twice_then_resumed, read_jsonl, resumable_command, write_jsonl
 
 from streamflow.databases import DatabaseManager, QueryOutcome
 from streamflow.databases.sqlite import SQLiteDatabase
@@ -245,9 +244,9 @@ def test_kill_and_resume_of_a_windowed_sql_stage_is_exact(tmp_path: Path) -> Non
     from streamflow.channels.stats import OperatorStats
 
     n = 600
-    command = [sys.executable, "-m", "streamflow", "run", "job.py", "--run-dir", "rd"]
-    command += ["--batch-size", "16", "--checkpoint-interval", "0.05", "--no-progress"]
-    whole, killed = killed_twice_then_resumed(tmp_path, RESUMABLE, n, command, resumable_row)
+    whole, killed = killed_twice_then_resumed(
+        tmp_path, RESUMABLE, n, resumable_command(16), resumable_row
+    )
     out = read_jsonl(killed / "out.jsonl")
     assert out == read_jsonl(whole / "out.jsonl")
     assert [r["n"] for r in out] == [i for i in range(n) if i % 100 != 13]
